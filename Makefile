@@ -1,0 +1,34 @@
+# Two commands for a newcomer: `make run` and `make test`. Each sets itself up from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24,<27"
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The portal, a Celery worker, beat and the iLiveIt sandbox; SQLite and an embedded Redis
+# unless DATABASE_URL / REDIS_URL say otherwise.
+run: $(STAMP)
+	$(PY) -m iliveit_portal.devstack run
+
+# The whole test suite. Uses DATABASE_URL / REDIS_URL when set, else SQLite and embedded Redis.
+test: $(STAMP)
+	$(PY) -m iliveit_portal.devstack test $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,3 @@
+from iliveit_portal.celery import app as celery_app
+
+__all__ = ("celery_app",)

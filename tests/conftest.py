@@ -1,0 +1,30 @@
+import pytest
+
+from tests.support.receiver import PostbackReceiver
+from tests.support.sandbox import SandboxApp, SandboxProcess
+
+# Three applications: two ordinary ones to prove isolation, and one with a tiny rate limit.
+APP_A = SandboxApp(token="token-app-a", mvno_id=101, rate=500)
+APP_B = SandboxApp(token="token-app-b", mvno_id=202, rate=500)
+APP_SLOW = SandboxApp(token="token-app-slow", mvno_id=303, rate=2)
+
+
+@pytest.fixture(scope="session")
+def sandbox_process():
+    process = SandboxProcess([APP_A, APP_B, APP_SLOW], step_seconds=0.05)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_process):
+    """The running sandbox, reset to its start-up state for each test."""
+    sandbox_process.reset()
+    return sandbox_process
+
+
+@pytest.fixture
+def postback_receiver():
+    receiver = PostbackReceiver()
+    yield receiver
+    receiver.close()
