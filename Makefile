@@ -21,7 +21,7 @@ run: $(STAMP)
 
 # The whole test suite. Uses DATABASE_URL / REDIS_URL when set, else SQLite and embedded Redis.
 test: $(STAMP)
-	$(PY) -m iliveit_portal.devstack test $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,22 @@
+"""A pytest plugin (`-p iliveit_portal.testing` in pyproject) that prepares the environment
+before pytest-django loads the settings.
+
+Tests use DATABASE_URL and REDIS_URL when they are set (CI sets both to real PostgreSQL and
+Redis). Without REDIS_URL an embedded Redis is started, so `make test` needs no services.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+os.environ.setdefault("PORTAL_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+
+_embedded_redis = None
+if not os.environ.get("REDIS_URL"):
+    from iliveit_portal.embedded_redis import start_embedded_redis
+
+    _embedded_redis, os.environ["REDIS_URL"] = start_embedded_redis(
+        Path(tempfile.mkdtemp(prefix="portal-test-redis-")) / "redis.db"
+    )

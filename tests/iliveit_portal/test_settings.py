@@ -1,0 +1,101 @@
+"""Settings are read at import, so each case starts a fresh interpreter with its own environment."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.sandbox import REPO_ROOT
+
+PRINT_SETTINGS = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.ILIVEIT_ENVIRONMENT, "
+    "s.ILIVEIT_MVNO_ID, s.PORTAL_BASE_URL)"
+)
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess:
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_", "REDIS_", "ILIVEIT_", "PORTAL_", "DEBUG"))
+        and key not in ("SECRET_KEY", "ALLOWED_HOSTS")
+    }
+    base["DJANGO_SETTINGS_MODULE"] = "iliveit_portal.settings"
+    return subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", PRINT_SETTINGS],
+        env={**base, **env},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+PRODUCTION = {"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "portal.example.com"}
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    result = load_settings(ALLOWED_HOSTS="portal.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing" in result.stderr
+
+
+def test_it_refuses_the_development_secret_key_when_debug_is_off():
+    result = load_settings(
+        SECRET_KEY="dev-only-insecure-key-do-not-use-in-production", ALLOWED_HOSTS="a.example"
+    )
+    assert result.returncode != 0
+    assert "development default" in result.stderr
+
+
+def test_it_refuses_to_start_with_empty_allowed_hosts_when_debug_is_off():
+    result = load_settings(SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is empty" in result.stderr
+
+
+def test_debug_mode_starts_with_no_configuration_on_sqlite():
+    result = load_settings(DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    engine, broker, environment, mvno, base_url = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert broker == "redis://127.0.0.1:6379/0"
+    assert environment == "staging"
+    assert mvno == "0"
+    assert base_url == "http://127.0.0.1:8000"
+
+
+def test_database_and_redis_urls_are_honoured():
+    result = load_settings(
+        **PRODUCTION,
+        DATABASE_URL="postgres://u@db.example:5432/portal",
+        REDIS_URL="unix:///run/redis.sock?db=1",
+        ILIVEIT_ENVIRONMENT="production",
+        ILIVEIT_MVNO_ID="42",
+        PORTAL_BASE_URL="https://portal.example.com/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "redis+socket:///run/redis.sock?virtual_host=1",
+        "production",
+        "42",
+        "https://portal.example.com",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("DEBUG", "sometimes", "DEBUG must be a boolean"),
+        ("ILIVEIT_ENVIRONMENT", "prod", "ILIVEIT_ENVIRONMENT must be one of"),
+        ("ILIVEIT_MVNO_ID", "abc", "ILIVEIT_MVNO_ID must be a whole number"),
+        ("REDIS_URL", "memcached://x", "REDIS_URL must start with"),
+    ],
+)
+def test_a_bad_value_stops_the_start_with_its_name(name, value, reason):
+    result = load_settings(**{**PRODUCTION, name: value})
+    assert result.returncode != 0
+    assert reason in result.stderr
