@@ -1,0 +1,562 @@
+"""Request and response types of the iLiveIt Messaging API and their wire form.
+
+Requests turn into the documented JSON with `to_json()`. Responses are read with `from_json()`,
+which accepts every key spelling the provider's own clients use (see NOTES.md), because the
+postback webhook parses bodies that any of those clients' servers may have shaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from messaging.iliveit.errors import MalformedPayload, MalformedStatus
+
+
+class ActionType(IntEnum):
+    MMS = 1
+    SMS = 2
+    EMAIL = 3
+    ARCHIVE = 4
+
+
+class PostbackType(StrEnum):
+    BUILD = "build"
+    SUBMIT = "submit"
+    ARCHIVE = "archive"
+    SENT = "sent"
+    DELIVERY = "delivery"
+
+
+ALL_POSTBACK_TYPES: tuple[PostbackType, ...] = tuple(PostbackType)
+
+
+class SlideContentType(StrEnum):
+    TEXT = "text"
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+# Build, archive and submit stage codes (NOTES.md). Sent and delivered carry network codes
+# instead, where only 1 (success) and 12 (Assumed Delivered) are documented.
+PIPELINE_CODES: dict[int, str] = {
+    1: "Received",
+    2: "Submitted",
+    3: "SubmitFailed",
+    4: "Archived",
+    5: "ArchivedNetworkRule",
+    6: "FailedMarshal",
+    7: "FailedUnmarshal",
+    8: "ScrubUnavailable",
+    9: "NotMMS",
+    10: "TemplateError",
+    11: "NoNetwork",
+    12: "RenderFarmFailed",
+    13: "RenderFarmSent",
+    14: "RenderFarmSuccess",
+    15: "ReadFileFailed",
+    16: "Invalid",
+    17: "NoHandsetInfo",
+    18: "NotMMSProvisioned",
+}
+
+# Go's zero time.Time: how the provider writes "this stage has not happened".
+ZERO_TIMESTAMP = "0001-01-01T00:00:00Z"
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def wire_time(moment: datetime) -> str:
+    """The send-window form the API reads: "yyyy-mm-dd hh:mm" in UTC."""
+    if moment.tzinfo is None:
+        # A naive time would be read as the server's local time, silently shifting the window.
+        raise ValueError("send window times must be timezone-aware")
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:{utc.minute:02d}"
+
+
+def _without_empty(document: dict[str, Any]) -> dict[str, Any]:
+    # Optional fields are left out rather than sent as "" or null, so that a server checking
+    # "a URL when present" never sees an empty one.
+    return {key: value for key, value in document.items() if value not in ("", None)}
+
+
+def _postback_types(types: tuple[PostbackType | str, ...]) -> str:
+    return ",".join(str(postback_type) for postback_type in types)
+
+
+# --- requests -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlideContent:
+    type: SlideContentType
+    mime: str
+    data: str  # plain text for a text slide, base64 for media
+    name: str = ""
+
+    @classmethod
+    def from_bytes(
+        cls, type: SlideContentType, mime: str, raw: bytes, name: str = ""
+    ) -> SlideContent:
+        data = raw.decode("utf-8") if type is SlideContentType.TEXT else b64(raw)
+        return cls(type=type, mime=mime, data=data, name=name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": str(self.type), "mime": self.mime, "data": self.data, "name": self.name}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Slide:
+    duration: int  # seconds
+    content: tuple[SlideContent, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        # The reference and the Go client send the duration as a string.
+        return {
+            "duration": str(self.duration),
+            "content": [item.to_json() for item in self.content],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class SMSData:
+    msisdn: str
+    text: str
+    network: str = "any"
+    extra_digits: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        document = {
+            "message_type": "sms",
+            "msisdn": [self.msisdn],
+            "network": self.network,
+            "text": self.text,
+            "extra_digits": self.extra_digits,
+        }
+        return _without_empty(document)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailAttachment:
+    filename: str
+    data: str  # base64
+
+    @classmethod
+    def from_bytes(cls, filename: str, raw: bytes) -> EmailAttachment:
+        return cls(filename=filename, data=b64(raw))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"filename": self.filename, "data": self.data}
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailData:
+    address: str
+    subject: str
+    html: str = ""
+    text: str = ""
+    fromname: str = ""
+    replyto: str = ""
+    network: str = "*"
+    attachments: tuple[EmailAttachment, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        document = {
+            "message_type": "email",
+            "address": [self.address],
+            "network": self.network,
+            "subject": self.subject,
+            "html": self.html,
+            "text": self.text,
+            "fromname": self.fromname,
+            "replyto": self.replyto,
+            "attachments": [attachment.to_json() for attachment in self.attachments],
+        }
+        return _without_empty(document)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MMSData:
+    msisdn: str
+    subject: str
+    slides: tuple[Slide, ...]
+    network: str = "*"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "message_type": "mms",
+            "msisdn": [self.msisdn],
+            "network": self.network,
+            "subject": self.subject,
+            "slides": [slide.to_json() for slide in self.slides],
+        }
+
+
+MessageData = SMSData | EmailData | MMSData
+
+ACTION_FOR_DATA: dict[type, ActionType] = {
+    SMSData: ActionType.SMS,
+    EmailData: ActionType.EMAIL,
+    MMSData: ActionType.MMS,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewMessage:
+    mvno_id: int
+    data: MessageData
+    action: ActionType | None = None  # None: the action that sends `data`
+    campaign: str = ""
+    postback_status_url: str = ""
+    postback_status_types: tuple[PostbackType, ...] = ()
+    postback_reply_url: str = ""
+    submit_not_before: datetime | None = None
+    submit_not_after: datetime | None = None
+    approval_batch: str = ""
+
+    @property
+    def effective_action(self) -> ActionType:
+        if self.action is not None:
+            return self.action
+        return ACTION_FOR_DATA[type(self.data)]
+
+    def to_json(self) -> dict[str, Any]:
+        document = {
+            "Action": int(self.effective_action),
+            "MVNOID": self.mvno_id,
+            "Campaign": self.campaign,
+            "Data": self.data.to_json(),
+            "PostbackStatusUrl": self.postback_status_url,
+            "PostbackStatusTypes": _postback_types(self.postback_status_types),
+            "PostbackReplyUrl": self.postback_reply_url,
+            "SubmitNotBefore": _optional_wire_time(self.submit_not_before),
+            "SubmitNotAfter": _optional_wire_time(self.submit_not_after),
+            "ApprovalBatch": self.approval_batch,
+        }
+        return _without_empty(document)
+
+
+def _optional_wire_time(moment: datetime | None) -> str:
+    return "" if moment is None else wire_time(moment)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildRequest:
+    """A video to build from a template, then handle with `after_build_action`."""
+
+    mvno_id: int
+    data: str | Mapping[str, Any]  # template data: a JSON string, or an object to serialise
+    recipient: str = ""  # msisdn, or an address for EMAIL; may stay empty for ARCHIVE
+    build_template: int = 0
+    build_template_ref: str = ""
+    after_build_action: ActionType = ActionType.MMS
+    network: str = "*"
+    campaign: str = ""
+    postback_status_url: str = ""
+    postback_status_types: tuple[PostbackType, ...] = ()
+    forced_size: str = ""  # "", "High" or "Low"
+    submit_not_before: datetime | None = None
+    submit_not_after: datetime | None = None
+
+    def after_build_data(self) -> dict[str, Any]:
+        """The submit data with only the recipient and network filled in; the template
+        supplies the rest."""
+        if self.after_build_action is ActionType.EMAIL:
+            return {"message_type": "email", "address": [self.recipient], "network": self.network}
+        if self.after_build_action is ActionType.SMS:
+            return {"message_type": "sms", "msisdn": [self.recipient], "network": self.network}
+        return {
+            "message_type": "mms",
+            "msisdn": [self.recipient],
+            "network": self.network,
+            "slides": [],
+            "subject": "",
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.data if isinstance(self.data, str) else json.dumps(self.data)
+        # AfterBuildData travels as a JSON string, as in the reference's curl example.
+        after = json.dumps(self.after_build_data()) if self.recipient else ""
+        document = {
+            "MVNOID": self.mvno_id,
+            "Campaign": self.campaign,
+            "BuildTemplate": self.build_template or None,
+            "BuildTemplateRef": self.build_template_ref,
+            "Data": data,
+            "AfterBuildAction": int(self.after_build_action),
+            "AfterBuildData": after,
+            "PostbackStatusUrl": self.postback_status_url,
+            "PostbackStatusTypes": _postback_types(self.postback_status_types),
+            "ForcedSize": self.forced_size,
+            "SubmitNotBefore": _optional_wire_time(self.submit_not_before),
+            "SubmitNotAfter": _optional_wire_time(self.submit_not_after),
+        }
+        return _without_empty(document)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResendRequest:
+    """Send an archived message again to one recipient (an msisdn or an email address)."""
+
+    message_id: str
+    msisdn: str = ""
+    email: str = ""
+    postback_status_url: str = ""
+    postback_status_types: tuple[PostbackType, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        document = {
+            "MessageID": self.message_id,
+            "MSISDN": self.msisdn,
+            "Email": self.email,
+            "PostbackStatusUrl": self.postback_status_url,
+            "PostbackStatusTypes": _postback_types(self.postback_status_types),
+        }
+        return _without_empty(document)
+
+
+# --- reading responses --------------------------------------------------------------------------
+
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+
+
+def _fold(key: str) -> str:
+    # One spelling for "message_type", "MessageType" and "MESSAGE_TYPE".
+    return key.replace("_", "").lower()
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """Typed reads from one JSON object, by key in any case; failures name the key."""
+
+    values: dict[str, Any]
+    malformed: type[MalformedPayload]
+
+    @classmethod
+    def of(cls, document: Any, malformed: type[MalformedPayload], what: str) -> _Fields:
+        if not isinstance(document, dict):
+            raise malformed(f"{what}: expected a JSON object, got {_kind(document)}")
+        folded = {_fold(key): value for key, value in document.items() if isinstance(key, str)}
+        return cls(folded, malformed)
+
+    def get(self, key: str) -> Any:
+        return self.values.get(_fold(key))
+
+    def fail(self, key: str, reason: str) -> MalformedPayload:
+        return self.malformed(f"{key}: {reason}")
+
+    def text(self, key: str) -> str:
+        value = self.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected a string, got {_kind(value)}")
+        return value
+
+    def integer(self, key: str) -> int:
+        """Absent, null and "" read as 0: the provider's "not set"."""
+        value = self.get(key)
+        if value is None or value == "":
+            return 0
+        if isinstance(value, bool):
+            raise self.fail(key, "expected an integer, got a boolean")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            try:
+                return int(value)
+            except ValueError:  # longer than Python's int-from-string limit
+                raise self.fail(key, "integer out of range") from None
+        raise self.fail(key, f"expected an integer, got {value!r:.40}")
+
+    def flag(self, key: str) -> bool:
+        """Absent reads as False, so that a missing allow_send never permits a send."""
+        value = self.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {value!r:.40}")
+        return value
+
+    def moment(self, key: str) -> datetime | None:
+        """An RFC 3339 time in UTC; absent, "" and the zero time read as None."""
+        value = self.get(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected an RFC 3339 timestamp, got {_kind(value)}")
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise self.fail(key, f"not an RFC 3339 timestamp: {value!r:.40}") from None
+        if moment.replace(tzinfo=None) == datetime(1, 1, 1):
+            return None
+        if moment.tzinfo is None:
+            # The API keeps every time in UTC; some servers drop the "Z".
+            return moment.replace(tzinfo=UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise self.fail(key, f"timestamp out of range: {value!r:.40}") from None
+
+    def nested(self, key: str) -> _Fields:
+        value = self.get(key)
+        return _Fields.of({} if value is None else value, self.malformed, key)
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        value = self.get(key)
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a JSON object, got {_kind(value)}")
+        return value
+
+
+def _kind(value: Any) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if value is None:
+        return "null"
+    names = {dict: "object", list: "array", str: "string", bool: "boolean"}
+    return names.get(type(value), "number" if isinstance(value, int | float) else "value")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageStatus:
+    code: int
+    description: str  # as the provider sent it; may be empty
+    timestamp: datetime | None
+
+    @property
+    def label(self) -> str:
+        """A readable name even when the provider sent no description."""
+        return self.description or PIPELINE_CODES.get(self.code, f"code {self.code}")
+
+
+_POSTBACK_TYPE_VALUES = frozenset(str(postback_type) for postback_type in PostbackType)
+
+STAGES = ("build", "archive", "submit", "sent", "delivered")
+
+
+def _stage(fields: _Fields, stage: str) -> StageStatus | None:
+    code = fields.integer(f"{stage}_status")
+    description = fields.text(f"{stage}_status_description")
+    timestamp = fields.moment(f"{stage}_timestamp")
+    if code == 0:
+        return None
+    return StageStatus(code=code, description=description, timestamp=timestamp)
+
+
+def _postback_type(fields: _Fields) -> PostbackType | None:
+    value = fields.text("postback_type").strip().lower()
+    # A type we do not know yet is dropped rather than refused: the stages still carry the
+    # news, and `raw` keeps the original.
+    return PostbackType(value) if value in _POSTBACK_TYPE_VALUES else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusResult:
+    """One message's status, from GET message/{id}/status(Extended) or a status postback."""
+
+    type: str
+    campaign: str
+    message_id: str
+    template: int | None
+    network: str
+    msisdn: str
+    email: str
+    mvno: int | None
+    date_received: datetime | None
+    build: StageStatus | None
+    archive: StageStatus | None
+    submit: StageStatus | None
+    sent: StageStatus | None
+    delivered: StageStatus | None
+    network_reference: str = ""
+    postback_type: PostbackType | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, document: Any) -> StatusResult:
+        """Read a decoded JSON value; raises MalformedStatus, and nothing else, when it is
+        not a StatusResult."""
+        fields = _Fields.of(document, MalformedStatus, "StatusResult")
+        message_id = fields.text("message_id")
+        if not message_id.strip():
+            raise fields.fail("message_id", "required")
+        stages = {stage: _stage(fields, stage) for stage in STAGES}
+        return cls(
+            type=fields.text("type"),
+            campaign=fields.text("campaign"),
+            message_id=message_id,
+            template=fields.integer("template") or None,
+            network=fields.text("network"),
+            msisdn=fields.text("msisdn"),
+            email=fields.text("email"),
+            mvno=fields.integer("mvno") or None,
+            date_received=fields.moment("date_received"),
+            **stages,
+            network_reference=fields.text("network_reference"),
+            postback_type=_postback_type(fields),
+            raw=document,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchivedMessage:
+    type: str
+    date_created: datetime | None
+    data: dict[str, Any]  # the submitted Data, as archived
+
+    @classmethod
+    def from_json(cls, document: Any) -> ArchivedMessage:
+        fields = _Fields.of(document, MalformedPayload, "archived message")
+        return cls(
+            type=fields.text("type"),
+            date_created=fields.moment("date_created"),
+            data=fields.mapping("data"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScrubResult:
+    """What iLiveIt knows about a handset; `allow_send` is the field to obey."""
+
+    msisdn: str
+    network: str
+    handset_make: str
+    handset_model: str
+    is_mms_provisioned: bool
+    is_mms_capable: bool
+    allow_send: bool
+    screen_width: int
+    screen_height: int
+    error_code: int
+    error: str
+
+    @classmethod
+    def from_json(cls, document: Any) -> ScrubResult:
+        fields = _Fields.of(document, MalformedPayload, "scrub result")
+        screen = fields.nested("screen_size")
+        return cls(
+            msisdn=fields.text("msisdn"),
+            network=fields.text("network"),
+            handset_make=fields.text("handset_make"),
+            handset_model=fields.text("handset_model"),
+            is_mms_provisioned=fields.flag("is_mms_provisioned"),
+            is_mms_capable=fields.flag("is_mms_capable"),
+            allow_send=fields.flag("allow_send"),
+            screen_width=screen.integer("width"),
+            screen_height=screen.integer("height"),
+            error_code=fields.integer("error_code"),
+            error=fields.text("error"),
+        )
