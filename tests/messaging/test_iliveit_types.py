@@ -1,0 +1,513 @@
+"""Wire form of the request types and the tolerant, strict parsing of the response types."""
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from messaging.iliveit import (
+    ALL_POSTBACK_TYPES,
+    PIPELINE_CODES,
+    ActionType,
+    ArchivedMessage,
+    BuildRequest,
+    EmailAttachment,
+    EmailData,
+    MalformedPayload,
+    MalformedStatus,
+    MMSData,
+    NewMessage,
+    PostbackType,
+    ResendRequest,
+    ScrubResult,
+    Slide,
+    SlideContent,
+    SlideContentType,
+    SMSData,
+    StageStatus,
+    StatusResult,
+)
+
+TEXT = SlideContent(type=SlideContentType.TEXT, mime="text/plain", data="Hi", name="t.txt")
+
+# The reference's example answer, verbatim.
+DOCUMENTED_STATUS = {
+    "type": "message_type",
+    "campaign": "campaign_name",
+    "message_id": "message-id",
+    "template": 1,
+    "network": "actual submitted network",
+    "msisdn": "27000000000",
+    "email": "email@example.com",
+    "mvno": 1,
+    "date_received": "2015-01-06T10:20:30Z",
+    "build_status": 14,
+    "build_timestamp": "2015-01-06T10:20:30Z",
+    "archive_status": 4,
+    "archive_timestamp": "2015-01-06T10:20:30Z",
+    "submit_status": 2,
+    "submit_timestamp": "2015-01-06T10:20:30Z",
+    "sent_status": 1,
+    "sent_timestamp": "2015-01-06T10:20:30Z",
+    "delivered_status": 1,
+    "delivered_timestamp": "2015-01-06T10:20:30Z",
+}
+WHEN = datetime(2015, 1, 6, 10, 20, 30, tzinfo=UTC)
+
+
+# --- requests on the wire -----------------------------------------------------------------------
+
+
+def test_an_sms_goes_out_with_one_recipient_in_a_list():
+    message = NewMessage(mvno_id=7, data=SMSData(msisdn="27820000001", text="Hello"))
+
+    assert message.to_json() == {
+        "Action": 2,
+        "MVNOID": 7,
+        "Data": {
+            "message_type": "sms",
+            "msisdn": ["27820000001"],
+            "network": "any",
+            "text": "Hello",
+        },
+    }
+
+
+def test_it_sends_postback_types_as_a_comma_list_and_windows_in_utc_minutes():
+    sast = timezone(timedelta(hours=2))
+    message = NewMessage(
+        mvno_id=7,
+        data=SMSData(msisdn="27820000001", text="Hello", extra_digits="12"),
+        campaign="Spring",
+        postback_status_url="https://portal.example/postbacks/abc",
+        postback_status_types=(PostbackType.SUBMIT, PostbackType.DELIVERY),
+        postback_reply_url="https://portal.example/replies/abc",
+        submit_not_before=datetime(2030, 1, 2, 8, 5, 59, tzinfo=sast),
+        submit_not_after=datetime(2030, 1, 2, 23, 30, tzinfo=UTC),
+        approval_batch="B1",
+    )
+
+    wire = message.to_json()
+
+    assert wire["PostbackStatusTypes"] == "submit,delivery"
+    assert wire["SubmitNotBefore"] == "2030-01-02 06:05"
+    assert wire["SubmitNotAfter"] == "2030-01-02 23:30"
+    assert wire["Campaign"] == "Spring"
+    assert wire["PostbackStatusUrl"] == "https://portal.example/postbacks/abc"
+    assert wire["PostbackReplyUrl"] == "https://portal.example/replies/abc"
+    assert wire["ApprovalBatch"] == "B1"
+    assert wire["Data"]["extra_digits"] == "12"
+
+
+def test_it_leaves_out_empty_optional_fields_rather_than_sending_blanks():
+    wire = NewMessage(mvno_id=7, data=SMSData(msisdn="27820000001", text="x")).to_json()
+
+    for key in ("Campaign", "PostbackStatusUrl", "PostbackStatusTypes", "PostbackReplyUrl"):
+        assert key not in wire
+    assert "SubmitNotBefore" not in wire
+
+
+def test_an_mms_sends_slide_durations_as_strings():
+    image = SlideContent.from_bytes(SlideContentType.IMAGE, "image/png", b"\x89PNG", "a.png")
+    data = MMSData(
+        msisdn="27820000001",
+        subject="Look",
+        slides=(Slide(duration=5, content=(TEXT, image)),),
+    )
+
+    wire = NewMessage(mvno_id=7, data=data).to_json()
+
+    assert wire["Action"] == ActionType.MMS
+    assert wire["Data"] == {
+        "message_type": "mms",
+        "msisdn": ["27820000001"],
+        "network": "*",
+        "subject": "Look",
+        "slides": [
+            {
+                "duration": "5",
+                "content": [
+                    {"type": "text", "mime": "text/plain", "data": "Hi", "name": "t.txt"},
+                    {"type": "image", "mime": "image/png", "data": "iVBORw==", "name": "a.png"},
+                ],
+            }
+        ],
+    }
+
+
+def test_a_text_slide_made_from_bytes_holds_plain_text():
+    content = SlideContent.from_bytes(SlideContentType.TEXT, "text/plain", "Grüße".encode())
+
+    assert content.data == "Grüße"
+
+
+def test_an_email_carries_its_attachments_in_base64():
+    data = EmailData(
+        address="someone@example.com",
+        subject="Invoice",
+        html="<p>Hi</p>",
+        fromname="Shop",
+        attachments=(EmailAttachment.from_bytes("a.txt", b"hello"),),
+    )
+
+    wire = NewMessage(mvno_id=7, data=data).to_json()
+
+    assert wire["Action"] == ActionType.EMAIL
+    assert wire["Data"] == {
+        "message_type": "email",
+        "address": ["someone@example.com"],
+        "network": "*",
+        "subject": "Invoice",
+        "html": "<p>Hi</p>",
+        "fromname": "Shop",
+        "attachments": [{"filename": "a.txt", "data": "aGVsbG8="}],
+    }
+
+
+def test_an_explicit_archive_action_wins_over_the_data_kind():
+    message = NewMessage(
+        mvno_id=7, data=SMSData(msisdn="27820000001", text="x"), action=ActionType.ARCHIVE
+    )
+
+    assert message.to_json()["Action"] == 4
+
+
+def test_a_build_request_sends_data_and_after_build_data_as_json_strings():
+    request = BuildRequest(
+        mvno_id=7,
+        recipient="27820000001",
+        data={"name": "Thandi", "amount": 12},
+        build_template=3,
+        campaign="Video",
+        forced_size="High",
+        postback_status_url="https://portal.example/p/1",
+        postback_status_types=(PostbackType.BUILD,),
+    )
+
+    wire = request.to_json()
+
+    assert json.loads(wire["Data"]) == {"name": "Thandi", "amount": 12}
+    assert json.loads(wire["AfterBuildData"]) == {
+        "message_type": "mms",
+        "msisdn": ["27820000001"],
+        "network": "*",
+        "slides": [],
+        "subject": "",
+    }
+    assert wire["AfterBuildAction"] == 1
+    assert wire["BuildTemplate"] == 3
+    assert "BuildTemplateRef" not in wire
+    assert wire["ForcedSize"] == "High"
+    assert wire["PostbackStatusTypes"] == "build"
+
+
+def test_a_build_request_passes_a_json_string_through_untouched():
+    wire = BuildRequest(mvno_id=7, recipient="27820000001", data='{"a": 1}').to_json()
+
+    assert wire["Data"] == '{"a": 1}'
+
+
+def test_a_build_request_for_email_names_an_address():
+    request = BuildRequest(
+        mvno_id=7,
+        recipient="a@example.com",
+        data="{}",
+        build_template_ref="welcome",
+        after_build_action=ActionType.EMAIL,
+    )
+
+    wire = request.to_json()
+
+    assert json.loads(wire["AfterBuildData"])["address"] == ["a@example.com"]
+    assert wire["BuildTemplateRef"] == "welcome"
+    assert "BuildTemplate" not in wire
+
+
+def test_an_archive_only_build_may_have_no_after_build_data():
+    request = BuildRequest(
+        mvno_id=7, data="{}", build_template=3, after_build_action=ActionType.ARCHIVE
+    )
+
+    assert "AfterBuildData" not in request.to_json()
+
+
+def test_a_resend_names_its_one_recipient():
+    request = ResendRequest(
+        message_id="abc",
+        email="a@example.com",
+        postback_status_url="https://portal.example/p",
+        postback_status_types=ALL_POSTBACK_TYPES,
+    )
+
+    assert request.to_json() == {
+        "MessageID": "abc",
+        "Email": "a@example.com",
+        "PostbackStatusUrl": "https://portal.example/p",
+        "PostbackStatusTypes": "build,submit,archive,sent,delivery",
+    }
+
+
+def test_a_naive_send_window_cannot_be_put_on_the_wire():
+    message = NewMessage(
+        mvno_id=7,
+        data=SMSData(msisdn="27820000001", text="x"),
+        submit_not_before=datetime(2030, 1, 1, 8, 0),
+    )
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        message.to_json()
+
+
+def test_the_pipeline_table_has_every_documented_code():
+    assert sorted(PIPELINE_CODES) == list(range(1, 19))
+    assert PIPELINE_CODES[9] == "NotMMS"
+
+
+# --- StatusResult -------------------------------------------------------------------------------
+
+
+def test_it_reads_the_documented_status():
+    result = StatusResult.from_json(DOCUMENTED_STATUS)
+
+    assert result.message_id == "message-id"
+    assert result.template == 1
+    assert result.mvno == 1
+    assert result.msisdn == "27000000000"
+    assert result.date_received == WHEN
+    assert result.build == StageStatus(code=14, description="", timestamp=WHEN)
+    assert result.delivered == StageStatus(code=1, description="", timestamp=WHEN)
+    assert result.postback_type is None
+    assert result.raw is DOCUMENTED_STATUS
+
+
+def test_it_reads_keys_in_any_case():
+    body = {
+        "Type": "sms",
+        "MessageID": "m1",
+        "MSISDN": "27820000001",
+        "Network": "vodacom",
+        "MVNO": 3,
+        "Submit_Status": 2,
+        "SubmitStatusDescription": "Submitted",
+        "SUBMIT_TIMESTAMP": "2015-01-06T10:20:30Z",
+        "PostbackType": "Submit",
+        "NetworkReference": "ref-9",
+    }
+
+    result = StatusResult.from_json(body)
+
+    assert (result.type, result.message_id, result.msisdn) == ("sms", "m1", "27820000001")
+    assert result.network == "vodacom"
+    assert result.mvno == 3
+    assert result.submit == StageStatus(code=2, description="Submitted", timestamp=WHEN)
+    assert result.postback_type is PostbackType.SUBMIT
+    assert result.network_reference == "ref-9"
+
+
+def test_stages_that_have_not_happened_are_absent():
+    body = {
+        "message_id": "m1",
+        "build_status": 0,
+        "build_status_description": "",
+        "build_timestamp": "0001-01-01T00:00:00Z",
+        "sent_status": None,
+        "date_received": "0001-01-01T00:00:00Z",
+    }
+
+    result = StatusResult.from_json(body)
+
+    assert result.build is None
+    assert result.archive is None
+    assert result.sent is None
+    assert result.date_received is None
+    assert result.template is None
+    assert result.mvno is None
+
+
+def test_a_stage_with_a_zero_timestamp_keeps_its_code():
+    body = {"message_id": "m1", "submit_status": 1, "submit_timestamp": "0001-01-01T00:00:00Z"}
+
+    assert StatusResult.from_json(body).submit == StageStatus(
+        code=1, description="", timestamp=None
+    )
+
+
+def test_it_keeps_unknown_codes_and_descriptions():
+    body = {
+        "message_id": "m1",
+        "delivered_status": 77,
+        "delivered_status_description": "Handset exploded",
+        "submit_status": 99,
+    }
+
+    result = StatusResult.from_json(body)
+
+    assert result.delivered.code == 77
+    assert result.delivered.label == "Handset exploded"
+    assert result.submit.label == "code 99"
+
+
+def test_a_stage_without_a_description_is_labelled_from_the_pipeline_table():
+    result = StatusResult.from_json({"message_id": "m1", "submit_status": 9})
+
+    assert result.submit.label == "NotMMS"
+
+
+def test_it_accepts_codes_written_as_numeric_strings_and_offsets_in_times():
+    body = {
+        "message_id": "m1",
+        "sent_status": " 1 ",
+        "sent_timestamp": "2015-01-06T12:20:30.123456789+02:00",
+    }
+
+    result = StatusResult.from_json(body)
+
+    assert result.sent.code == 1
+    assert result.sent.timestamp == WHEN + timedelta(microseconds=123456)
+
+
+def test_an_unknown_postback_type_is_dropped_but_kept_in_raw():
+    body = {"message_id": "m1", "postback_type": "teleport"}
+
+    result = StatusResult.from_json(body)
+
+    assert result.postback_type is None
+    assert result.raw["postback_type"] == "teleport"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ([1, 2], "expected a JSON object, got array"),
+        ("status", "expected a JSON object, got string"),
+        (None, "expected a JSON object, got null"),
+        ({}, "message_id: required"),
+        ({"message_id": 12}, "message_id: expected a string, got number"),
+        ({"message_id": "m", "submit_status": "two"}, "submit_status: expected an integer"),
+        ({"message_id": "m", "submit_status": "²"}, "submit_status: expected an integer"),
+        ({"message_id": "m", "submit_status": 1.5}, "submit_status: expected an integer"),
+        ({"message_id": "m", "submit_status": True}, "submit_status: expected an integer"),
+        ({"message_id": "m", "sent_timestamp": "yesterday"}, "sent_timestamp: not an RFC 3339"),
+        ({"message_id": "m", "sent_timestamp": 1420539630}, "sent_timestamp: expected an RFC"),
+        (
+            {"message_id": "m", "sent_timestamp": "0001-01-01T01:00:00+05:00"},
+            "sent_timestamp: timestamp out of range",
+        ),
+        ({"message_id": "m", "network": ["vodacom"]}, "network: expected a string, got array"),
+        ({"message_id": "m", "postback_type": 3}, "postback_type: expected a string"),
+    ],
+)
+def test_it_refuses_a_status_of_the_wrong_shape(body, reason):
+    with pytest.raises(MalformedStatus, match=reason.replace("(", r"\(")):
+        StatusResult.from_json(body)
+
+
+def test_malformed_status_is_a_value_error():
+    assert issubclass(MalformedStatus, ValueError)
+
+
+_STATUS_KEYS = [
+    *DOCUMENTED_STATUS,
+    "MessageID",
+    "MSISDN",
+    "Network",
+    "postback_type",
+    "network_reference",
+    *(f"{stage}_status_description" for stage in ("build", "archive", "submit", "sent")),
+]
+_json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text()
+    | st.sampled_from(["0001-01-01T00:00:00Z", "2015-01-06T10:20:30Z", "12", "", " 3 "])
+)
+_json_values = st.recursive(
+    _json_scalars,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+_status_like = st.dictionaries(
+    st.sampled_from(_STATUS_KEYS) | st.text(max_size=12), _json_values, max_size=20
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_status_like, _json_values))
+def test_it_raises_nothing_but_malformed_status_on_any_json(document):
+    try:
+        result = StatusResult.from_json(document)
+    except MalformedStatus:
+        return
+    assert result.message_id
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    code=st.integers(min_value=1, max_value=10**6),
+    moment=st.datetimes(
+        min_value=datetime(1970, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
+    ),
+    key_case=st.sampled_from([str.lower, str.upper]),
+)
+def test_it_reads_back_any_well_formed_stage(code, moment, key_case):
+    body = {
+        key_case("message_id"): "m1",
+        key_case("delivered_status"): code,
+        key_case("delivered_timestamp"): moment.isoformat().replace("+00:00", "Z"),
+    }
+
+    result = StatusResult.from_json(body)
+
+    assert result.delivered == StageStatus(code=code, description="", timestamp=moment)
+
+
+# --- ArchivedMessage and ScrubResult ------------------------------------------------------------
+
+
+def test_it_reads_an_archived_message():
+    body = {"type": "sms", "date_created": "2015-01-06T10:20:30Z", "data": {"text": "Hi"}}
+
+    assert ArchivedMessage.from_json(body) == ArchivedMessage(
+        type="sms", date_created=WHEN, data={"text": "Hi"}
+    )
+
+
+def test_an_archived_message_needs_its_data():
+    with pytest.raises(MalformedPayload, match="data: expected a JSON object, got null"):
+        ArchivedMessage.from_json({"type": "sms"})
+
+
+def test_it_reads_a_scrub_result():
+    body = {
+        "msisdn": "27820000001",
+        "network": "vodacom",
+        "handset_make": "Sandbox",
+        "handset_model": "Phone",
+        "is_mms_provisioned": True,
+        "is_mms_capable": True,
+        "allow_send": True,
+        "screen_size": {"width": 720, "height": 1280},
+        "error_code": 0,
+        "error": "",
+    }
+
+    result = ScrubResult.from_json(body)
+
+    assert result.allow_send is True
+    assert (result.screen_width, result.screen_height) == (720, 1280)
+    assert result.network == "vodacom"
+
+
+def test_a_scrub_result_without_allow_send_forbids_sending():
+    assert ScrubResult.from_json({"msisdn": "27820000001"}).allow_send is False
+
+
+def test_a_scrub_result_refuses_a_stringly_flag():
+    with pytest.raises(MalformedPayload, match="allow_send: expected true or false"):
+        ScrubResult.from_json({"allow_send": "yes"})
