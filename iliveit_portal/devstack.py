@@ -87,9 +87,19 @@ def run() -> int:
     if not user_set_endpoint:
         processes["sandbox"] = _start(
             "sandbox",
-            [python, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT),
-             "--app", f"{SANDBOX_TOKEN}:{SANDBOX_MVNO_ID}:{SANDBOX_RATE}",
-             "--step-seconds", "2"],
+            [
+                python,
+                "-m",
+                "sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(SANDBOX_PORT),
+                "--app",
+                f"{SANDBOX_TOKEN}:{SANDBOX_MVNO_ID}:{SANDBOX_RATE}",
+                "--step-seconds",
+                "2",
+            ],
             env,
         )
     celery = [python, "-m", "celery", "-A", "iliveit_portal"]

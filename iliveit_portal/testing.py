@@ -11,7 +11,9 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
-os.environ.setdefault("PORTAL_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+os.environ.setdefault(
+    "PORTAL_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
+)
 
 _embedded_redis = None
 if not os.environ.get("REDIS_URL"):

@@ -9,7 +9,9 @@ def test_a_tcp_url_serves_celery_as_it_is():
 
 
 def test_a_unix_socket_url_becomes_kombus_socket_form():
-    assert celery_broker_url("unix:///tmp/r.sock?db=3") == "redis+socket:///tmp/r.sock?virtual_host=3"
+    assert (
+        celery_broker_url("unix:///tmp/r.sock?db=3") == "redis+socket:///tmp/r.sock?virtual_host=3"
+    )
 
 
 def test_another_scheme_is_refused():

@@ -1,0 +1,176 @@
+"""Applications, campaigns and messages.
+
+The database is the outbox: a launch writes one `Message` per recipient in state `queued`, and
+the broker only carries hints to submit them (see messaging/services.py).
+"""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Environment(models.TextChoices):
+    STAGING = "staging", "Staging"
+    PRODUCTION = "production", "Production"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    MMS = "mms", "MMS"
+    SMS = "sms", "SMS"
+    VIDEO = "video", "Video MMS"
+
+
+class Application(models.Model):
+    """One iLiveIt application: its own token, MVNO id and rate limit."""
+
+    name = models.CharField(max_length=100, unique=True)
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.STAGING
+    )
+    endpoint = models.URLField(help_text="iLiveIt API base URL for this environment.")
+    token = models.CharField(max_length=255, help_text="Application access token.")
+    mvno_id = models.PositiveIntegerField("MVNO id", validators=[MinValueValidator(1)])
+    rate_limit = models.PositiveIntegerField(
+        "rate limit (messages per second)", default=10, validators=[MinValueValidator(1)]
+    )
+    token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.environment})"
+
+    @property
+    def token_hint(self) -> str:
+        """Enough of the token to tell two apart; the whole token is never shown back."""
+        return f"…{self.token[-4:]}" if len(self.token) > 8 else "…"
+
+
+class CampaignState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    PAUSED = "paused", "Paused"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="campaigns")
+    # Channel-specific content (subject, bodies, slide and attachment file references,
+    # template id and data); media bytes live in files, never in this document.
+    content = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    state = models.CharField(
+        max_length=12, choices=CampaignState.choices, default=CampaignState.DRAFT
+    )
+    is_otp = models.BooleanField(
+        "one-time PIN", default=False, help_text="Bodies are removed once submitted."
+    )
+    submit_not_before = models.DateTimeField(null=True, blank=True)
+    submit_not_after = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MessageState(models.TextChoices):
+    """The overall state, in the order a message moves through it (see postbacks' merge)."""
+
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    # The request left but no answer came back: iLiveIt may or may not have it.
+    UNCERTAIN = "uncertain", "Outcome unknown"
+    SUBMITTED = "submitted", "Submitted"
+    BUILT = "built", "Built"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+def new_message_ref() -> str:
+    """The unguessable reference in the message's own postback URL."""
+    return secrets.token_urlsafe(16)
+
+
+class Message(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    ref = models.CharField(max_length=32, unique=True, default=new_message_ref, editable=False)
+    recipient = models.CharField(max_length=254)
+    # NULL until iLiveIt answers, so that the unique constraint ignores unsent messages.
+    iliveit_id = models.CharField(  # noqa: DJ001
+        "iLiveIt MessageID", max_length=128, null=True, blank=True
+    )
+    state = models.CharField(
+        max_length=12, choices=MessageState.choices, default=MessageState.QUEUED
+    )
+    network = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    error_retryable = models.BooleanField(default=False)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Each stage's latest code, description and timestamp, as iLiveIt reports them.
+    build_code = models.SmallIntegerField(null=True, blank=True)
+    build_description = models.CharField(max_length=255, blank=True)
+    build_at = models.DateTimeField(null=True, blank=True)
+    archive_code = models.SmallIntegerField(null=True, blank=True)
+    archive_description = models.CharField(max_length=255, blank=True)
+    archive_at = models.DateTimeField(null=True, blank=True)
+    submit_code = models.SmallIntegerField(null=True, blank=True)
+    submit_description = models.CharField(max_length=255, blank=True)
+    submit_at = models.DateTimeField(null=True, blank=True)
+    sent_code = models.SmallIntegerField(null=True, blank=True)
+    sent_description = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_code = models.SmallIntegerField(null=True, blank=True)
+    delivered_description = models.CharField(max_length=255, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["iliveit_id"],
+                condition=Q(iliveit_id__isnull=False),
+                name="message_unique_iliveit_id",
+            ),
+            # One message per recipient per campaign: a re-imported list cannot send twice.
+            models.UniqueConstraint(
+                fields=["campaign", "recipient"], name="message_unique_campaign_recipient"
+            ),
+        ]
+        indexes = [
+            # The campaign message list, filtered by state.
+            models.Index(fields=["campaign", "state", "id"]),
+            # The sweeper: queued (or retry-due) rows nobody picked up.
+            models.Index(fields=["state", "next_attempt_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} ({self.state})"
