@@ -133,7 +133,7 @@ class Lifecycle:
 
     def _apply(self, message: Message, change: StageChange, is_last: bool) -> None:
         stage = Stage(change.code, change.description, rfc3339(utcnow()))
-        status = self._store.set_stage(message.message_id, change.stage, stage)
+        status = self._store.set_stage(message.message_id, change.stage, stage, last=is_last)
         if status is None:
             return  # reset since the message was accepted
         sub = message.submission

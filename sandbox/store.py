@@ -36,6 +36,7 @@ class Message:
     reorder_postbacks: bool
     stages: dict[str, Stage] = field(default_factory=lambda: {name: Stage() for name in STAGES})
     network_reference: str = ""
+    lifecycle_done: bool = False
 
     @property
     def archived(self) -> bool:
@@ -80,6 +81,7 @@ class Message:
             "submission_key": self.submission_key,
             "submissions": submissions,
             "starts_at": rfc3339(self.starts_at),
+            "lifecycle_done": self.lifecycle_done,
             "magic": self.magic.value if self.magic else None,
         }
 
@@ -163,13 +165,16 @@ class Store:
         with self._lock:
             return message.archived
 
-    def set_stage(self, message_id: str, name: str, stage: Stage) -> dict[str, Any] | None:
+    def set_stage(
+        self, message_id: str, name: str, stage: Stage, *, last: bool
+    ) -> dict[str, Any] | None:
         """Apply a stage change; the StatusResult right after it, or None if reset removed it."""
         with self._lock:
             message = self._messages.get(message_id)
             if message is None:
                 return None
             message.stages[name] = stage
+            message.lifecycle_done = last
             if name == "sent" and not message.network_reference:
                 message.network_reference = f"SBX{message_id[:16].upper()}"
             return message.status_result()

@@ -321,7 +321,9 @@ def _check_email_content(data: dict[str, Any]) -> None:
         raise ValidationError("Data.html", "html or text is required")
     _string(data, "fromname", "Data.fromname")
     _string(data, "replyto", "Data.replyto")
-    attachments = data.get("attachments") or []
+    attachments = data.get("attachments")
+    if attachments is None:
+        attachments = []
     if not isinstance(attachments, list):
         raise ValidationError("Data.attachments", "must be a list")
     for index, attachment in enumerate(attachments):
