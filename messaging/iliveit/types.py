@@ -108,7 +108,7 @@ class SlideContent:
     def from_bytes(
         cls, type: SlideContentType, mime: str, raw: bytes, name: str = ""
     ) -> SlideContent:
-        data = raw.decode("utf-8") if type is SlideContentType.TEXT else b64(raw)
+        data = raw.decode("utf-8") if type == SlideContentType.TEXT else b64(raw)
         return cls(type=type, mime=mime, data=data, name=name)
 
     def to_json(self) -> dict[str, Any]:
