@@ -195,7 +195,7 @@ def _transport_error(error: requests.RequestException) -> APIUnavailable:
 def _never_left(error: requests.RequestException) -> bool:
     """True only when the request surely never reached the API. Anything less certain counts
     as sent, because an unknown outcome is safe to reconcile and unsafe to resubmit."""
-    if isinstance(error, requests.ConnectTimeout | requests.exceptions.SSLError):
+    if isinstance(error, requests.ConnectTimeout):
         return True
     if not isinstance(error, requests.ConnectionError) or not error.args:
         return False
