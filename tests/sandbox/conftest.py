@@ -66,6 +66,14 @@ def wait_until(read: Callable[[], Any], done: Callable[[Any], bool], timeout: fl
         time.sleep(0.02)
 
 
+def delivered_postbacks(sandbox: SandboxProcess, count: int) -> list[dict[str, Any]]:
+    """The sandbox's postback log once `count` deliveries have been answered 200. (A receiver
+    records a post before it answers, so it can know of a post before the sandbox does.)"""
+    return wait_until(
+        sandbox.postbacks, lambda log: sum(entry["delivered"] for entry in log) == count
+    )
+
+
 @pytest.fixture
 def api(sandbox: SandboxProcess) -> Api:
     return Api(sandbox, APP_A)
