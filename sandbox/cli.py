@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
 
     # serve_forever runs in its own thread: shutdown() must come from another thread than it.
-    serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="http", daemon=True
+    )
     serving.start()
     host, port = server.server_address[:2]
     log.info("iLiveIt sandbox listening on http://%s:%s", host, port)

@@ -278,8 +278,8 @@ def test_scrub_of_other_numbers_allows_sending(api: Api, msisdn: str) -> None:
 def test_a_silent_recipient_gets_no_postbacks_but_its_status_moves(
     sandbox, api: Api, postback_receiver: PostbackReceiver, body: dict
 ) -> None:
-    url = postback_receiver.url()
-    message_id = api.send({**body, "PostbackStatusUrl": url, "PostbackStatusTypes": "sent"})
+    url, types = postback_receiver.url(), payloads.ALL_TYPES
+    message_id = api.send({**body, "PostbackStatusUrl": url, "PostbackStatusTypes": types})
 
     status = api.wait_until_settled(message_id)
     time.sleep(0.1)
