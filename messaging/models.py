@@ -66,9 +66,19 @@ class Campaign(models.Model):
     name = models.CharField(max_length=200)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="campaigns")
-    # Channel-specific content (subject, bodies, slide and attachment file references,
-    # template id and data); media bytes live in files, never in this document.
-    content = models.JSONField(default=dict, blank=True)
+    # What is sent. Which fields matter depends on the channel: email uses subject, both
+    # bodies, from-name and reply-to (plus Attachment rows); MMS uses subject (plus Slide rows);
+    # SMS uses body_text; video uses template_id, template_data and network.
+    subject = models.CharField(max_length=255, blank=True)
+    body_html = models.TextField("HTML body", blank=True)
+    body_text = models.TextField("text body", blank=True)
+    from_name = models.CharField(max_length=100, blank=True)
+    reply_to = models.EmailField(blank=True)
+    template_id = models.PositiveIntegerField(null=True, blank=True)
+    template_data = models.JSONField(default=dict, blank=True)
+    network = models.CharField(
+        max_length=64, blank=True, help_text="Blank lets iLiveIt choose from number ranges."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -95,6 +105,8 @@ class Campaign(models.Model):
 class MessageState(models.TextChoices):
     """The overall state, in the order a message moves through it (see postbacks' merge)."""
 
+    # Imported into a campaign that has not been launched.
+    DRAFT = "draft", "Draft"
     QUEUED = "queued", "Queued"
     SUBMITTING = "submitting", "Submitting"
     # The request left but no answer came back: iLiveIt may or may not have it.
@@ -119,6 +131,11 @@ class Message(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     ref = models.CharField(max_length=32, unique=True, default=new_message_ref, editable=False)
     recipient = models.CharField(max_length=254)
+    # A test send goes to one recipient before launch and is not counted with the campaign.
+    is_test = models.BooleanField(default=False)
+    # Content of this message alone (single sends, personalised OTPs), shaped like the
+    # campaign's fields; None means "the campaign's content". OTP bodies are erased once sent.
+    body = models.JSONField(null=True, blank=True)
     # NULL until iLiveIt answers, so that the unique constraint ignores unsent messages.
     iliveit_id = models.CharField(  # noqa: DJ001
         "iLiveIt MessageID", max_length=128, null=True, blank=True
@@ -162,7 +179,9 @@ class Message(models.Model):
             ),
             # One message per recipient per campaign: a re-imported list cannot send twice.
             models.UniqueConstraint(
-                fields=["campaign", "recipient"], name="message_unique_campaign_recipient"
+                fields=["campaign", "recipient"],
+                condition=Q(is_test=False),
+                name="message_unique_campaign_recipient",
             ),
         ]
         indexes = [
@@ -174,3 +193,47 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} ({self.state})"
+
+
+def campaign_media_path(instance, filename: str) -> str:
+    return f"campaigns/{instance.campaign_id}/{filename}"
+
+
+class SlideMedia(models.TextChoices):
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+    AUDIO = "audio", "Audio"
+
+
+class Slide(models.Model):
+    """One MMS slide: optional text and optional media shown for `duration` seconds."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="slides")
+    position = models.PositiveSmallIntegerField(default=0)
+    duration = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
+    text = models.TextField(blank=True)
+    media = models.FileField(upload_to=campaign_media_path, blank=True)
+    media_type = models.CharField(max_length=5, choices=SlideMedia.choices, blank=True)
+    mime = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"Slide {self.position + 1}"
+
+
+class Attachment(models.Model):
+    """An email attachment; the bytes live in the file."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=campaign_media_path)
+    filename = models.CharField(max_length=255)
+    mime = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["campaign", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
