@@ -156,3 +156,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# --- Campaigns and sending ---------------------------------------------------------------------
+# Region assumed for phone numbers written without a country code.
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "ZA").upper()
+# Caps on what composers may upload (bytes): one MMS media item, one email attachment.
+MMS_MAX_MEDIA_BYTES = env_int("MMS_MAX_MEDIA_BYTES", 600 * 1024, minimum=1)
+EMAIL_MAX_ATTACHMENT_BYTES = env_int("EMAIL_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024, minimum=1)
+RECIPIENTS_MAX_UPLOAD_BYTES = env_int("RECIPIENTS_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
