@@ -97,6 +97,9 @@ class Campaign(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "-created_at"])]
+        permissions = [
+            ("launch_campaign", "Can launch, pause, resume and cancel campaigns"),
+        ]
 
     def __str__(self) -> str:
         return self.name
