@@ -1,13 +1,14 @@
 """Deliver postbacks (status changes and replies) the way the provider does: POST until the
 receiver answers HTTP 200, retrying with exponential back-off, forever.
 
-A fixed pool of sender threads, each with its own keep-alive session, takes deliveries from one
-queue; retries wait on the scheduler, not in a thread. No lock is held during an HTTP call, so
+A fixed pool of sender threads, each with its own kept-alive connections, takes deliveries from
+one queue; retries wait on the scheduler, not in a thread. No lock is held during an HTTP call, so
 a slow receiver slows only the senders talking to it.
 """
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import logging
@@ -17,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
+from sandbox.outgoing import KeepAliveClient
 from sandbox.scheduler import Scheduler
 from sandbox.stats import Stats
 
@@ -150,25 +150,20 @@ class PostbackDispatcher:
             self._released_after.clear()
 
     def _send_loop(self) -> None:
-        session = requests.Session()
-        session.headers.update(
-            {"Content-Type": "application/json", "User-Agent": "iLiveIt-Sandbox/1"}
-        )
+        client = KeepAliveClient(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
         while True:
             delivery = self._queue.get()
             if delivery is None:
-                session.close()
+                client.close()
                 return
             if delivery.generation == self._generation:
-                self._attempt(session, delivery)
+                self._attempt(client, delivery)
 
-    def _attempt(self, session: requests.Session, delivery: Delivery) -> None:
+    def _attempt(self, client: KeepAliveClient, delivery: Delivery) -> None:
+        status: int | None
         try:
-            response = session.post(
-                delivery.url, data=delivery.payload(), timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
-            )
-            status: int | None = response.status_code
-        except requests.RequestException as error:
+            status = client.post(delivery.url, delivery.payload())
+        except (OSError, http.client.HTTPException) as error:
             log.debug("postback to %s failed: %s", delivery.url, error)
             status = None
         delivered = status == 200
