@@ -127,8 +127,13 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         if close:
             self.send_header("Connection", "close")
             self.close_connection = True
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # A client that timed out (the slow recipients are for exactly that) has gone.
+            log.debug("%s %s: client went away before the answer", self.command, self.path)
+            self.close_connection = True
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # requests are logged once, with their duration, in `_handle`
