@@ -8,14 +8,15 @@ import signal
 import threading
 from types import FrameType
 
-from sandbox.config import Config, parse_app
+from sandbox.config import App, Config, parse_app
 from sandbox.server import SandboxHTTPServer
 from sandbox.state import Sandbox
 
 log = logging.getLogger("sandbox")
 
 
-def _app(value: str):  # argparse shows ValueError text only for ArgumentTypeError
+def _app(value: str) -> App:
+    # argparse shows the reason only for an ArgumentTypeError, not for a ValueError.
     try:
         return parse_app(value)
     except ValueError as error:

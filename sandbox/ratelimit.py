@@ -30,7 +30,9 @@ class TokenBucket:
 class RateLimiter:
     """One bucket per token; `reset` refills them all."""
 
-    def __init__(self, rates: dict[str, float], *, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, rates: dict[str, float], *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._rates = dict(rates)
         self._clock = clock
         self._lock = threading.Lock()
