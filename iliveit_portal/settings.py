@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from iliveit_portal.env import env_bool, env_choice, env_int, env_list, env_str
+from iliveit_portal.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 from iliveit_portal.redis_urls import celery_broker_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -165,3 +165,27 @@ MMS_MAX_MEDIA_BYTES = env_int("MMS_MAX_MEDIA_BYTES", 600 * 1024, minimum=1)
 EMAIL_MAX_ATTACHMENT_BYTES = env_int("EMAIL_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024, minimum=1)
 RECIPIENTS_MAX_UPLOAD_BYTES = env_int("RECIPIENTS_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- Postbacks ---------------------------------------------------------------------------------
+# Keys for the HMAC in each message's postback URL, newest first. URLs are signed with the first;
+# any listed key is accepted, so a new key can be put in front and an old one dropped later.
+POSTBACK_KEYS = env_list("POSTBACK_KEYS") or [SECRET_KEY]
+# How long a submission with an unknown outcome waits for a postback before it may be sent
+# again. iLiveIt promises postbacks within one hour, and the first ("submit") comes at once.
+RECONCILE_UNCERTAIN_AFTER_S = env_int("RECONCILE_UNCERTAIN_AFTER_S", 3900, minimum=1)
+# Submit attempts (5xx, connection errors) before a message fails for good.
+SUBMIT_MAX_ATTEMPTS = env_int("SUBMIT_MAX_ATTEMPTS", 8, minimum=1)
+SUBMIT_RETRY_BASE_S = env_float("SUBMIT_RETRY_BASE_S", 2.0, minimum=0.01)
+SUBMIT_RETRY_MAX_S = env_float("SUBMIT_RETRY_MAX_S", 300.0, minimum=0.01)
+# A `queued` message untouched this long is handed to a worker again by the sweeper.
+SWEEP_QUEUED_AFTER_S = env_int("SWEEP_QUEUED_AFTER_S", 60, minimum=1)
+# A `submitting` message this old lost its worker mid-call: its outcome is unknown.
+SUBMITTING_STALE_AFTER_S = env_int("SUBMITTING_STALE_AFTER_S", 120, minimum=1)
+SWEEP_INTERVAL_S = env_float("SWEEP_INTERVAL_S", 15.0, minimum=0.1)
+# Pause a sending campaign when this share of its finished messages failed (0 disables).
+AUTO_PAUSE_FAILURE_RATE = env_float("AUTO_PAUSE_FAILURE_RATE", 0.5, minimum=0)
+AUTO_PAUSE_MIN_MESSAGES = env_int("AUTO_PAUSE_MIN_MESSAGES", 20, minimum=1)
+
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "messaging.tasks.sweep", "schedule": SWEEP_INTERVAL_S},
+}

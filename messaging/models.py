@@ -90,6 +90,15 @@ class Campaign(models.Model):
     )
     submit_not_before = models.DateTimeField(null=True, blank=True)
     submit_not_after = models.DateTimeField(null=True, blank=True)
+    # Send to the first `canary_size` recipients, and release the rest only once at least
+    # `canary_min_success` of those were delivered (0: no canary).
+    canary_size = models.PositiveIntegerField(default=0)
+    canary_min_success = models.FloatField(default=0.9)
+    canary_released_at = models.DateTimeField(null=True, blank=True)
+    launch_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a scheduled launch runs."
+    )
+    paused_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

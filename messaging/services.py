@@ -1,0 +1,447 @@
+"""Launching, controlling and submitting campaigns and messages.
+
+Every operation here is a plain function that views, tasks, commands and the API call. The
+database is the outbox: a message is written `queued` first and tasks are only hints to submit
+it; each submission claims its row with a conditional update, so two workers never both send.
+"""
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from messaging.iliveit import (
+    APIUnavailable,
+    BuildRequest,
+    ILiveItError,
+    InvalidMessage,
+    RateLimited,
+    client_for,
+)
+from messaging.iliveit.validation import validate_build_request, validate_new_message
+from messaging.models import Campaign, CampaignState, Channel, Message, MessageState
+from messaging.payloads import build_payload
+from messaging.ratelimit import limiter_for
+
+logger = logging.getLogger(__name__)
+
+
+class CampaignError(ValueError):
+    """A campaign operation was refused; the text says why, for the person who asked."""
+
+
+# Messages that still have work to do before the campaign is done.
+UNFINISHED = (
+    MessageState.DRAFT,
+    MessageState.QUEUED,
+    MessageState.SUBMITTING,
+    MessageState.UNCERTAIN,
+)
+
+
+def _locked(campaign: Campaign) -> Campaign:
+    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+
+
+def _enqueue_campaign(campaign_id: int) -> None:
+    from messaging.tasks import dispatch_campaign
+
+    transaction.on_commit(lambda: dispatch_campaign.delay(campaign_id))
+
+
+def _enqueue_message(message_id: int, countdown: float = 0) -> None:
+    from messaging.tasks import submit_message
+
+    transaction.on_commit(
+        lambda: submit_message.apply_async((message_id,), countdown=countdown or None)
+    )
+
+
+def campaign_check_content(*, campaign: Campaign) -> None:
+    """Refuse content iLiveIt would refuse, before any message is queued."""
+    probe_recipient = "27820000000" if campaign.channel != Channel.EMAIL else "probe@example.com"
+    probe = Message(campaign=campaign, recipient=probe_recipient)
+    payload = build_payload(probe)
+    try:
+        if isinstance(payload, BuildRequest):
+            validate_build_request(payload)
+        else:
+            validate_new_message(payload)
+    except InvalidMessage as error:
+        raise CampaignError(f"The content is not ready to send: {error}") from None
+
+
+def campaign_launch(*, campaign: Campaign, user, at: datetime | None = None) -> Campaign:
+    """Queue every recipient now (one transaction), or schedule the launch for `at`."""
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if campaign.state not in (CampaignState.DRAFT, CampaignState.SCHEDULED):
+            raise CampaignError(f"A {campaign.get_state_display().lower()} campaign cannot launch.")
+        drafts = campaign.messages.filter(state=MessageState.DRAFT, is_test=False)
+        if not drafts.exists():
+            raise CampaignError("The campaign has no recipients yet.")
+        campaign_check_content(campaign=campaign)
+        now = timezone.now()
+        if at is not None and at > now:
+            campaign.state = CampaignState.SCHEDULED
+            campaign.launch_at = at
+            campaign.save(update_fields=["state", "launch_at"])
+            return campaign
+        if campaign.canary_size:
+            first = list(drafts.order_by("id").values_list("id", flat=True)[: campaign.canary_size])
+            drafts = Message.objects.filter(id__in=first)
+        drafts.update(state=MessageState.QUEUED, updated_at=now)
+        campaign.state = CampaignState.SENDING
+        campaign.launched_at = now
+        campaign.launch_at = None
+        campaign.save(update_fields=["state", "launched_at", "launch_at"])
+        _enqueue_campaign(campaign.pk)
+    logger.info("campaign %s launched by %s", campaign.pk, getattr(user, "pk", None))
+    return campaign
+
+
+def campaign_test_send(*, campaign: Campaign, recipient: str, user) -> Message:
+    """Send the campaign's content to one recipient, outside the campaign's counts."""
+    campaign_check_content(campaign=campaign)
+    with transaction.atomic():
+        message = Message.objects.create(
+            campaign=campaign, recipient=recipient, is_test=True, state=MessageState.QUEUED
+        )
+        _enqueue_message(message.pk)
+    return message
+
+
+def campaign_pause(*, campaign: Campaign, user, reason: str = "") -> Campaign:
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if campaign.state != CampaignState.SENDING:
+            raise CampaignError("Only a sending campaign can be paused.")
+        campaign.state = CampaignState.PAUSED
+        campaign.paused_reason = reason[:255]
+        campaign.save(update_fields=["state", "paused_reason"])
+    return campaign
+
+
+def campaign_resume(*, campaign: Campaign, user) -> Campaign:
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if campaign.state != CampaignState.PAUSED:
+            raise CampaignError("Only a paused campaign can be resumed.")
+        campaign.state = CampaignState.SENDING
+        campaign.paused_reason = ""
+        campaign.save(update_fields=["state", "paused_reason"])
+        _enqueue_campaign(campaign.pk)
+    return campaign
+
+
+def campaign_cancel(*, campaign: Campaign, user) -> Campaign:
+    """Stop for good: messages not yet submitted are cancelled; those in flight finish."""
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if campaign.state in (CampaignState.DONE, CampaignState.CANCELLED):
+            raise CampaignError(f"The campaign is already {campaign.state}.")
+        campaign.messages.filter(state__in=(MessageState.DRAFT, MessageState.QUEUED)).update(
+            state=MessageState.CANCELLED, updated_at=timezone.now()
+        )
+        campaign.state = CampaignState.CANCELLED
+        campaign.finished_at = timezone.now()
+        campaign.save(update_fields=["state", "finished_at"])
+    return campaign
+
+
+def campaign_retry_failed(*, campaign: Campaign, user) -> int:
+    """Re-queue the messages whose failure was temporary; answer how many."""
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if campaign.state in (CampaignState.CANCELLED, CampaignState.DRAFT):
+            raise CampaignError(f"A {campaign.state} campaign cannot retry messages.")
+        count = campaign.messages.filter(
+            state=MessageState.FAILED, error_retryable=True, iliveit_id__isnull=True
+        ).update(
+            state=MessageState.QUEUED,
+            attempts=0,
+            next_attempt_at=None,
+            updated_at=timezone.now(),
+        )
+        if count and campaign.state in (CampaignState.DONE, CampaignState.SENDING):
+            campaign.state = CampaignState.SENDING
+            campaign.finished_at = None
+            campaign.save(update_fields=["state", "finished_at"])
+            _enqueue_campaign(campaign.pk)
+    return count
+
+
+def campaign_progress(*, campaign: Campaign) -> dict[str, int]:
+    """Messages by state (one indexed GROUP BY on campaign, state)."""
+    rows = (
+        campaign.messages.filter(is_test=False).values("state").annotate(n=Count("id")).order_by()
+    )
+    progress = {state: 0 for state in MessageState.values}
+    progress.update({row["state"]: row["n"] for row in rows})
+    return progress
+
+
+def campaign_queued_ids(*, campaign_id: int):
+    """Ids of messages a worker may submit now, for dispatching."""
+    return (
+        Message.objects.filter(campaign_id=campaign_id, state=MessageState.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+# --- submitting one message -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    state: str
+    retry_in: float = 0.0  # seconds until the task should run again; 0: no retry
+
+
+NOT_CLAIMED = SubmitOutcome(state="not-claimed")
+
+
+def _claim(message_id: int) -> bool:
+    """queued -> submitting, only for a message that may be sent now; True if we won."""
+    sendable = Q(is_test=True) | Q(campaign__state=CampaignState.SENDING)
+    won = (
+        Message.objects.filter(pk=message_id, state=MessageState.QUEUED)
+        .filter(sendable)
+        .update(
+            state=MessageState.SUBMITTING,
+            attempts=F("attempts") + 1,
+            updated_at=timezone.now(),
+        )
+    )
+    return won == 1
+
+
+def _settle(message: Message, **fields) -> bool:
+    """Record the result of our call, only if the row is still ours (submitting)."""
+    fields["updated_at"] = timezone.now()
+    return (
+        Message.objects.filter(pk=message.pk, state=MessageState.SUBMITTING).update(**fields) == 1
+    )
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential back-off with full jitter, so that retries of a burst spread out."""
+    ceiling = min(settings.SUBMIT_RETRY_MAX_S, settings.SUBMIT_RETRY_BASE_S * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+def _requeue(message: Message, *, delay: float, error: str, count_attempt: bool) -> SubmitOutcome:
+    fields = {
+        "state": MessageState.QUEUED,
+        "next_attempt_at": timezone.now() + timedelta(seconds=delay),
+        "last_error": error[:2000],
+        "error_retryable": True,
+    }
+    if not count_attempt:
+        fields["attempts"] = F("attempts") - 1
+    _settle(message, **fields)
+    return SubmitOutcome(state=MessageState.QUEUED, retry_in=delay)
+
+
+def _fail(message: Message, error: str, *, retryable: bool) -> SubmitOutcome:
+    _settle(message, state=MessageState.FAILED, last_error=error[:2000], error_retryable=retryable)
+    campaign_auto_pause(campaign_id=message.campaign_id)
+    return SubmitOutcome(state=MessageState.FAILED)
+
+
+def message_submit(*, message_id: int) -> SubmitOutcome:
+    """Submit one queued message to iLiveIt, at most once."""
+    if not _claim(message_id):
+        return NOT_CLAIMED
+    message = Message.objects.select_related("campaign__application").get(pk=message_id)
+    application = message.campaign.application
+    limiter = limiter_for(application.pk, application.rate_limit)
+    wait = 0.0 if limiter.take(max_wait=1.0) else limiter.try_take() or 0.5
+    if wait:
+        return _requeue(message, delay=wait, error="", count_attempt=False)
+
+    try:
+        payload = build_payload(message)
+        client = client_for(
+            application.endpoint,
+            application.token,
+            connect_timeout=settings.ILIVEIT_CONNECT_TIMEOUT,
+            read_timeout=settings.ILIVEIT_READ_TIMEOUT,
+        )
+        if isinstance(payload, BuildRequest):
+            iliveit_id = client.generate_video(payload)
+        else:
+            iliveit_id = client.send(payload)
+    except RateLimited as error:
+        # Nothing was accepted; iLiveIt says a later retry is safe. Not counted as an attempt.
+        delay = error.retry_after or random.uniform(0.5, 1.5)  # noqa: S311
+        return _requeue(message, delay=delay, error=str(error), count_attempt=False)
+    except APIUnavailable as error:
+        if error.request_sent and error.status_code is None:
+            # Sent, but no answer: iLiveIt may have it. Resubmitting could send it twice, so it
+            # waits for its postback (see messages_reconcile_uncertain).
+            _settle(message, state=MessageState.UNCERTAIN, last_error=str(error)[:2000])
+            return SubmitOutcome(state=MessageState.UNCERTAIN)
+        if message.attempts >= settings.SUBMIT_MAX_ATTEMPTS:
+            return _fail(
+                message, f"gave up after {message.attempts} attempts: {error}", retryable=True
+            )
+        return _requeue(
+            message, delay=retry_delay(message.attempts), error=str(error), count_attempt=True
+        )
+    except ILiveItError as error:
+        # A 400, an auth failure or content the client refused: trying again cannot help.
+        return _fail(message, error.error, retryable=error.retryable)
+
+    fields = {
+        "state": MessageState.SUBMITTED,
+        "iliveit_id": iliveit_id,
+        "submitted_at": timezone.now(),
+        "last_error": "",
+        "next_attempt_at": None,
+    }
+    if message.campaign.is_otp:
+        fields["body"] = None
+    if not _settle(message, **fields):
+        # A postback on the message's own URL got here first and adopted the id.
+        logger.info("message %s was settled by its postback before its submit returned", message_id)
+    from postbacks.services import postbacks_apply_waiting
+
+    postbacks_apply_waiting(message_id=message_id)
+    return SubmitOutcome(state=MessageState.SUBMITTED)
+
+
+# --- keeping campaigns moving -----------------------------------------------------------------
+
+
+def campaign_auto_pause(*, campaign_id: int) -> bool:
+    """Pause a sending campaign whose failure rate crossed the configured limit."""
+    limit = settings.AUTO_PAUSE_FAILURE_RATE
+    if not limit:
+        return False
+    counts = Message.objects.filter(campaign_id=campaign_id, is_test=False).aggregate(
+        failed=Count("id", filter=Q(state=MessageState.FAILED)),
+        finished=Count("id", filter=~Q(state__in=(*UNFINISHED, MessageState.CANCELLED))),
+    )
+    if counts["finished"] < settings.AUTO_PAUSE_MIN_MESSAGES:
+        return False
+    rate = counts["failed"] / counts["finished"]
+    if rate < limit:
+        return False
+    paused = Campaign.objects.filter(pk=campaign_id, state=CampaignState.SENDING).update(
+        state=CampaignState.PAUSED,
+        paused_reason=f"Paused automatically: {rate:.0%} of finished messages failed.",
+    )
+    if paused:
+        logger.warning("campaign %s paused: failure rate %.2f", campaign_id, rate)
+    return bool(paused)
+
+
+def campaign_check_canary(*, campaign: Campaign) -> str:
+    """Release the rest of a canary campaign once its canary delivered well enough."""
+    canary = campaign.messages.filter(is_test=False).exclude(state=MessageState.DRAFT)
+    counts = canary.aggregate(
+        total=Count("id"),
+        delivered=Count("id", filter=Q(state=MessageState.DELIVERED)),
+        open=Count("id", filter=~Q(state__in=(MessageState.DELIVERED, MessageState.FAILED))),
+    )
+    if counts["open"]:
+        return "waiting"
+    rate = counts["delivered"] / counts["total"] if counts["total"] else 0.0
+    if rate < campaign.canary_min_success:
+        campaign_pause(
+            campaign=campaign,
+            user=None,
+            reason=(
+                f"Canary delivered {rate:.0%}, "
+                f"below the {campaign.canary_min_success:.0%} needed."
+            ),
+        )
+        return "failed"
+    with transaction.atomic():
+        locked = _locked(campaign)
+        if locked.canary_released_at is None and locked.state == CampaignState.SENDING:
+            locked.messages.filter(state=MessageState.DRAFT, is_test=False).update(
+                state=MessageState.QUEUED, updated_at=timezone.now()
+            )
+            locked.canary_released_at = timezone.now()
+            locked.save(update_fields=["canary_released_at"])
+            _enqueue_campaign(locked.pk)
+    return "released"
+
+
+def campaigns_finish() -> int:
+    """Mark sending campaigns with nothing left to submit as done."""
+    finished = 0
+    for campaign in Campaign.objects.filter(state=CampaignState.SENDING):
+        if campaign.canary_size and campaign.canary_released_at is None:
+            continue
+        if campaign.messages.filter(state__in=UNFINISHED, is_test=False).exists():
+            continue
+        updated = Campaign.objects.filter(pk=campaign.pk, state=CampaignState.SENDING).update(
+            state=CampaignState.DONE, finished_at=timezone.now()
+        )
+        if updated and campaign.is_otp:
+            # One-time PINs must not outlive their sending.
+            Campaign.objects.filter(pk=campaign.pk).update(body_text="", body_html="", subject="")
+        finished += updated
+    return finished
+
+
+def messages_sweep() -> dict[str, int]:
+    """Hand work that no task holds back to the workers; safe to run at any time, since
+    every submission still has to win its claim."""
+    from messaging.tasks import submit_message
+
+    now = timezone.now()
+    stale_submitting = Message.objects.filter(
+        state=MessageState.SUBMITTING,
+        updated_at__lt=now - timedelta(seconds=settings.SUBMITTING_STALE_AFTER_S),
+    ).update(
+        state=MessageState.UNCERTAIN,
+        last_error="The worker stopped during the call; waiting for iLiveIt's postback.",
+        updated_at=now,
+    )
+    # An unknown outcome with no postback within the provider's promise was never accepted.
+    requeued = Message.objects.filter(
+        state=MessageState.UNCERTAIN,
+        iliveit_id__isnull=True,
+        updated_at__lt=now - timedelta(seconds=settings.RECONCILE_UNCERTAIN_AFTER_S),
+    ).update(state=MessageState.QUEUED, next_attempt_at=None, updated_at=now)
+
+    forgotten = Message.objects.filter(
+        Q(is_test=True) | Q(campaign__state=CampaignState.SENDING),
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        state=MessageState.QUEUED,
+        updated_at__lt=now - timedelta(seconds=settings.SWEEP_QUEUED_AFTER_S),
+    )
+    ids = list(forgotten.values_list("id", flat=True)[:10_000])
+    Message.objects.filter(id__in=ids).update(updated_at=now)
+    for message_id in ids:
+        submit_message.delay(message_id)
+
+    launched = 0
+    for campaign in Campaign.objects.filter(state=CampaignState.SCHEDULED, launch_at__lte=now):
+        try:
+            campaign_launch(campaign=campaign, user=None)
+            launched += 1
+        except CampaignError as error:
+            logger.warning("scheduled campaign %s did not launch: %s", campaign.pk, error)
+    for campaign in Campaign.objects.filter(
+        state=CampaignState.SENDING, canary_size__gt=0, canary_released_at__isnull=True
+    ):
+        campaign_check_canary(campaign=campaign)
+    return {
+        "stale_submitting": stale_submitting,
+        "uncertain_requeued": requeued,
+        "requeued": len(ids),
+        "launched": launched,
+        "finished": campaigns_finish(),
+    }

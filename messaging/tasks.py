@@ -1,0 +1,35 @@
+"""Celery tasks: thin wrappers that load ids and call the services.
+
+Workers run with acks_late, so a task lost with its worker runs again; every service here is
+safe to run twice because each submission must first win its claim on the message row.
+"""
+
+from celery import shared_task
+
+from messaging.services import campaign_queued_ids, message_submit, messages_sweep
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def submit_message(message_id: int) -> str:
+    outcome = message_submit(message_id=message_id)
+    if outcome.retry_in:
+        # The row stays `queued` with next_attempt_at; this is only the reminder.
+        submit_message.apply_async((message_id,), countdown=outcome.retry_in)
+    return outcome.state
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_campaign(campaign_id: int) -> int:
+    """Hint every queued message of a campaign to the workers."""
+    count = 0
+    for message_id in campaign_queued_ids(campaign_id=campaign_id).iterator(chunk_size=2000):
+        submit_message.delay(message_id)
+        count += 1
+    return count
+
+
+@shared_task(ignore_result=True)
+def sweep() -> dict:
+    from postbacks.services import postbacks_sweep
+
+    return {**messages_sweep(), **postbacks_sweep()}

@@ -1,0 +1,115 @@
+"""The status merge: one pure function from a message's status and a StatusResult to the
+new status.
+
+Postbacks come twice and out of order, so the merge must give the same answer whatever order
+the same reports arrive in: each stage keeps its newest report, and the overall state only
+moves forward along ORDER. A failure is terminal.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from messaging.iliveit import StageStatus, StatusResult
+from messaging.models import MessageState
+
+STAGES = ("build", "archive", "submit", "sent", "delivered")
+
+# The order of the overall state; a merge never moves a message to an earlier one.
+ORDER = (
+    MessageState.DRAFT,
+    MessageState.QUEUED,
+    MessageState.SUBMITTING,
+    MessageState.UNCERTAIN,
+    MessageState.SUBMITTED,
+    MessageState.BUILT,
+    MessageState.SENT,
+    MessageState.DELIVERED,
+)
+TERMINAL = frozenset({MessageState.FAILED, MessageState.CANCELLED})
+
+# Pipeline codes (build, archive, submit) that mean the message got no further (NOTES.md).
+PIPELINE_FAILURES = frozenset({3, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18})
+BUILD_DONE = 14
+# Network codes for sent and delivered: 1 is success, 12 "Assumed Delivered" (72 h, no failure).
+NETWORK_OK = frozenset({1})
+DELIVERED_OK = frozenset({1, 12})
+
+
+@dataclass(frozen=True)
+class Stage:
+    code: int
+    description: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    state: str
+    build: Stage | None = None
+    archive: Stage | None = None
+    submit: Stage | None = None
+    sent: Stage | None = None
+    delivered: Stage | None = None
+
+    def stage(self, name: str) -> Stage | None:
+        return getattr(self, name)
+
+
+def is_failure(stage: str, code: int) -> bool:
+    if stage in ("build", "archive", "submit"):
+        # build 12 is RenderFarmFailed; every pipeline failure code fails any pipeline stage.
+        return code in PIPELINE_FAILURES
+    if stage == "sent":
+        return code not in NETWORK_OK
+    return code not in DELIVERED_OK
+
+
+def _rank(stage: str, report: Stage) -> tuple:
+    # Newer wins; at the same instant a failure wins, then the higher code, so that the same
+    # set of reports merges to the same result in any order.
+    moment = report.at.timestamp() if report.at else float("-inf")
+    return (moment, is_failure(stage, report.code), report.code, report.description)
+
+
+def _newer(stage: str, current: Stage | None, incoming: Stage) -> bool:
+    return current is None or _rank(stage, incoming) > _rank(stage, current)
+
+
+def state_of(status: MessageStatus) -> str:
+    """The overall state the stages alone imply."""
+    for name in STAGES:
+        stage = status.stage(name)
+        if stage is not None and is_failure(name, stage.code):
+            return MessageState.FAILED
+    if status.delivered is not None:
+        return MessageState.DELIVERED
+    if status.sent is not None:
+        return MessageState.SENT
+    if status.build is not None and status.build.code == BUILD_DONE:
+        return MessageState.BUILT
+    return MessageState.SUBMITTED
+
+
+def _forward(current: str, implied: str) -> str:
+    if current in TERMINAL:
+        return current
+    if implied in TERMINAL:
+        return implied
+    return max(current, implied, key=ORDER.index)
+
+
+def _from_report(report: StageStatus) -> Stage:
+    return Stage(code=report.code, description=report.description, at=report.timestamp)
+
+
+def merge_status(current: MessageStatus, result: StatusResult) -> MessageStatus:
+    changes = {}
+    for name in STAGES:
+        report = getattr(result, name)
+        if report is None:
+            continue
+        incoming = _from_report(report)
+        if _newer(name, current.stage(name), incoming):
+            changes[name] = incoming
+    merged = replace(current, **changes)
+    return replace(merged, state=_forward(current.state, state_of(merged)))

@@ -1,0 +1,87 @@
+"""The postback inbox and each message's event history.
+
+Every postback is committed to the inbox before it is answered, so a crash after the answer
+loses nothing: rows still `pending` are applied again by the sweeper.
+"""
+
+from django.db import models
+
+from messaging.models import Message
+
+
+class InboxKind(models.TextChoices):
+    STATUS = "status", "Status"
+    REPLY = "reply", "Reply"
+
+
+class InboxState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    # The message has no MessageID yet; applied once it has one.
+    WAITING = "waiting", "Waiting for MessageID"
+    APPLIED = "applied", "Applied"
+    DUPLICATE = "duplicate", "Duplicate"
+    QUARANTINED = "quarantined", "Quarantined (malformed)"
+    SUSPICIOUS = "suspicious", "Suspicious (names another message)"
+
+
+class PostbackInbox(models.Model):
+    kind = models.CharField(max_length=6, choices=InboxKind.choices, default=InboxKind.STATUS)
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="postbacks"
+    )
+    body = models.BinaryField()
+    truncated = models.BooleanField(default=False)
+    headers = models.JSONField(default=dict)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=12, choices=InboxState.choices, default=InboxState.PENDING)
+    reason = models.CharField(max_length=255, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "postback"
+        verbose_name_plural = "postback inbox"
+        indexes = [
+            # The sweeper: rows not yet applied, oldest first.
+            models.Index(
+                fields=["state", "id"],
+                name="inbox_unprocessed",
+                condition=models.Q(state__in=["pending", "waiting"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} postback {self.pk} ({self.state})"
+
+
+class EventSource(models.TextChoices):
+    POSTBACK = "postback", "Postback"
+    POLL = "poll", "Status poll"
+
+
+class MessageEvent(models.Model):
+    """One distinct status change of a message, as iLiveIt reported it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    stage = models.CharField(max_length=10)  # build, archive, submit, sent, delivered
+    code = models.SmallIntegerField()
+    description = models.CharField(max_length=255, blank=True)
+    stage_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=8, choices=EventSource.choices)
+    received_at = models.DateTimeField(auto_now_add=True)
+    # Hours past the provider's one-hour promise at arrival; 0 when on time.
+    late_by_s = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["message", "stage_at", "id"]
+        constraints = [
+            # A repeated postback names the same stage, code and time: it is not a new event.
+            models.UniqueConstraint(
+                fields=["message", "stage", "code", "stage_at"],
+                name="event_unique_stage_change",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.code} at {self.stage_at}"

@@ -1,0 +1,208 @@
+"""Taking in postbacks: store first, then apply through the status merge."""
+
+import json
+import logging
+from datetime import timedelta
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from messaging.iliveit import MalformedStatus, PostbackType, StatusResult
+from messaging.models import Message, MessageState
+from postbacks.merge import STAGES, MessageStatus, Stage, merge_status
+from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, PostbackInbox
+
+logger = logging.getLogger(__name__)
+
+# iLiveIt promises each postback within an hour of the change it reports.
+PROMISED_WITHIN = timedelta(hours=1)
+POSTBACK_TYPES = frozenset(str(kind) for kind in PostbackType)
+
+
+def postback_store(
+    *,
+    message: Message,
+    kind: str,
+    body: bytes,
+    truncated: bool,
+    headers: dict,
+    source_ip: str | None,
+) -> PostbackInbox:
+    """Commit the raw postback; nothing else may stand between iLiveIt and its 200."""
+    return PostbackInbox.objects.create(
+        message=message,
+        kind=kind,
+        body=body,
+        truncated=truncated,
+        headers=headers,
+        source_ip=source_ip,
+    )
+
+
+def status_of(message: Message) -> MessageStatus:
+    stages = {}
+    for name in STAGES:
+        code = getattr(message, f"{name}_code")
+        if code is not None:
+            stages[name] = Stage(
+                code=code,
+                description=getattr(message, f"{name}_description"),
+                at=getattr(message, f"{name}_at"),
+            )
+    return MessageStatus(state=message.state, **stages)
+
+
+STATUS_FIELDS = [
+    "state",
+    "network",
+    "iliveit_id",
+    "submitted_at",
+    *(f"{name}_{suffix}" for name in STAGES for suffix in ("code", "description", "at")),
+]
+
+
+def _write_status(message: Message, status: MessageStatus) -> None:
+    message.state = status.state
+    for name in STAGES:
+        stage = status.stage(name)
+        if stage is not None:
+            setattr(message, f"{name}_code", stage.code)
+            setattr(message, f"{name}_description", stage.description[:255])
+            setattr(message, f"{name}_at", stage.at)
+
+
+def _record_events(message: Message, result: StatusResult, *, source: str, now) -> int:
+    """Store each stage report as an event unless it is already known; answer how many were
+    new. The caller holds the message's row lock, so the check cannot race."""
+    known = set(
+        MessageEvent.objects.filter(message=message).values_list("stage", "code", "stage_at")
+    )
+    events = []
+    for name in STAGES:
+        report = getattr(result, name)
+        if report is None or (name, report.code, report.timestamp) in known:
+            continue
+        late = 0
+        if source == EventSource.POSTBACK and report.timestamp is not None:
+            late = max(0, int((now - report.timestamp - PROMISED_WITHIN).total_seconds()))
+        events.append(
+            MessageEvent(
+                message=message,
+                stage=name,
+                code=report.code,
+                description=report.description[:255],
+                stage_at=report.timestamp,
+                source=source,
+                late_by_s=late,
+            )
+        )
+    MessageEvent.objects.bulk_create(events)
+    return len(events)
+
+
+def status_apply(*, message: Message, result: StatusResult, source: str) -> bool:
+    """Merge one StatusResult into a locked message; answer whether anything was new.
+
+    The caller holds the message row (select_for_update) inside a transaction.
+    """
+    now = timezone.now()
+    if message.iliveit_id is None:
+        message.iliveit_id = result.message_id
+        message.submitted_at = message.submitted_at or now
+    new_events = _record_events(message, result, source=source, now=now)
+    _write_status(message, merge_status(status_of(message), result))
+    if result.network:
+        message.network = result.network[:64]
+    message.save(update_fields=[*STATUS_FIELDS, "updated_at"])
+    return new_events > 0
+
+
+def _parse(body: bytes) -> StatusResult:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedStatus(f"body is not JSON: {error}") from None
+    result = StatusResult.from_json(document)
+    raw_type = next((v for k, v in document.items() if k.lower() == "postback_type"), None)
+    if raw_type is not None and str(raw_type).strip().lower() not in POSTBACK_TYPES:
+        raise MalformedStatus(f"postback_type: unknown type {raw_type!r}")
+    return result
+
+
+def _finish(inbox: PostbackInbox, state: str, reason: str = "") -> None:
+    inbox.state = state
+    inbox.reason = reason[:255]
+    inbox.processed_at = timezone.now()
+    inbox.save(update_fields=["state", "reason", "processed_at"])
+
+
+# States in which the message has no MessageID and no request in flight: a postback on its
+# own URL proves iLiveIt accepted it, so the MessageID is adopted (the reconciliation of an
+# unknown outcome, and of a message re-queued after one).
+ADOPTS_ID = frozenset({MessageState.QUEUED, MessageState.UNCERTAIN})
+
+
+def postback_apply(*, inbox_id: int) -> str:
+    """Apply one stored status postback; answer the inbox row's new state."""
+    with transaction.atomic():
+        inbox = PostbackInbox.objects.select_for_update().get(pk=inbox_id)
+        if inbox.state not in (InboxState.PENDING, InboxState.WAITING):
+            return inbox.state
+        if inbox.truncated:
+            _finish(inbox, InboxState.QUARANTINED, "body over the size limit")
+            return inbox.state
+        try:
+            result = _parse(bytes(inbox.body))
+        except MalformedStatus as error:
+            _finish(inbox, InboxState.QUARANTINED, str(error))
+            return inbox.state
+        message = Message.objects.select_for_update().get(pk=inbox.message_id)
+        if message.iliveit_id is None and message.state not in ADOPTS_ID:
+            # A submission is in flight; its task applies this row once it knows the id.
+            _finish(inbox, InboxState.WAITING)
+            inbox.processed_at = None
+            inbox.save(update_fields=["processed_at"])
+            return inbox.state
+        if message.iliveit_id is not None and message.iliveit_id != result.message_id:
+            logger.warning(
+                "postback for message %s names MessageID %r; kept as suspicious",
+                message.pk,
+                result.message_id,
+            )
+            _finish(inbox, InboxState.SUSPICIOUS, f"names MessageID {result.message_id[:100]}")
+            return inbox.state
+        is_new = status_apply(message=message, result=result, source=EventSource.POSTBACK)
+        _finish(inbox, InboxState.APPLIED if is_new else InboxState.DUPLICATE)
+        return inbox.state
+
+
+def postbacks_apply_waiting(*, message_id: int) -> None:
+    """Apply the postbacks that arrived before the message's MessageID was known."""
+    waiting = PostbackInbox.objects.filter(
+        message_id=message_id, state=InboxState.WAITING, kind=InboxKind.STATUS
+    ).values_list("pk", flat=True)
+    for inbox_id in list(waiting):
+        postback_apply(inbox_id=inbox_id)
+
+
+def postbacks_sweep(*, older_than_s: float = 10.0) -> dict[str, int]:
+    """Apply stored postbacks that were not applied: a crash after the 200, or a message whose
+    MessageID has since become known."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_s)
+    pending = PostbackInbox.objects.filter(
+        state=InboxState.PENDING, kind=InboxKind.STATUS, received_at__lt=cutoff
+    )
+    waiting = PostbackInbox.objects.filter(state=InboxState.WAITING, kind=InboxKind.STATUS).filter(
+        models.Q(message__iliveit_id__isnull=False) | models.Q(message__state__in=ADOPTS_ID)
+    )
+    applied = 0
+    for inbox_id in [
+        *pending.values_list("pk", flat=True)[:5000],
+        *waiting.values_list("pk", flat=True)[:5000],
+    ]:
+        try:
+            postback_apply(inbox_id=inbox_id)
+            applied += 1
+        except Exception:
+            logger.exception("postback %s could not be applied", inbox_id)
+    return {"postbacks_applied": applied}

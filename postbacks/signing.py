@@ -1,0 +1,35 @@
+"""Each message's postback URL is its own and unguessable: /postbacks/status/<ref>/<mac>/.
+
+iLiveIt does not sign postbacks, so the URL is the credential. The MAC is an HMAC-SHA256 of the
+message's ref under the first of settings.POSTBACK_KEYS; every listed key is accepted, so keys
+rotate without breaking URLs already handed to iLiveIt.
+"""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+
+MAC_LENGTH = 32  # hex characters: 128 bits
+
+
+def _mac(key: str, purpose: str, ref: str) -> str:
+    message = f"{purpose}:{ref}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:MAC_LENGTH]
+
+
+def sign(ref: str, *, purpose: str = "status") -> str:
+    return _mac(settings.POSTBACK_KEYS[0], purpose, ref)
+
+
+def verify(ref: str, mac: str, *, purpose: str = "status") -> bool:
+    # Every key is checked, so the time taken does not say which key (if any) matched.
+    keys = settings.POSTBACK_KEYS
+    return any([constant_time_compare(_mac(key, purpose, ref), mac) for key in keys])
+
+
+def status_url(ref: str) -> str:
+    path = reverse("postbacks:status", kwargs={"ref": ref, "mac": sign(ref)})
+    return f"{settings.PORTAL_BASE_URL}{path}"
