@@ -14,6 +14,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -96,8 +97,10 @@ class PostbackDispatcher:
     def stop(self) -> None:
         for _ in self._threads:
             self._queue.put(None)
+        # Senders are daemon threads: one stuck on a slow receiver must not hold up the exit.
+        deadline = time.monotonic() + 1.0
         for thread in self._threads:
-            thread.join(timeout=1)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def post(
         self,
