@@ -153,7 +153,7 @@ class Message(models.Model):
         "iLiveIt MessageID", max_length=128, null=True, blank=True
     )
     state = models.CharField(
-        max_length=12, choices=MessageState.choices, default=MessageState.QUEUED
+        max_length=12, choices=MessageState.choices, default=MessageState.DRAFT
     )
     network = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

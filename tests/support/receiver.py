@@ -77,9 +77,7 @@ class PostbackReceiver:
 
     def accepted(self, path: str | None = None) -> list[ReceivedPost]:
         with self._lock:
-            return [
-                p for p in self.posts if p.answered == 200 and (path is None or p.path == path)
-            ]
+            return [p for p in self.posts if p.answered == 200 and (path is None or p.path == path)]
 
     def wait_for(self, predicate: Callable[[PostbackReceiver], bool], timeout: float = 10.0):
         deadline = time.monotonic() + timeout
