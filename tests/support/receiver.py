@@ -35,7 +35,7 @@ class PostbackReceiver:
             # The answer's two writes would otherwise wait ~40 ms for a delayed ACK each post.
             disable_nagle_algorithm = True
 
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 status = receiver._next_status()
