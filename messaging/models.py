@@ -145,6 +145,8 @@ class Message(models.Model):
     recipient = models.CharField(max_length=254)
     # A test send goes to one recipient before launch and is not counted with the campaign.
     is_test = models.BooleanField(default=False)
+    # Sent on its own (command line, API) rather than as one of a campaign's recipients.
+    is_single = models.BooleanField(default=False)
     # Content of this message alone (single sends, personalised OTPs), shaped like the
     # campaign's fields; None means "the campaign's content". OTP bodies are erased once sent.
     body = models.JSONField(null=True, blank=True)
@@ -192,7 +194,7 @@ class Message(models.Model):
             # One message per recipient per campaign: a re-imported list cannot send twice.
             models.UniqueConstraint(
                 fields=["campaign", "recipient"],
-                condition=Q(is_test=False),
+                condition=Q(is_test=False, is_single=False),
                 name="message_unique_campaign_recipient",
             ),
         ]

@@ -24,7 +24,14 @@ from messaging.iliveit import (
     client_for,
 )
 from messaging.iliveit.validation import validate_build_request, validate_new_message
-from messaging.models import Campaign, CampaignState, Channel, Message, MessageState
+from messaging.models import (
+    Application,
+    Campaign,
+    CampaignState,
+    Channel,
+    Message,
+    MessageState,
+)
 from messaging.payloads import build_payload
 from messaging.ratelimit import limiter_for
 
@@ -360,8 +367,7 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
             campaign=campaign,
             user=None,
             reason=(
-                f"Canary delivered {rate:.0%}, "
-                f"below the {campaign.canary_min_success:.0%} needed."
+                f"Canary delivered {rate:.0%}, below the {campaign.canary_min_success:.0%} needed."
             ),
         )
         return "failed"
@@ -445,3 +451,68 @@ def messages_sweep() -> dict[str, int]:
         "launched": launched,
         "finished": campaigns_finish(),
     }
+
+
+# --- single sends ---------------------------------------------------------------------------
+
+SINGLE_SENDS = "Single sends"
+
+
+def application_default() -> Application:
+    """The application single sends use: the only one there is, or one made from the
+    ILIVEIT_* settings."""
+    applications = list(Application.objects.order_by("pk")[:2])
+    if len(applications) == 1:
+        return applications[0]
+    if applications:
+        raise CampaignError("Several applications exist; name the one to send with.")
+    if not settings.ILIVEIT_ACCESS_TOKEN or not settings.ILIVEIT_MVNO_ID:
+        raise CampaignError("No application exists; set ILIVEIT_ACCESS_TOKEN and ILIVEIT_MVNO_ID.")
+    return Application.objects.create(
+        name=f"Default ({settings.ILIVEIT_ENVIRONMENT})",
+        environment=settings.ILIVEIT_ENVIRONMENT,
+        endpoint=settings.ILIVEIT_ENDPOINT,
+        token=settings.ILIVEIT_ACCESS_TOKEN,
+        mvno_id=settings.ILIVEIT_MVNO_ID,
+    )
+
+
+def message_send_single(
+    *,
+    application: Application,
+    channel: str,
+    recipient: str,
+    content: dict[str, str],
+    campaign_name: str = "",
+    enqueue: bool = True,
+) -> Message:
+    """Queue one message outside any recipient list, in a sending campaign named
+    `campaign_name` (made on first use)."""
+    if channel not in (Channel.SMS, Channel.EMAIL, Channel.MMS):
+        raise CampaignError(f"Single sends support sms, email and mms, not {channel}.")
+    with transaction.atomic():
+        campaign, _ = Campaign.objects.get_or_create(
+            name=campaign_name or SINGLE_SENDS,
+            channel=channel,
+            application=application,
+            state=CampaignState.SENDING,
+            defaults={"launched_at": timezone.now()},
+        )
+        message = Message(
+            campaign=campaign,
+            recipient=recipient,
+            is_single=True,
+            state=MessageState.QUEUED,
+            body={k: v for k, v in content.items() if v},
+        )
+        if channel == Channel.MMS:
+            raise CampaignError("MMS needs slides: compose an MMS campaign instead.")
+        payload = build_payload(message)
+        try:
+            validate_new_message(payload)
+        except InvalidMessage as error:
+            raise CampaignError(str(error)) from None
+        message.save()
+        if enqueue:
+            _enqueue_message(message.pk)
+    return message

@@ -79,7 +79,6 @@ class MessageEvent(models.Model):
             models.UniqueConstraint(
                 fields=["message", "stage", "code", "stage_at"],
                 name="event_unique_stage_change",
-                nulls_distinct=False,
             ),
         ]
 
