@@ -36,14 +36,14 @@ def send_message(sandbox: Sandbox, request: Request) -> Response:
     body = request.json()
     assert request.app is not None
     sub = parse_new_message(body, mvno_id=request.app.mvno_id)
-    return _accept(sandbox, request, sub, body)
+    return _accept(sandbox, request, sub, body, faults=True)
 
 
 def generate_video(sandbox: Sandbox, request: Request) -> Response:
     body = request.json()
     assert request.app is not None
     sub = parse_build_request(body, mvno_id=request.app.mvno_id)
-    return _accept(sandbox, request, sub, body)
+    return _accept(sandbox, request, sub, body, faults=True)
 
 
 def resend(sandbox: Sandbox, request: Request) -> Response:
@@ -93,13 +93,18 @@ def _accept(
     body: Any,
     *,
     resend_of: str | None = None,
+    faults: bool = False,
 ) -> Response:
     assert request.app is not None
     _answer_magic_errors(sandbox, request, sub.recipient, submission=True)
+    # After validation and the magic recipients: only a call that would have been accepted
+    # draws a fault, so a seeded run's faults do not depend on its refused calls.
+    if faults and sandbox.inject_error():
+        raise ApiError(503, "Service unavailable")
     message = sandbox.accept(sub, app=request.app, request=body, resend_of=resend_of)
-    if message.magic is Magic.SLOW:
+    if message.magic is Magic.SLOW or (faults and sandbox.inject_slow()):
         # Stored and running before the wait: a client that times out has sent a message
-        # whose outcome it cannot know, which is exactly what this recipient is for.
+        # whose outcome it cannot know, which is exactly what slow answers are for.
         time.sleep(sandbox.config.slow_seconds)
     return ok({"MessageID": message.message_id})
 

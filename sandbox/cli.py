@@ -33,6 +33,16 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _fraction(value: str) -> float:
+    try:
+        fraction = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= fraction <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1: {value!r}")
+    return fraction
+
+
 def build_parser() -> argparse.ArgumentParser:
     defaults = Config()
     parser = argparse.ArgumentParser(
@@ -77,6 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="hold a message's postbacks until its lifecycle ends, then send them newest first",
     )
     parser.add_argument(
+        "--error-rate",
+        type=_fraction,
+        default=defaults.error_rate,
+        help="share of send and video calls that answer 503 and store nothing (0 to 1)",
+    )
+    parser.add_argument(
+        "--slow-rate",
+        type=_fraction,
+        default=defaults.slow_rate,
+        help="share of accepted send and video calls that answer after --slow-seconds (0 to 1)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.seed,
+        help="seed for the injected faults (default: the system's randomness)",
+    )
+    parser.add_argument(
         "--postback-senders", type=int, default=16, help="threads delivering postbacks"
     )
     parser.add_argument(
@@ -101,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         postback_retry_base=args.postback_retry_base,
         duplicate_postbacks=args.duplicate_postbacks,
         reorder_postbacks=args.reorder_postbacks,
+        error_rate=args.error_rate,
+        slow_rate=args.slow_rate,
+        seed=args.seed,
     )
     sandbox = Sandbox(args.apps, config, postback_senders=args.postback_senders)
     server = SandboxHTTPServer((args.host, args.port), sandbox)

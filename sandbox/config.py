@@ -22,6 +22,11 @@ class Config:
     postback_retry_base: float = 0.2
     duplicate_postbacks: bool = False
     reorder_postbacks: bool = False
+    # Fault injection for chaos tests: the share of send and video calls that fail with a 503
+    # or answer late, drawn from a generator seeded with `seed` (None: the system's randomness).
+    error_rate: float = 0.0
+    slow_rate: float = 0.0
+    seed: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -32,14 +37,30 @@ class Config:
         for key, value in changes.items():
             if key not in known:
                 raise ValueError(f"{key}: unknown setting")
-            if isinstance(getattr(self, key), bool):
-                if not isinstance(value, bool):
-                    raise ValueError(f"{key}: must be true or false")
-            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"{key}: must be a number of seconds, zero or more")
+            check_setting(key, value, self)
         if changes.get("postback_retry_base") == 0:
             raise ValueError("postback_retry_base: must be more than zero")
         return replace(self, **changes)
+
+
+RATES = ("error_rate", "slow_rate")
+
+
+def check_setting(key: str, value: Any, config: Config) -> None:
+    """ValueError unless `value` suits the switch `key` (bools are not numbers here)."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if key == "seed":
+        if value is not None and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise ValueError("seed: must be an integer or null")
+    elif key in RATES:
+        # Written so that NaN fails too.
+        if not (is_number and 0 <= value <= 1):
+            raise ValueError(f"{key}: must be a number from 0 to 1")
+    elif isinstance(getattr(config, key), bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{key}: must be true or false")
+    elif not (is_number and value >= 0):
+        raise ValueError(f"{key}: must be a number of seconds, zero or more")
 
 
 def parse_app(spec: str) -> App:

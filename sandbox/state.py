@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from sandbox.config import App, Config
+from sandbox.faults import Faults
 from sandbox.lifecycle import Lifecycle
 from sandbox.postbacks import PostbackDispatcher
 from sandbox.ratelimit import RateLimiter
@@ -27,6 +28,7 @@ class Sandbox:
         self._config_lock = threading.Lock()
         self.store = Store()
         self.stats = Stats()
+        self.faults = Faults(config.seed)
         self.limiter = RateLimiter({app.token: app.rate for app in apps})
         self.scheduler = Scheduler()
         self.dispatcher = PostbackDispatcher(
@@ -52,6 +54,9 @@ class Sandbox:
     def configure(self, changes: dict[str, Any]) -> Config:
         with self._config_lock:
             self._config = self._config.updated(changes)
+            if "seed" in changes:
+                # Even the same seed starts its sequence again, so a test can replay it.
+                self.faults.reseed(self._config.seed)
             return self._config
 
     def reset(self) -> None:
@@ -64,6 +69,21 @@ class Sandbox:
             self.stats.reset()
             with self._config_lock:
                 self._config = self.startup_config
+                self.faults.reseed(self._config.seed)
+
+    def inject_error(self) -> bool:
+        """Whether this call fails by the `error_rate` switch (counted when it does)."""
+        if self.faults.hit(self.config.error_rate):
+            self.stats.count("injected_errors")
+            return True
+        return False
+
+    def inject_slow(self) -> bool:
+        """Whether this call answers late by the `slow_rate` switch (counted when it does)."""
+        if self.faults.hit(self.config.slow_rate):
+            self.stats.count("injected_slow")
+            return True
+        return False
 
     def accept(
         self, sub: Submission, *, app: App, request: Any, resend_of: str | None = None

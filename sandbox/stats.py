@@ -12,6 +12,8 @@ STAT_NAMES = (
     "http_5xx",
     "postbacks_delivered",
     "postback_attempts",
+    "injected_errors",
+    "injected_slow",
 )
 
 
@@ -36,6 +38,10 @@ class Stats:
             self._counts["postback_attempts"] += 1
             if delivered:
                 self._counts["postbacks_delivered"] += 1
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] += 1
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:

@@ -39,6 +39,12 @@ def test_every_flag_reaches_the_config(started) -> None:
         "--reorder-postbacks",
         "--postback-senders",
         "2",
+        "--error-rate",
+        "0.1",
+        "--slow-rate",
+        "0.2",
+        "--seed",
+        "42",
         step_seconds=0.25,
     )
 
@@ -48,6 +54,9 @@ def test_every_flag_reaches_the_config(started) -> None:
         "postback_retry_base": 0.1,
         "duplicate_postbacks": True,
         "reorder_postbacks": True,
+        "error_rate": 0.1,
+        "slow_rate": 0.2,
+        "seed": 42,
     }
 
 
@@ -98,6 +107,22 @@ def test_a_bad_app_is_refused_at_start(app: str) -> None:
 
     assert result.returncode == 2
     assert "--app" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "flag", [("--error-rate", "1.5"), ("--slow-rate", "-0.1"), ("--error-rate", "often")]
+)
+def test_a_rate_outside_0_to_1_is_refused_at_start(flag: tuple[str, str]) -> None:
+    result = subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "sandbox", "--port", "0", "--app", "t:7:5", *flag],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+
+    assert result.returncode == 2
+    assert flag[0] in result.stderr
 
 
 def test_at_least_one_app_is_required() -> None:

@@ -14,6 +14,9 @@ STARTUP_CONFIG = {
     "postback_retry_base": 0.2,
     "duplicate_postbacks": False,
     "reorder_postbacks": False,
+    "error_rate": 0.0,
+    "slow_rate": 0.0,
+    "seed": None,
 }
 
 
@@ -32,8 +35,15 @@ def test_configure_changes_only_what_it_names(sandbox) -> None:
     assert sandbox.control("GET", "config") == config
 
 
+def test_configure_sets_the_fault_switches(sandbox) -> None:
+    config = sandbox.configure(error_rate=0.25, slow_rate=1, seed=7)
+
+    assert config == {**STARTUP_CONFIG, "error_rate": 0.25, "slow_rate": 1, "seed": 7}
+    assert sandbox.configure(seed=None)["seed"] is None
+
+
 def test_reset_restores_the_command_line_config(sandbox) -> None:
-    sandbox.configure(slow_seconds=0.1, reorder_postbacks=True)
+    sandbox.configure(slow_seconds=0.1, reorder_postbacks=True, error_rate=0.5, seed=3)
 
     sandbox.reset()
 
@@ -48,6 +58,15 @@ def test_configure_refuses_unknown_keys_and_wrong_types(sandbox) -> None:
         {"step_seconds": -1},
         {"duplicate_postbacks": 1},
         {"postback_retry_base": 0},
+        {"error_rate": 1.5},
+        {"error_rate": -0.1},
+        {"error_rate": "0.5"},
+        {"error_rate": True},
+        {"slow_rate": 2},
+        {"slow_rate": None},
+        {"seed": 1.5},
+        {"seed": "abc"},
+        {"seed": True},
         ["step_seconds"],
     ]:
         response = requests.post(url, json=body, timeout=5)
