@@ -1,0 +1,26 @@
+"""Staff pages for campaigns, included at /campaigns/."""
+
+from django.urls import path
+
+from messaging import views
+
+app_name = "messaging"
+
+urlpatterns = [
+    path("new/", views.compose_choose, name="compose_choose"),
+    path("new/<str:channel>/", views.campaign_new, name="campaign_new"),
+    path("<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("<int:pk>/recipients/", views.campaign_recipients, name="campaign_recipients"),
+    path("<int:pk>/test-send/", views.campaign_test_send, name="campaign_test_send"),
+    path("<int:pk>/launch/", views.campaign_launch, name="campaign_launch"),
+    *(
+        path(
+            f"<int:pk>/{action}/",
+            views.campaign_control,
+            {"action": action},
+            name=f"campaign_{action.replace('-', '_')}",
+        )
+        for action in views.CONTROLS
+    ),
+]

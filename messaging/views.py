@@ -1,0 +1,325 @@
+"""Staff pages for composing, importing recipients, test-sending and launching campaigns.
+
+Views stay thin: forms validate, messaging/compose.py saves, messaging/recipients.py imports
+recipients and messaging/services.py launches and controls campaigns.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required, user_passes_test
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from messaging.compose import (
+    CampaignNotEditable,
+    campaign_is_editable,
+    campaign_save,
+    email_preview_document,
+    preview_prefix,
+)
+from messaging.forms import (
+    CAMPAIGN_FORMS,
+    SLIDES_PREFIX,
+    EmailCampaignForm,
+    LaunchForm,
+    RecipientsForm,
+    SlideFormSet,
+    TestSendForm,
+    error_summary,
+)
+from messaging.models import Campaign, CampaignState, Channel, MessageState
+from messaging.sms import gsm_alphabet, sms_segments
+
+COMPOSE = "messaging.add_campaign"
+LAUNCH = "messaging.launch_campaign"
+
+# The portal's own pages load only their own CSS and JS. The email preview is a srcdoc iframe,
+# which inherits this policy (and adds its own, see email_preview_document): inline styles,
+# which emails are full of, are allowed; remote images, which would tell a sender that staff
+# opened the preview, are not.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _with_csp(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        return response
+
+    return wrapped
+
+
+def _any_permission(*perms: str):
+    def check(user) -> bool:
+        if any(user.has_perm(perm) for perm in perms):
+            return True
+        raise PermissionDenied
+
+    return user_passes_test(check)
+
+
+def _services():
+    # Imported on use: services pulls in the iLiveIt client, payloads and postback signing,
+    # none of which the compose pages need.
+    from messaging import services
+
+    return services
+
+
+# --- composing ------------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required(COMPOSE, raise_exception=True)
+@_with_csp
+def compose_choose(request: HttpRequest) -> HttpResponse:
+    return render(request, "messaging/compose_choose.html", {"channels": Channel.choices})
+
+
+@login_required
+@permission_required(COMPOSE, raise_exception=True)
+@_with_csp
+def campaign_new(request: HttpRequest, channel: str) -> HttpResponse:
+    if channel not in Channel.values:
+        raise Http404("No such channel.")
+    return _compose(request, Campaign(channel=channel))
+
+
+@login_required
+@permission_required(COMPOSE, raise_exception=True)
+@_with_csp
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("application"), pk=pk)
+    if not campaign_is_editable(campaign):
+        messages.error(
+            request,
+            f"“{campaign.name}” is {campaign.get_state_display().lower()}; only draft or "
+            "scheduled campaigns can be edited.",
+        )
+        return redirect("messaging:campaign_detail", pk=campaign.pk)
+    return _compose(request, campaign)
+
+
+def _compose(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    form_class = CAMPAIGN_FORMS[campaign.channel]
+    is_mms = campaign.channel == Channel.MMS
+    data = (request.POST, request.FILES) if request.method == "POST" else ()
+    form = form_class(*data, instance=campaign)
+    slides = SlideFormSet(*data, instance=campaign, prefix=SLIDES_PREFIX) if is_mms else None
+    if request.method == "POST" and all([form.is_valid(), slides is None or slides.is_valid()]):
+        attachments = form.attachment_changes() if isinstance(form, EmailCampaignForm) else None
+        try:
+            saved = campaign_save(
+                form=form, slides=slides, attachments=attachments, user=request.user
+            )
+        except CampaignNotEditable as error:
+            messages.error(request, str(error))
+            return redirect("messaging:campaign_detail", pk=campaign.pk)
+        messages.success(request, f"Saved “{saved.name}”.")
+        return redirect("messaging:campaign_detail", pk=saved.pk)
+    body_html = form["body_html"].value() if "body_html" in form.fields else ""
+    body_text = form["body_text"].value() if "body_text" in form.fields else ""
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "slides": slides,
+        "errors": error_summary(form, slides),
+        "preview": email_preview_document(body_html=body_html or ""),
+        "preview_prefix": preview_prefix(),
+        "sms_count": sms_segments((body_text or "").replace("\r\n", "\n")),
+        "gsm_alphabet": gsm_alphabet(),
+    }
+    return render(
+        request, "messaging/compose.html", context, status=400 if context["errors"] else 200
+    )
+
+
+# --- the campaign page ----------------------------------------------------------------------------
+
+
+@login_required
+@_any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
+@_with_csp
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("application"), pk=pk)
+    return _detail(request, campaign)
+
+
+def _detail(
+    request: HttpRequest,
+    campaign: Campaign,
+    *,
+    test_form: TestSendForm | None = None,
+    launch_form: LaunchForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    recipients = campaign.messages.filter(is_test=False)
+    # One GROUP BY over the (campaign, state) index, not a scan of the rows in Python.
+    by_state = dict(recipients.order_by().values_list("state").annotate(count=Count("id")))
+    states = [
+        (label, by_state[value]) for value, label in MessageState.choices if value in by_state
+    ]
+    context = {
+        "campaign": campaign,
+        "recipients_count": sum(by_state.values()),
+        "states": states,
+        "failed_count": by_state.get("failed", 0),
+        "test_messages": campaign.messages.filter(is_test=True).order_by("-id")[:5],
+        "slides": campaign.slides.all() if campaign.channel == Channel.MMS else (),
+        "attachments": campaign.attachments.all() if campaign.channel == Channel.EMAIL else (),
+        "preview": email_preview_document(body_html=campaign.body_html),
+        "sms_count": sms_segments(campaign.body_text),
+        "template_json": json.dumps(campaign.template_data, indent=2, ensure_ascii=False),
+        "can_edit": campaign_is_editable(campaign) and request.user.has_perm(COMPOSE),
+        "can_launch": request.user.has_perm(LAUNCH),
+        "controls": _controls(campaign, failed=by_state.get("failed", 0)),
+        "test_form": test_form or TestSendForm(channel=campaign.channel),
+        "launch_form": launch_form or LaunchForm(),
+        "now": timezone.now(),
+    }
+    return render(request, "messaging/campaign_detail.html", context, status=status)
+
+
+def _controls(campaign: Campaign, *, failed: int) -> dict[str, bool]:
+    """Which buttons to offer; the services still decide, and say why they refuse."""
+    state = campaign.state
+    finished = state in (CampaignState.DONE, CampaignState.CANCELLED)
+    return {
+        "test_send": not finished,
+        "launch": state in (CampaignState.DRAFT, CampaignState.SCHEDULED),
+        "pause": state == CampaignState.SENDING,
+        "resume": state == CampaignState.PAUSED,
+        "cancel": not finished,
+        "retry_failed": failed > 0 and state not in (CampaignState.DRAFT, CampaignState.CANCELLED),
+    }
+
+
+@login_required
+@permission_required(LAUNCH, raise_exception=True)
+@require_POST
+@_with_csp
+def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("application"), pk=pk)
+    form = TestSendForm(request.POST, channel=campaign.channel)
+    if not form.is_valid():
+        return _detail(request, campaign, test_form=form, status=400)
+    services = _services()
+    try:
+        message = services.campaign_test_send(
+            campaign=campaign, recipient=form.cleaned_data["recipient"], user=request.user
+        )
+    except services.CampaignError as error:
+        messages.error(request, f"Test not sent: {error}")
+    else:
+        messages.success(
+            request,
+            f"Test message to {message.recipient} is {message.get_state_display().lower()}.",
+        )
+    return redirect("messaging:campaign_detail", pk=campaign.pk)
+
+
+@login_required
+@permission_required(LAUNCH, raise_exception=True)
+@require_POST
+@_with_csp
+def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("application"), pk=pk)
+    form = LaunchForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, campaign, launch_form=form, status=400)
+    services = _services()
+    at = form.cleaned_data["at"]
+    try:
+        campaign = services.campaign_launch(campaign=campaign, user=request.user, at=at)
+    except services.CampaignError as error:
+        messages.error(request, f"Not launched: {error}")
+    else:
+        when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else None
+        messages.success(request, f"Scheduled for {when}." if when else "Launched.")
+    return redirect("messaging:campaign_detail", pk=campaign.pk)
+
+
+# Control buttons: URL action -> (service function, what to say when it worked).
+CONTROLS = {
+    "pause": ("campaign_pause", "Paused."),
+    "resume": ("campaign_resume", "Resumed."),
+    "cancel": ("campaign_cancel", "Cancelled."),
+    "retry-failed": ("campaign_retry_failed", "{count} failed message(s) queued again."),
+}
+
+
+@login_required
+@permission_required(LAUNCH, raise_exception=True)
+@require_POST
+def campaign_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    function_name, done = CONTROLS[action]
+    services = _services()
+    try:
+        result = getattr(services, function_name)(campaign=campaign, user=request.user)
+    except services.CampaignError as error:
+        messages.error(request, f"Could not {action.replace('-', ' ')}: {error}")
+    else:
+        messages.success(request, done.format(count=result))
+    return redirect("messaging:campaign_detail", pk=campaign.pk)
+
+
+# --- recipients -----------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required(COMPOSE, raise_exception=True)
+@_with_csp
+def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    result = None
+    if request.method == "POST":
+        form = RecipientsForm(request.POST, request.FILES)
+        if form.is_valid():
+            result = _import_recipients(campaign=campaign, form=form)
+    else:
+        form = RecipientsForm()
+    recipients = campaign.messages.filter(is_test=False)
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "errors": error_summary(form),
+        "result": result,
+        "recipients_count": recipients.count(),
+        "latest": recipients.order_by("-id")[:20],
+        "editable": campaign_is_editable(campaign),
+    }
+    return render(request, "messaging/recipients.html", context, status=400 if form.errors else 200)
+
+
+def _import_recipients(*, campaign: Campaign, form: RecipientsForm):
+    """Parse the upload or the pasted lines and add them; a refusal becomes a form error."""
+    from messaging import recipients as importer
+
+    upload = form.cleaned_data.get("file")
+    try:
+        if upload:
+            parsed = importer.read_recipient_file(file=upload, channel=campaign.channel)
+        else:
+            parsed = importer.parse_recipients(
+                lines=form.cleaned_data["pasted"], channel=campaign.channel
+            )
+        return importer.campaign_add_recipients(campaign=campaign, parsed=parsed)
+    except importer.RecipientFileError as error:
+        form.add_error("file", str(error))
+    except importer.CampaignNotEditable as error:
+        form.add_error(None, str(error))
+    return None

@@ -1,0 +1,563 @@
+"""The staff compose, detail and recipients pages, through the test client."""
+
+import re
+from datetime import timedelta
+from html import unescape
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from messaging.models import Attachment, Campaign, CampaignState, Message, MessageState
+from tests.messaging.compose_helpers import (
+    fake_image_upload,
+    make_application,
+    make_campaign,
+    make_user,
+    png_upload,
+    slide_data,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def application():
+    return make_application()
+
+
+@pytest.fixture
+def composer(client):
+    client.force_login(make_user("composer", "messaging.add_campaign"))
+    return client
+
+
+@pytest.fixture
+def launcher(client):
+    client.force_login(make_user("launcher", "messaging.add_campaign", "messaging.launch_campaign"))
+    return client
+
+
+@pytest.fixture
+def outsider(client):
+    client.force_login(make_user("outsider", "messaging.view_message"))
+    return client
+
+
+def _common(application, **content):
+    return {"name": "Spring sale", "application": str(application.pk), **content}
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]] if response.context else []
+
+
+def _follow_messages(client, response) -> list[str]:
+    return [str(m) for m in client.get(response.url).context["messages"]]
+
+
+# --- who may do what ----------------------------------------------------------------------------
+
+
+COMPOSE_URLS = [
+    ("messaging:compose_choose", ()),
+    ("messaging:campaign_new", ("email",)),
+    ("messaging:campaign_edit", ("pk",)),
+    ("messaging:campaign_recipients", ("pk",)),
+    ("messaging:campaign_detail", ("pk",)),
+]
+
+
+def _url(name, args, campaign):
+    return reverse(name, args=[campaign.pk if arg == "pk" else arg for arg in args])
+
+
+@pytest.mark.parametrize(("name", "args"), COMPOSE_URLS)
+def test_anonymous_visitors_are_sent_to_log_in(client, name, args):
+    url = _url(name, args, make_campaign("sms"))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('admin:login')}?next={url}"
+
+
+@pytest.mark.parametrize(("name", "args"), COMPOSE_URLS)
+def test_staff_without_the_compose_permission_are_refused(outsider, name, args):
+    assert outsider.get(_url(name, args, make_campaign("sms"))).status_code == 403
+
+
+@pytest.mark.parametrize(("name", "args"), COMPOSE_URLS)
+def test_a_composer_may_open_every_compose_page(composer, name, args):
+    assert composer.get(_url(name, args, make_campaign("sms"))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "campaign_test_send",
+        "campaign_launch",
+        "campaign_pause",
+        "campaign_resume",
+        "campaign_cancel",
+        "campaign_retry_failed",
+    ],
+)
+def test_launching_and_controlling_need_the_launch_permission(composer, name):
+    campaign = make_campaign("sms")
+    response = composer.post(reverse(f"messaging:{name}", args=[campaign.pk]), {"when": "now"})
+    assert response.status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+    assert not Message.objects.exists()
+
+
+def test_a_composer_does_not_see_the_launch_controls(composer):
+    page = composer.get(reverse("messaging:campaign_detail", args=[make_campaign("sms").pk]))
+    assert b"Send test" not in page.content
+    assert b"Launch" not in page.content
+
+
+def test_an_unknown_channel_is_not_found(composer):
+    assert composer.get(reverse("messaging:campaign_new", args=["fax"])).status_code == 404
+
+
+def test_controls_are_post_only(launcher):
+    campaign = make_campaign("sms")
+    assert launcher.get(reverse("messaging:campaign_launch", args=[campaign.pk])).status_code == 405
+
+
+# --- email --------------------------------------------------------------------------------------
+
+
+def test_the_email_preview_is_sandboxed_and_cannot_run_scripts(composer, application):
+    body = (
+        '<p onclick="steal()">Hi</p><script>alert("x")</script><img src="https://t.example/p.gif">'
+    )
+    response = composer.post(
+        reverse("messaging:campaign_new", args=["email"]), _common(application, body_html=body)
+    )
+    assert response.status_code == 400  # no subject: the page comes back with the preview
+    html = response.content.decode()
+    [iframe] = re.findall(r"<iframe[^>]*>", html)
+    assert re.search(r"\ssandbox[\s>]", iframe)  # present, and empty: every restriction
+    assert "allow-scripts" not in html and "allow-same-origin" not in html
+    srcdoc = unescape(re.search(r'srcdoc="([^"]*)"', iframe).group(1))
+    assert srcdoc.endswith(body)
+    # The document carries its own policy ahead of the body: nothing loads from outside.
+    assert srcdoc.startswith("<!doctype html>")
+    assert "Content-Security-Policy\" content=\"default-src 'none'; img-src data:" in srcdoc
+    # Nothing of the body escaped into the page itself.
+    assert "<script>alert" not in html
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_an_email_error_is_shown_beside_the_field_and_in_the_summary(composer, application):
+    response = composer.post(
+        reverse("messaging:campaign_new", args=["email"]), _common(application, body_text="Hi")
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "1 problem to fix" in html
+    assert "<li>Subject: This field is required.</li>" in html
+    assert 'id="id_subject_error"' in html
+    assert not Campaign.objects.exists()
+
+
+def test_an_email_campaign_is_saved_with_its_attachments(composer, application, media_root):
+    response = composer.post(
+        reverse("messaging:campaign_new", args=["email"]),
+        {
+            **_common(application, subject="Sale", body_html="<h1>Sale</h1>", reply_to="a@b.co"),
+            "new_attachments": [
+                SimpleUploadedFile("terms.pdf", b"%PDF-1.4 terms", content_type="application/pdf"),
+                SimpleUploadedFile("prices.csv", b"a,b\n1,2\n", content_type="text/csv"),
+            ],
+        },
+    )
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("messaging:campaign_detail", args=[campaign.pk])
+    assert (campaign.channel, campaign.subject, campaign.reply_to) == ("email", "Sale", "a@b.co")
+    assert campaign.state == CampaignState.DRAFT
+    assert campaign.created_by.username == "composer"
+    attachments = list(campaign.attachments.order_by("filename"))
+    assert [(a.filename, a.mime, a.size) for a in attachments] == [
+        ("prices.csv", "text/csv", 8),
+        ("terms.pdf", "application/pdf", 14),
+    ]
+    assert (media_root / attachments[1].file.name).read_bytes() == b"%PDF-1.4 terms"
+    detail = composer.get(response.url)
+    assert "terms.pdf" in detail.content.decode()
+    assert re.search(r"<iframe[^>]*\ssandbox[\s>]", detail.content.decode())
+
+
+def test_an_attachment_can_be_removed_and_its_file_goes_too(
+    composer, application, media_root, django_capture_on_commit_callbacks
+):
+    campaign = make_campaign("email", application=application)
+    attachment = Attachment.objects.create(
+        campaign=campaign,
+        file=SimpleUploadedFile("old.txt", b"old"),
+        filename="old.txt",
+        size=3,
+    )
+    stored = Path(media_root / attachment.file.name)
+    assert stored.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = composer.post(
+            reverse("messaging:campaign_edit", args=[campaign.pk]),
+            _common(
+                application,
+                subject="Hello",
+                body_text="Hi",
+                remove_attachments=[str(attachment.pk)],
+            ),
+        )
+    assert response.status_code == 302
+    assert not Attachment.objects.exists()
+    assert not stored.exists()
+
+
+def test_too_large_an_attachment_is_refused_on_the_page(composer, application, settings):
+    settings.EMAIL_MAX_ATTACHMENT_BYTES = 5
+    response = composer.post(
+        reverse("messaging:campaign_new", args=["email"]),
+        {
+            **_common(application, subject="Sale", body_text="x"),
+            "new_attachments": [SimpleUploadedFile("big.bin", b"0123456789")],
+        },
+    )
+    assert response.status_code == 400
+    assert "Add attachments: big.bin is 10\xa0bytes" in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+# --- MMS ----------------------------------------------------------------------------------------
+
+
+def test_an_mms_is_saved_with_its_slides_in_the_chosen_order(composer, application):
+    data = {
+        **_common(application, subject="Look"),
+        **slide_data(
+            [
+                {"ORDER": "2", "duration": "5", "text": "second", "media": png_upload()},
+                {"ORDER": "1", "duration": "8", "text": "first"},
+                {"ORDER": "", "duration": "5", "text": ""},  # the untouched blank slide
+            ]
+        ),
+    }
+    response = composer.post(reverse("messaging:campaign_new", args=["mms"]), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    campaign = Campaign.objects.get()
+    slides = list(campaign.slides.all())
+    assert [(s.position, s.text, s.duration) for s in slides] == [(0, "first", 8), (1, "second", 5)]
+    assert (slides[1].media_type, slides[1].mime) == ("image", "image/png")
+    assert slides[1].media.name == f"campaigns/{campaign.pk}/dot.png"
+
+
+def test_an_mms_refuses_text_dressed_as_an_image(composer, application):
+    data = {
+        **_common(application, subject="Look"),
+        **slide_data([{"duration": "5", "text": "Hi", "media": fake_image_upload()}]),
+    }
+    response = composer.post(reverse("messaging:campaign_new", args=["mms"]), data)
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert "Slide 1, Image, video or audio: Refused: the content of 'fake.png' is not an" in html
+    assert not Campaign.objects.exists()
+
+
+def test_an_mms_without_slides_is_refused(composer, application):
+    data = {**_common(application, subject="Look"), **slide_data([{"duration": "5"}])}
+    response = composer.post(reverse("messaging:campaign_new", args=["mms"]), data)
+    assert response.status_code == 400
+    assert "Slides: An MMS needs at least one slide." in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_editing_an_mms_can_delete_and_reorder_slides(composer, application):
+    campaign = make_campaign("mms", application=application)
+    first = campaign.slides.create(position=0, text="one")
+    second = campaign.slides.create(position=1, text="two")
+    third = campaign.slides.create(position=2, text="three")
+    page = composer.get(reverse("messaging:campaign_edit", args=[campaign.pk]))
+    assert page.status_code == 200
+    data = {
+        **_common(application, subject="Still"),
+        **slide_data(
+            [
+                {"id": str(first.pk), "ORDER": "3", "duration": "5", "text": "one"},
+                {
+                    "id": str(second.pk),
+                    "ORDER": "2",
+                    "duration": "5",
+                    "text": "two",
+                    "DELETE": "on",
+                },
+                {"id": str(third.pk), "ORDER": "1", "duration": "5", "text": "three"},
+            ],
+            initial=3,
+        ),
+    }
+    for index in range(3):
+        data[f"slides-{index}-campaign"] = str(campaign.pk)
+    response = composer.post(reverse("messaging:campaign_edit", args=[campaign.pk]), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert list(campaign.slides.values_list("text", "position")) == [("three", 0), ("one", 1)]
+
+
+# --- SMS and video ------------------------------------------------------------------------------
+
+
+def test_the_sms_page_shows_the_count_and_carries_the_alphabet(composer, application):
+    response = composer.post(
+        reverse("messaging:campaign_new", args=["sms"]),
+        _common(application, body_text="€" * 81, submit_not_after="2001-01-01T00:00"),
+    )
+    assert response.status_code == 400  # the window is in the past
+    html = response.content.decode()
+    assert re.search(r"162 characters,\s+2 SMS \(GSM-7\)", html)
+    assert 'id="gsm-alphabet" type="application/json"' in html
+    assert "messaging/compose.js" in html
+
+
+def test_an_sms_campaign_is_saved(composer, application):
+    response = composer.post(
+        reverse("messaging:campaign_new", args=["sms"]), _common(application, body_text="Hi")
+    )
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert (campaign.channel, campaign.body_text) == ("sms", "Hi")
+    assert re.search(r"2 characters, 1 SMS \(GSM-7\)", composer.get(response.url).content.decode())
+
+
+def test_bad_video_json_is_refused_on_the_page(composer, application):
+    response = composer.post(
+        reverse("messaging:campaign_new", args=["video"]),
+        _common(application, template_id="4", template_data='{"a": }'),
+    )
+    assert response.status_code == 400
+    assert "Template data: Not valid JSON: Expecting value at line 1, column 7." in unescape(
+        response.content.decode()
+    )
+
+
+def test_a_video_campaign_is_saved(composer, application):
+    response = composer.post(
+        reverse("messaging:campaign_new", args=["video"]),
+        _common(application, template_id="4", template_data='{"a": 1}', network="*"),
+    )
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert (campaign.template_id, campaign.template_data, campaign.network) == (4, {"a": 1}, "")
+
+
+# --- editing ------------------------------------------------------------------------------------
+
+
+def test_a_sending_campaign_cannot_be_edited(composer):
+    campaign = make_campaign("sms", state=CampaignState.SENDING)
+    response = composer.get(reverse("messaging:campaign_edit", args=[campaign.pk]))
+    assert response.status_code == 302
+    assert (
+        "only draft or scheduled campaigns can be edited" in _follow_messages(composer, response)[0]
+    )
+
+
+def test_a_campaign_launched_while_being_edited_is_not_overwritten(composer, application):
+    campaign = make_campaign("sms", application=application)
+    page_url = reverse("messaging:campaign_edit", args=[campaign.pk])
+    assert composer.get(page_url).status_code == 200
+    Campaign.objects.filter(pk=campaign.pk).update(state=CampaignState.SENDING)
+    response = composer.post(page_url, _common(application, body_text="Changed"))
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.body_text, campaign.state) == ("Hi there", CampaignState.SENDING)
+
+
+def test_editing_keeps_the_state_and_channel(composer, application):
+    campaign = make_campaign("sms", application=application, state=CampaignState.SCHEDULED)
+    response = composer.post(
+        reverse("messaging:campaign_edit", args=[campaign.pk]),
+        _common(application, body_text="New text", channel="email", state="done"),
+    )
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.channel, campaign.state, campaign.body_text) == (
+        "sms",
+        CampaignState.SCHEDULED,
+        "New text",
+    )
+
+
+# --- recipients ---------------------------------------------------------------------------------
+
+
+def test_pasted_recipients_are_added_and_every_reject_is_listed(composer):
+    campaign = make_campaign("sms")
+    response = composer.post(
+        reverse("messaging:campaign_recipients", args=[campaign.pk]),
+        {"pasted": "\n082 123 4567\nnonsense\n27821234567\n+27 82 123 4568\n"},
+    )
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert (result.added, result.duplicates, result.rejected_total) == (2, 1, 1)
+    html = unescape(response.content.decode())
+    assert re.search(r'<td class="number">3</td><td>nonsense</td><td>[^<]*not a phone number', html)
+    assert sorted(campaign.messages.values_list("recipient", "state")) == [
+        ("27821234567", MessageState.DRAFT),
+        ("27821234568", MessageState.DRAFT),
+    ]
+
+
+def test_a_recipients_csv_is_imported(composer):
+    campaign = make_campaign("email")
+    upload = SimpleUploadedFile("list.csv", b"name,email\nA,a@example.com\nB,bad\n")
+    response = composer.post(
+        reverse("messaging:campaign_recipients", args=[campaign.pk]), {"file": upload}
+    )
+    assert response.status_code == 200
+    assert response.context["result"].added == 1
+    assert list(campaign.messages.values_list("recipient", flat=True)) == ["a@example.com"]
+    assert re.search(r'<td class="number">3</td><td>bad</td>', response.content.decode())
+
+
+def test_an_unreadable_recipients_file_is_a_form_error(composer):
+    campaign = make_campaign("sms")
+    upload = SimpleUploadedFile("list.xlsx", b"PK\x03\x04\x00\x00binary")
+    response = composer.post(
+        reverse("messaging:campaign_recipients", args=[campaign.pk]), {"file": upload}
+    )
+    assert response.status_code == 400
+    assert "Or upload a CSV or text file: This is not a text file" in response.content.decode()
+
+
+def test_recipients_cannot_be_added_once_sending(composer):
+    campaign = make_campaign("sms", state=CampaignState.SENDING)
+    response = composer.post(
+        reverse("messaging:campaign_recipients", args=[campaign.pk]), {"pasted": "0821234567"}
+    )
+    assert response.status_code == 400
+    assert "cannot be added to a campaign that is Sending" in response.content.decode()
+    assert not campaign.messages.exists()
+
+
+# --- test send and launch -----------------------------------------------------------------------
+
+
+def test_a_test_send_normalises_the_recipient_and_queues_one_test_message(launcher):
+    campaign = make_campaign("sms")
+    response = launcher.post(
+        reverse("messaging:campaign_test_send", args=[campaign.pk]), {"recipient": "082 123 4567"}
+    )
+    assert response.status_code == 302
+    message = Message.objects.get()
+    assert (message.recipient, message.is_test, message.campaign) == ("27821234567", True, campaign)
+    assert _follow_messages(launcher, response) == ["Test message to 27821234567 is queued."]
+
+
+def test_a_bad_test_recipient_is_shown_on_the_detail_page(launcher):
+    campaign = make_campaign("sms")
+    response = launcher.post(
+        reverse("messaging:campaign_test_send", args=[campaign.pk]), {"recipient": "hello"}
+    )
+    assert response.status_code == 400
+    assert 'id="id_recipient_error"' in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_a_refused_launch_says_why(launcher):
+    campaign = make_campaign("sms")
+    response = launcher.post(
+        reverse("messaging:campaign_launch", args=[campaign.pk]), {"when": "now"}
+    )
+    assert response.status_code == 302
+    assert _follow_messages(launcher, response) == [
+        "Not launched: The campaign has no recipients yet."
+    ]
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+
+
+def test_a_launch_now_starts_sending(launcher):
+    campaign = make_campaign("sms")
+    campaign.messages.create(recipient="27821234567", state=MessageState.DRAFT)
+    response = launcher.post(
+        reverse("messaging:campaign_launch", args=[campaign.pk]), {"when": "now"}
+    )
+    assert _follow_messages(launcher, response) == ["Launched."]
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.SENDING
+    assert campaign.messages.get().state == MessageState.QUEUED
+
+
+def test_a_launch_can_be_scheduled(launcher):
+    campaign = make_campaign("sms")
+    campaign.messages.create(recipient="27821234567", state=MessageState.DRAFT)
+    at = timezone.localtime() + timedelta(days=1)
+    response = launcher.post(
+        reverse("messaging:campaign_launch", args=[campaign.pk]),
+        {"when": "later", "at": at.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert _follow_messages(launcher, response) == [f"Scheduled for {at:%Y-%m-%d %H:%M}."]
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.SCHEDULED
+    assert campaign.launch_at == at.replace(second=0, microsecond=0)
+
+
+def test_a_launch_time_in_the_past_is_refused_beside_the_field(launcher):
+    campaign = make_campaign("sms")
+    response = launcher.post(
+        reverse("messaging:campaign_launch", args=[campaign.pk]),
+        {"when": "later", "at": "2001-01-01T00:00"},
+    )
+    assert response.status_code == 400
+    assert 'id="id_at_error"' in response.content.decode()
+
+
+def test_pause_resume_and_cancel_go_through_the_services(launcher):
+    campaign = make_campaign("sms", state=CampaignState.SENDING)
+    detail = reverse("messaging:campaign_detail", args=[campaign.pk])
+    assert b"Pause" in launcher.get(detail).content
+    response = launcher.post(reverse("messaging:campaign_pause", args=[campaign.pk]))
+    assert _follow_messages(launcher, response) == ["Paused."]
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.PAUSED
+    response = launcher.post(reverse("messaging:campaign_pause", args=[campaign.pk]))
+    assert _follow_messages(launcher, response) == [
+        "Could not pause: Only a sending campaign can be paused."
+    ]
+    launcher.post(reverse("messaging:campaign_resume", args=[campaign.pk]))
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.SENDING
+    launcher.post(reverse("messaging:campaign_cancel", args=[campaign.pk]))
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.CANCELLED
+
+
+def test_retry_failed_reports_how_many(launcher):
+    campaign = make_campaign("sms", state=CampaignState.DONE)
+    campaign.messages.create(
+        recipient="27821234567", state=MessageState.FAILED, error_retryable=True
+    )
+    page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
+    assert b"Retry 1 failed" in page.content
+    response = launcher.post(reverse("messaging:campaign_retry_failed", args=[campaign.pk]))
+    assert _follow_messages(launcher, response) == ["1 failed message(s) queued again."]
+
+
+def test_the_detail_page_counts_recipients_without_tests(launcher):
+    campaign = make_campaign("sms")
+    campaign.messages.create(recipient="27821234567", state=MessageState.DRAFT)
+    campaign.messages.create(recipient="27821234568", state=MessageState.DRAFT)
+    campaign.messages.create(recipient="27821234567", state=MessageState.QUEUED, is_test=True)
+    page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
+    assert page.context["recipients_count"] == 2
+    assert page.context["states"] == [("Draft", 2)]
