@@ -1,0 +1,205 @@
+"""The admin: tokens are write-only, campaigns link out to the compose pages, messages are
+read-only."""
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from messaging.models import Application, CampaignState, MessageState
+from tests.messaging.compose_helpers import TOKEN, make_application, make_campaign, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    user = make_user("boss", staff=True)
+    user.is_superuser = True
+    user.save()
+    client.force_login(user)
+    return client
+
+
+def _application_data(**overrides):
+    return {
+        "name": "App A",
+        "environment": "staging",
+        "endpoint": "https://api.example.com",
+        "mvno_id": "101",
+        "rate_limit": "20",
+        "new_token": "",
+        **overrides,
+    }
+
+
+def _pages_about(client, application: Application) -> dict[str, str]:
+    urls = {
+        "list": reverse("admin:messaging_application_changelist"),
+        "change": reverse("admin:messaging_application_change", args=[application.pk]),
+        "history": reverse("admin:messaging_application_history", args=[application.pk]),
+        "delete": reverse("admin:messaging_application_delete", args=[application.pk]),
+        "search": reverse("admin:messaging_application_changelist") + "?q=App",
+    }
+    pages = {}
+    for name, url in urls.items():
+        response = client.get(url)
+        assert response.status_code == 200, name
+        pages[name] = response.content.decode()
+    return pages
+
+
+def test_the_token_is_never_shown_in_full(admin_client):
+    application = make_application(token=TOKEN)
+    for name, html in _pages_about(admin_client, application).items():
+        assert TOKEN not in html, name
+        assert TOKEN[:-4] not in html, name
+    pages = _pages_about(admin_client, application)
+    assert application.token_hint in pages["list"]
+    assert application.token_hint in pages["change"]
+
+
+def test_the_new_token_input_is_write_only(admin_client):
+    application = make_application()
+    html = admin_client.get(
+        reverse("admin:messaging_application_change", args=[application.pk])
+    ).content.decode()
+    assert '<input type="password" name="new_token"' in html
+    assert 'name="token"' not in html
+
+
+def test_a_token_is_required_when_adding_an_application(admin_client):
+    url = reverse("admin:messaging_application_add")
+    response = admin_client.post(url, _application_data())
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["new_token"] == ["This field is required."]
+    assert not Application.objects.exists()
+
+    response = admin_client.post(url, _application_data(new_token="first-token-123456"))
+    assert response.status_code == 302
+    application = Application.objects.get()
+    assert application.token == "first-token-123456"
+    assert application.token_rotated_at is None
+
+
+def test_filling_in_a_new_token_rotates_it(admin_client):
+    application = make_application()
+    url = reverse("admin:messaging_application_change", args=[application.pk])
+    response = admin_client.post(url, _application_data(new_token="  rotated-token-987654  "))
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.token == "rotated-token-987654"
+    assert application.token_rotated_at is not None
+    # The change log names the field, never the value.
+    entry = LogEntry.objects.get(object_id=str(application.pk))
+    assert "rotated-token" not in entry.change_message
+    assert "New token" in entry.get_change_message()
+
+
+def test_leaving_the_new_token_empty_keeps_the_old_one(admin_client):
+    application = make_application()
+    url = reverse("admin:messaging_application_change", args=[application.pk])
+    response = admin_client.post(url, _application_data(rate_limit="99"))
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert (application.token, application.rate_limit) == (TOKEN, 99)
+    assert application.token_rotated_at is None
+
+
+def test_a_token_with_spaces_is_refused(admin_client):
+    application = make_application()
+    url = reverse("admin:messaging_application_change", args=[application.pk])
+    response = admin_client.post(url, _application_data(new_token="two words"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["new_token"] == [
+        "A token has no spaces or line breaks."
+    ]
+    application.refresh_from_db()
+    assert application.token == TOKEN
+
+
+def test_the_campaign_list_links_to_the_compose_pages(admin_client):
+    draft = make_campaign("sms", name="Draft one")
+    sending = make_campaign(
+        "sms", name="Busy one", state=CampaignState.SENDING, application=draft.application
+    )
+    response = admin_client.get(reverse("admin:messaging_campaign_changelist"))
+    html = response.content.decode()
+    assert reverse("messaging:campaign_edit", args=[draft.pk]) in html
+    assert reverse("messaging:campaign_recipients", args=[draft.pk]) in html
+    assert reverse("messaging:campaign_detail", args=[sending.pk]) in html
+    assert reverse("messaging:campaign_edit", args=[sending.pk]) not in html
+
+
+def test_campaigns_are_read_only_in_the_admin(admin_client):
+    campaign = make_campaign("sms")
+    assert admin_client.get(reverse("admin:messaging_campaign_add")).status_code == 403
+    page = admin_client.get(reverse("admin:messaging_campaign_change", args=[campaign.pk]))
+    assert page.status_code == 200
+    assert 'name="body_text"' not in page.content.decode()
+    assert reverse("messaging:campaign_edit", args=[campaign.pk]) in page.content.decode()
+    response = admin_client.post(
+        reverse("admin:messaging_campaign_change", args=[campaign.pk]), {"name": "Renamed"}
+    )
+    assert response.status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.name == "A sms campaign"
+
+
+def test_only_a_draft_campaign_can_be_deleted(admin_client):
+    sending = make_campaign("sms", state=CampaignState.SENDING)
+    draft = make_campaign("sms", application=sending.application)
+    assert (
+        admin_client.get(reverse("admin:messaging_campaign_delete", args=[sending.pk])).status_code
+        == 403
+    )
+    assert (
+        admin_client.get(reverse("admin:messaging_campaign_delete", args=[draft.pk])).status_code
+        == 200
+    )
+
+
+def test_the_campaign_list_filters_and_searches(admin_client):
+    campaign = make_campaign("email", name="Winter promo")
+    url = reverse("admin:messaging_campaign_changelist")
+    assert "Winter promo" in admin_client.get(url, {"q": "winter"}).content.decode()
+    assert "Winter promo" in admin_client.get(url, {"channel__exact": "email"}).content.decode()
+    assert "Winter promo" not in admin_client.get(url, {"state__exact": "done"}).content.decode()
+    assert campaign.pk
+
+
+def test_messages_are_listed_read_only_and_searchable(admin_client, django_assert_max_num_queries):
+    campaign = make_campaign("sms", name="Lots")
+    for number in range(5):
+        campaign.messages.create(
+            recipient=f"2782123456{number}",
+            state=MessageState.FAILED,
+            iliveit_id=f"id-{number}",
+            last_error="boom " * 40,
+        )
+    url = reverse("admin:messaging_message_changelist")
+    # The campaign column costs no query per row.
+    with django_assert_max_num_queries(10):
+        html = admin_client.get(url).content.decode()
+    assert "27821234563" in html and "Lots" in html and "id-3" in html
+    assert "boom boom" in html and "boom " * 40 not in html
+    found = admin_client.get(url, {"q": "id-2"}).content.decode()
+    assert "27821234562" in found and "27821234563" not in found
+    assert "27821234564" in admin_client.get(url, {"q": "27821234564"}).content.decode()
+    assert "27821234561" in admin_client.get(url, {"state__exact": "failed"}).content.decode()
+    assert admin_client.get(reverse("admin:messaging_message_add")).status_code == 403
+    message = campaign.messages.first()
+    change = admin_client.get(reverse("admin:messaging_message_change", args=[message.pk]))
+    assert change.status_code == 200
+    assert 'name="recipient"' not in change.content.decode()
+
+
+def test_the_admin_index_links_to_compose(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert f'href="{reverse("messaging:compose_choose")}"' in html
+    assert "Compose a campaign" in html
+
+
+def test_staff_who_cannot_compose_see_no_compose_link(client):
+    client.force_login(make_user("viewer", "messaging.view_message"))
+    html = client.get(reverse("admin:index")).content.decode()
+    assert "Compose a campaign" not in html
