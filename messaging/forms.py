@@ -23,7 +23,6 @@ from django.utils import timezone
 from messaging.compose import AttachmentChanges
 from messaging.media import HEAD_BYTES, MediaMismatch, media_identify
 from messaging.models import Attachment, Campaign, Channel, Slide
-from messaging.recipients import InvalidRecipient, normalise_recipient
 
 MAX_SLIDE_SECONDS = 60
 
@@ -362,6 +361,9 @@ class TestSendForm(forms.Form):
         self.channel = channel
 
     def clean_recipient(self) -> str:
+        # Imported on use, like the views do: recipients.py pulls in phonenumbers' metadata.
+        from messaging.recipients import InvalidRecipient, normalise_recipient
+
         try:
             return normalise_recipient(self.cleaned_data["recipient"], channel=self.channel)
         except InvalidRecipient as error:
