@@ -1,6 +1,7 @@
 """Django settings for the iLiveIt Portal. Every deployment-specific value comes from the
 environment; the README's configuration table lists them."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -95,8 +96,9 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL + IMMEDIATE keeps concurrent writers (web, worker, beat) from failing with
     # "database is locked"; measured about 1,100 inserts/s from 4 workers this way.
-    # Tests run a real Celery worker in another process, so the test database must be a file.
-    _database["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+    # Tests run a real Celery worker in another process, so the test database must be a file;
+    # one per test run, so that runs side by side do not share it.
+    _database["TEST"] = {"NAME": str(VAR_DIR / f"test-portal-{os.getpid()}.sqlite3")}
     _database["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

@@ -295,6 +295,7 @@ def message_submit(*, message_id: int) -> SubmitOutcome:
             # Sent, but no answer: iLiveIt may have it. Resubmitting could send it twice, so it
             # waits for its postback (see messages_reconcile_uncertain).
             _settle(message, state=MessageState.UNCERTAIN, last_error=str(error)[:2000])
+            _apply_waiting_postbacks(message_id)
             return SubmitOutcome(state=MessageState.UNCERTAIN)
         if message.attempts >= settings.SUBMIT_MAX_ATTEMPTS:
             return _fail(
@@ -319,10 +320,16 @@ def message_submit(*, message_id: int) -> SubmitOutcome:
     if not _settle(message, **fields):
         # A postback on the message's own URL got here first and adopted the id.
         logger.info("message %s was settled by its postback before its submit returned", message_id)
+    _apply_waiting_postbacks(message_id)
+    return SubmitOutcome(state=MessageState.SUBMITTED)
+
+
+def _apply_waiting_postbacks(message_id: int) -> None:
+    # Postbacks that came while our call was in flight waited for this moment; for an unknown
+    # outcome they are the answer we did not get (their MessageID is adopted).
     from postbacks.services import postbacks_apply_waiting
 
     postbacks_apply_waiting(message_id=message_id)
-    return SubmitOutcome(state=MessageState.SUBMITTED)
 
 
 # --- keeping campaigns moving -----------------------------------------------------------------
@@ -419,6 +426,7 @@ def messages_sweep() -> dict[str, int]:
     requeued = Message.objects.filter(
         state=MessageState.UNCERTAIN,
         iliveit_id__isnull=True,
+        postbacks__isnull=True,  # any postback on its own URL proves it was accepted
         updated_at__lt=now - timedelta(seconds=settings.RECONCILE_UNCERTAIN_AFTER_S),
     ).update(state=MessageState.QUEUED, next_attempt_at=None, updated_at=now)
 

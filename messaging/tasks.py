@@ -32,4 +32,6 @@ def dispatch_campaign(campaign_id: int) -> int:
 def sweep() -> dict:
     from postbacks.services import postbacks_sweep
 
-    return {**messages_sweep(), **postbacks_sweep()}
+    # Postbacks first: one that adopts a MessageID settles a message the message sweep would
+    # otherwise re-queue.
+    return {**postbacks_sweep(), **messages_sweep()}

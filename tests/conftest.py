@@ -7,11 +7,13 @@ from tests.support.sandbox import SandboxApp, SandboxProcess
 APP_A = SandboxApp(token="token-app-a", mvno_id=101, rate=500)
 APP_B = SandboxApp(token="token-app-b", mvno_id=202, rate=500)
 APP_SLOW = SandboxApp(token="token-app-slow", mvno_id=303, rate=2)
+# Tighter than the portal is told, so that sending draws 429 bursts.
+APP_TIGHT = SandboxApp(token="token-app-tight", mvno_id=404, rate=10)
 
 
 @pytest.fixture(scope="session")
 def sandbox_process():
-    process = SandboxProcess([APP_A, APP_B, APP_SLOW], step_seconds=0.05)
+    process = SandboxProcess([APP_A, APP_B, APP_SLOW, APP_TIGHT], step_seconds=0.05)
     yield process
     process.stop()
 

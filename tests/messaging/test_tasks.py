@@ -1,5 +1,6 @@
 """Campaigns sent end to end: a real Celery worker, Redis, the database and the sandbox over
-HTTP, with iLiveIt's postbacks coming back to the portal's live server."""
+HTTP, with iLiveIt's postbacks coming back to the portal's live server. Each fault case ends
+with every message submitted exactly once, by the sandbox's own count."""
 
 import time
 
@@ -8,44 +9,77 @@ from django.conf import settings as django_settings
 
 from iliveit_portal.celery import app as celery_app
 from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
-from messaging.services import campaign_launch, messages_sweep
-from tests.conftest import APP_A
+from messaging.services import campaign_launch, campaign_pause, campaign_resume
+from messaging.tasks import sweep
+from tests.conftest import APP_A, APP_TIGHT
+from tests.support.redis_restart import restart_redis
 from tests.support.worker import CeleryWorker, database_url_for_workers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+PAST_SUBMIT = (
+    MessageState.SUBMITTED,
+    MessageState.BUILT,
+    MessageState.SENT,
+    MessageState.DELIVERED,
+)
 
 
 @pytest.fixture
 def portal_url(live_server, settings):
     settings.PORTAL_BASE_URL = live_server.url
+    # The sweep runs in this process in these tests; its clocks are shortened to test speed.
+    settings.SWEEP_QUEUED_AFTER_S = 1
+    settings.SUBMITTING_STALE_AFTER_S = 3
+    settings.RECONCILE_UNCERTAIN_AFTER_S = 5
     return live_server.url
 
 
 @pytest.fixture
 def worker_env(portal_url):
-    return {"DATABASE_URL": database_url_for_workers(), "PORTAL_BASE_URL": portal_url}
+    return {
+        "DATABASE_URL": database_url_for_workers(),
+        "PORTAL_BASE_URL": portal_url,
+        "SUBMIT_RETRY_BASE_S": "0.2",
+        "SUBMIT_RETRY_MAX_S": "2",
+        "SUBMIT_MAX_ATTEMPTS": "20",
+        "ILIVEIT_READ_TIMEOUT_MS": "1000",
+    }
 
 
 @pytest.fixture
-def worker(worker_env):
+def start_worker(worker_env):
     celery_app.control.purge()
-    started = CeleryWorker(queue=django_settings.CELERY_TASK_DEFAULT_QUEUE, env=worker_env)
-    yield started
-    started.stop()
+    started = []
+
+    def start(name: str = "w1") -> CeleryWorker:
+        worker = CeleryWorker(
+            queue=django_settings.CELERY_TASK_DEFAULT_QUEUE, env=worker_env, name=name
+        )
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 @pytest.fixture
-def application(sandbox):
+def worker(start_worker):
+    return start_worker()
+
+
+def make_application(sandbox, app=APP_A, rate_limit=200) -> Application:
     return Application.objects.create(
-        name="Sandbox A",
+        name=f"Sandbox {app.token}",
         endpoint=sandbox.url,
-        token=APP_A.token,
-        mvno_id=APP_A.mvno_id,
-        rate_limit=200,
+        token=app.token,
+        mvno_id=app.mvno_id,
+        rate_limit=rate_limit,
     )
 
 
-def sms_campaign(application, recipients: int, **fields) -> Campaign:
+def sms_campaign(application, recipients: int = 200, **fields) -> Campaign:
     campaign = Campaign.objects.create(
         name="Spring sale",
         channel=Channel.SMS,
@@ -59,17 +93,6 @@ def sms_campaign(application, recipients: int, **fields) -> Campaign:
     return campaign
 
 
-def wait_until(predicate, timeout: float, sweep: bool = False, message: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if sweep:
-            messages_sweep()
-        time.sleep(0.2)
-    raise AssertionError(message or "condition not met in time")
-
-
 def states(campaign: Campaign) -> dict[str, int]:
     counts: dict[str, int] = {}
     for state in campaign.messages.values_list("state", flat=True):
@@ -77,33 +100,112 @@ def states(campaign: Campaign) -> dict[str, int]:
     return counts
 
 
-PAST_SUBMIT = (
-    MessageState.SUBMITTED,
-    MessageState.BUILT,
-    MessageState.SENT,
-    MessageState.DELIVERED,
-)
+def submitted_count(campaign: Campaign) -> int:
+    return campaign.messages.filter(state__in=PAST_SUBMIT).count()
 
 
-def all_submitted(campaign: Campaign) -> bool:
-    return not campaign.messages.exclude(state__in=PAST_SUBMIT).exists()
+def wait_until(predicate, timeout: float, *, describe=lambda: "", sweeping: bool = True):
+    """Poll, running the periodic sweep as beat would."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if sweeping:
+            sweep()
+        time.sleep(0.25)
+    raise AssertionError(f"condition not met in {timeout}s: {describe()}")
 
 
-def test_a_campaign_of_200_is_submitted_once_each_and_delivered(worker, application, sandbox):
-    campaign = sms_campaign(application, 200)
+def assert_submitted_exactly_once(campaign: Campaign, sandbox, timeout: float = 90) -> None:
+    total = campaign.messages.count()
+    wait_until(
+        lambda: submitted_count(campaign) == total, timeout, describe=lambda: states(campaign)
+    )
+    submissions = sandbox.submissions()
+    assert submissions["duplicates"] == {}
+    assert submissions["total"] == total
+    ids = list(campaign.messages.values_list("iliveit_id", flat=True))
+    assert None not in ids
+    assert len(set(ids)) == total
+
+
+def test_a_campaign_of_200_is_submitted_once_each_and_delivered(worker, sandbox):
+    campaign = sms_campaign(make_application(sandbox))
     campaign_launch(campaign=campaign, user=None)
 
-    wait_until(lambda: all_submitted(campaign), 60, message=f"stuck at {states(campaign)}")
-    submissions = sandbox.submissions()
-    assert submissions["total"] == 200
-    assert submissions["duplicates"] == {}
-    assert campaign.messages.filter(iliveit_id__isnull=True).count() == 0
-
+    assert_submitted_exactly_once(campaign, sandbox)
     wait_until(
         lambda: campaign.messages.filter(state=MessageState.DELIVERED).count() == 200,
         60,
-        message=f"postbacks did not all land: {states(campaign)}",
+        describe=lambda: states(campaign),
     )
-    messages_sweep()
+    sweep()
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.DONE
+
+
+def test_429_bursts_are_retried_until_all_are_in(worker, sandbox):
+    # The portal is told 100/s; the sandbox allows this application 10/s.
+    campaign = sms_campaign(make_application(sandbox, APP_TIGHT, rate_limit=100))
+    campaign_launch(campaign=campaign, user=None)
+
+    assert_submitted_exactly_once(campaign, sandbox, timeout=120)
+    assert sandbox.stats()["http_429"] > 0
+
+
+def test_5xx_answers_are_retried_with_back_off(worker, sandbox):
+    sandbox.configure(error_rate=0.3, seed=7)
+    campaign = sms_campaign(make_application(sandbox))
+    campaign_launch(campaign=campaign, user=None)
+
+    assert_submitted_exactly_once(campaign, sandbox)
+    assert sandbox.stats()["injected_errors"] > 0
+    assert campaign.messages.filter(attempts__gt=1).exists()
+
+
+def test_answers_slower_than_the_client_timeout_are_reconciled_not_resent(worker, sandbox):
+    # Stored by the sandbox, answered after the worker gave up: the outcome is unknown.
+    sandbox.configure(slow_rate=0.1, slow_seconds=2.0, seed=11)
+    campaign = sms_campaign(make_application(sandbox))
+    campaign_launch(campaign=campaign, user=None)
+
+    assert_submitted_exactly_once(campaign, sandbox)
+    assert sandbox.stats()["injected_slow"] > 0
+
+
+def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(start_worker, sandbox):
+    first = start_worker("w1")
+    campaign = sms_campaign(make_application(sandbox, rate_limit=40))
+    campaign_launch(campaign=campaign, user=None)
+    wait_until(lambda: submitted_count(campaign) >= 50, 30, describe=lambda: states(campaign))
+
+    first.kill()
+    start_worker("w2")
+
+    assert_submitted_exactly_once(campaign, sandbox, timeout=120)
+
+
+def test_a_redis_restart_mid_campaign_loses_nothing_and_sends_nothing_twice(worker, sandbox):
+    campaign = sms_campaign(make_application(sandbox, rate_limit=40))
+    campaign_launch(campaign=campaign, user=None)
+    wait_until(lambda: submitted_count(campaign) >= 50, 30, describe=lambda: states(campaign))
+
+    # Every queued task is lost with it; the database outbox still has the messages.
+    restart_redis(django_settings.REDIS_URL, down_for=2.0)
+
+    assert_submitted_exactly_once(campaign, sandbox, timeout=120)
+
+
+def test_pause_stops_sending_within_seconds_and_resume_finishes(worker, sandbox):
+    campaign = sms_campaign(make_application(sandbox, rate_limit=20))
+    campaign_launch(campaign=campaign, user=None)
+    wait_until(lambda: submitted_count(campaign) >= 20, 30, describe=lambda: states(campaign))
+
+    campaign_pause(campaign=campaign, user=None)
+    time.sleep(2)  # calls already in flight may land
+    paused_at = submitted_count(campaign)
+    time.sleep(2)
+    assert submitted_count(campaign) == paused_at < 200
+
+    campaign_resume(campaign=campaign, user=None)
+    assert_submitted_exactly_once(campaign, sandbox)

