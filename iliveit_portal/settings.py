@@ -105,6 +105,8 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
+    # One test database per test run, so that runs side by side do not share it.
+    _database["TEST"] = {"NAME": f"test_{_database['NAME']}_{os.getpid()}"}
     # A new PostgreSQL connection costs ~5.5 ms; keep them open between requests.
     _database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0)
     _database["CONN_HEALTH_CHECKS"] = True

@@ -20,7 +20,8 @@ from messaging.iliveit import (
     SlideContentType,
     SMSData,
 )
-from messaging.models import Campaign, Channel, Message
+from messaging.models import Attachment, Channel, Message
+from messaging.models import Slide as SlideRow
 from postbacks.signing import status_url
 
 # Campaign content fields a message may carry for itself (single sends, personal OTPs).
@@ -92,30 +93,42 @@ def _read(name: str) -> bytes:
         return handle.read()
 
 
-@lru_cache(maxsize=16)
 def _campaign_media(campaign_id: int) -> _Media:
-    campaign = Campaign.objects.get(pk=campaign_id)
+    """The campaign's slides and attachments, read from storage once per version.
+
+    The cache key is the rows themselves (an edit changes a text, a duration or a stored file
+    name), so a composer's edit after a test send is never answered from an old copy.
+    """
+    slides = tuple(
+        SlideRow.objects.filter(campaign_id=campaign_id).values_list(
+            "duration", "text", "media", "media_type", "mime"
+        )
+    )
+    attachments = tuple(
+        Attachment.objects.filter(campaign_id=campaign_id).values_list("filename", "file")
+    )
+    return _media(slides, attachments)
+
+
+@lru_cache(maxsize=16)
+def _media(slide_rows: tuple, attachment_rows: tuple) -> _Media:
     slides = []
-    for slide in campaign.slides.all():
+    for duration, text, media, media_type, mime in slide_rows:
         content = []
-        if slide.text:
+        if text:
             content.append(
                 SlideContent(
-                    type=SlideContentType.TEXT, mime="text/plain", data=slide.text, name="text.txt"
+                    type=SlideContentType.TEXT, mime="text/plain", data=text, name="text.txt"
                 )
             )
-        if slide.media:
+        if media:
             content.append(
                 SlideContent.from_bytes(
-                    SlideContentType(slide.media_type),
-                    slide.mime,
-                    _read(slide.media.name),
-                    slide.media.name.rsplit("/", 1)[-1],
+                    SlideContentType(media_type), mime, _read(media), media.rsplit("/", 1)[-1]
                 )
             )
-        slides.append(Slide(duration=slide.duration, content=tuple(content)))
+        slides.append(Slide(duration=duration, content=tuple(content)))
     attachments = tuple(
-        EmailAttachment.from_bytes(attachment.filename, _read(attachment.file.name))
-        for attachment in campaign.attachments.all()
+        EmailAttachment.from_bytes(filename, _read(name)) for filename, name in attachment_rows
     )
     return _Media(tuple(slides), attachments)
