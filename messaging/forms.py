@@ -376,6 +376,19 @@ class LaunchForm(forms.Form):
         choices=[(NOW, "Now"), (LATER, "At a time")], initial=NOW, widget=forms.RadioSelect
     )
     at = forms.DateTimeField(label="Launch at", required=False, widget=DateTimeLocalInput())
+    canary_size = forms.IntegerField(
+        label="Canary: first recipients",
+        required=False,
+        min_value=1,
+        help_text="Send to this many first; release the rest once enough are delivered.",
+    )
+    canary_min_success = forms.IntegerField(
+        label="Canary: delivered at least (%)",
+        required=False,
+        min_value=1,
+        max_value=100,
+        initial=90,
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -83,8 +83,19 @@ def campaign_check_content(*, campaign: Campaign) -> None:
         raise CampaignError(f"The content is not ready to send: {error}") from None
 
 
-def campaign_launch(*, campaign: Campaign, user, at: datetime | None = None) -> Campaign:
-    """Queue every recipient now (one transaction), or schedule the launch for `at`."""
+def campaign_launch(
+    *,
+    campaign: Campaign,
+    user,
+    at: datetime | None = None,
+    canary_size: int | None = None,
+    canary_min_success: float | None = None,
+) -> Campaign:
+    """Queue every recipient now (one transaction), or schedule the launch for `at`.
+
+    With a canary, only the first `canary_size` recipients are queued; the sweep releases the
+    rest once `canary_min_success` of those were delivered (campaign_check_canary).
+    """
     with transaction.atomic():
         campaign = _locked(campaign)
         if campaign.state not in (CampaignState.DRAFT, CampaignState.SCHEDULED):
@@ -93,11 +104,17 @@ def campaign_launch(*, campaign: Campaign, user, at: datetime | None = None) -> 
         if not drafts.exists():
             raise CampaignError("The campaign has no recipients yet.")
         campaign_check_content(campaign=campaign)
+        if canary_size is not None:
+            campaign.canary_size = canary_size
+        if canary_min_success is not None:
+            if not 0 < canary_min_success <= 1:
+                raise CampaignError("The canary's success rate must be above 0% and at most 100%.")
+            campaign.canary_min_success = canary_min_success
         now = timezone.now()
         if at is not None and at > now:
             campaign.state = CampaignState.SCHEDULED
             campaign.launch_at = at
-            campaign.save(update_fields=["state", "launch_at"])
+            campaign.save(update_fields=["state", "launch_at", "canary_size", "canary_min_success"])
             return campaign
         if campaign.canary_size:
             first = list(drafts.order_by("id").values_list("id", flat=True)[: campaign.canary_size])
@@ -106,7 +123,15 @@ def campaign_launch(*, campaign: Campaign, user, at: datetime | None = None) -> 
         campaign.state = CampaignState.SENDING
         campaign.launched_at = now
         campaign.launch_at = None
-        campaign.save(update_fields=["state", "launched_at", "launch_at"])
+        campaign.save(
+            update_fields=[
+                "state",
+                "launched_at",
+                "launch_at",
+                "canary_size",
+                "canary_min_success",
+            ]
+        )
         _enqueue_campaign(campaign.pk)
     logger.info("campaign %s launched by %s", campaign.pk, getattr(user, "pk", None))
     return campaign

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.compose_choose, name="compose_choose"),
     path("new/<str:channel>/", views.campaign_new, name="campaign_new"),
     path("<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("<int:pk>/progress/", views.campaign_progress, name="campaign_progress"),
     path("<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("<int:pk>/recipients/", views.campaign_recipients, name="campaign_recipients"),
     path("<int:pk>/test-send/", views.campaign_test_send, name="campaign_test_send"),

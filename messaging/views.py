@@ -12,8 +12,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required, user_passes_test
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -166,12 +165,8 @@ def _detail(
     launch_form: LaunchForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    recipients = campaign.messages.filter(is_test=False)
-    # One GROUP BY over the (campaign, state) index, not a scan of the rows in Python.
-    by_state = dict(recipients.order_by().values_list("state").annotate(count=Count("id")))
-    states = [
-        (label, by_state[value]) for value, label in MessageState.choices if value in by_state
-    ]
+    by_state = _services().campaign_progress(campaign=campaign)
+    states = [(value, label, by_state[value]) for value, label in MessageState.choices]
     context = {
         "campaign": campaign,
         "recipients_count": sum(by_state.values()),
@@ -243,13 +238,34 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
     services = _services()
     at = form.cleaned_data["at"]
     try:
-        campaign = services.campaign_launch(campaign=campaign, user=request.user, at=at)
+        campaign = services.campaign_launch(
+            campaign=campaign,
+            user=request.user,
+            at=at,
+            canary_size=form.cleaned_data["canary_size"] or 0,
+            canary_min_success=(form.cleaned_data["canary_min_success"] or 90) / 100,
+        )
     except services.CampaignError as error:
         messages.error(request, f"Not launched: {error}")
     else:
         when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else None
         messages.success(request, f"Scheduled for {when}." if when else "Launched.")
     return redirect("messaging:campaign_detail", pk=campaign.pk)
+
+
+@login_required
+@_any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
+def campaign_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """The live part of the campaign page, polled by static/messaging/progress.js."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    return JsonResponse(
+        {
+            "state": campaign.state,
+            "state_label": campaign.get_state_display(),
+            "paused_reason": campaign.paused_reason,
+            "states": _services().campaign_progress(campaign=campaign),
+        }
+    )
 
 
 # Control buttons: URL action -> (service function, what to say when it worked).

@@ -560,4 +560,29 @@ def test_the_detail_page_counts_recipients_without_tests(launcher):
     campaign.messages.create(recipient="27821234567", state=MessageState.QUEUED, is_test=True)
     page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
     assert page.context["recipients_count"] == 2
-    assert page.context["states"] == [("Draft", 2)]
+    counts = {value: count for value, _label, count in page.context["states"]}
+    assert counts["draft"] == 2
+    assert sum(counts.values()) == 2
+
+
+def test_the_progress_endpoint_answers_live_counts(launcher):
+    campaign = make_campaign("sms", state=CampaignState.SENDING)
+    campaign.messages.create(recipient="27821234567", state=MessageState.QUEUED)
+    campaign.messages.create(recipient="27821234568", state=MessageState.SUBMITTED)
+    campaign.messages.create(recipient="27821234569", state=MessageState.FAILED)
+    page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
+    assert b"messaging/progress.js" in page.content
+    assert b"data-poll=" in page.content
+    data = launcher.get(reverse("messaging:campaign_progress", args=[campaign.pk])).json()
+    assert data["state"] == "sending"
+    assert (data["states"]["queued"], data["states"]["submitted"], data["states"]["failed"]) == (
+        1,
+        1,
+        1,
+    )
+
+
+def test_the_progress_endpoint_needs_sign_in(client):
+    campaign = make_campaign("sms", state=CampaignState.SENDING)
+    response = client.get(reverse("messaging:campaign_progress", args=[campaign.pk]))
+    assert response.status_code == 302
