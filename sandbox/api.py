@@ -101,6 +101,8 @@ def _accept(
     # draws a fault, so a seeded run's faults do not depend on its refused calls.
     if faults and sandbox.inject_error():
         raise ApiError(503, "Service unavailable")
+    if faults and sandbox.inject_throttle():
+        raise ApiError(429, RATE_LIMITED)
     message = sandbox.accept(sub, app=request.app, request=body, resend_of=resend_of)
     if message.magic is Magic.SLOW or (faults and sandbox.inject_slow()):
         # Stored and running before the wait: a client that times out has sent a message

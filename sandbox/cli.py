@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of accepted send and video calls that answer after --slow-seconds (0 to 1)",
     )
     parser.add_argument(
+        "--throttle-rate",
+        type=_fraction,
+        default=defaults.throttle_rate,
+        help="share of send and video calls that answer 429 and store nothing (0 to 1)",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=defaults.seed,
@@ -131,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         reorder_postbacks=args.reorder_postbacks,
         error_rate=args.error_rate,
         slow_rate=args.slow_rate,
+        throttle_rate=args.throttle_rate,
         seed=args.seed,
     )
     sandbox = Sandbox(args.apps, config, postback_senders=args.postback_senders)

@@ -22,10 +22,12 @@ class Config:
     postback_retry_base: float = 0.2
     duplicate_postbacks: bool = False
     reorder_postbacks: bool = False
-    # Fault injection for chaos tests: the share of send and video calls that fail with a 503
-    # or answer late, drawn from a generator seeded with `seed` (None: the system's randomness).
+    # Fault injection for chaos tests: the share of send and video calls that fail with a 503,
+    # are refused with a 429 or answer late, drawn from a generator seeded with `seed` (None:
+    # the system's randomness).
     error_rate: float = 0.0
     slow_rate: float = 0.0
+    throttle_rate: float = 0.0
     seed: int | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -43,7 +45,7 @@ class Config:
         return replace(self, **changes)
 
 
-RATES = ("error_rate", "slow_rate")
+RATES = ("error_rate", "slow_rate", "throttle_rate")
 
 
 def check_setting(key: str, value: Any, config: Config) -> None:

@@ -1,5 +1,5 @@
-"""Random fault injection for chaos tests: the `error_rate` and `slow_rate` switches. One
-seeded generator, so a test that sets `seed` sees the same faults on every run."""
+"""Random fault injection for chaos tests: the `error_rate`, `throttle_rate` and `slow_rate`
+switches. One seeded generator, so a test that sets `seed` sees the same faults on every run."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class Faults:
 
     def hit(self, rate: float) -> bool:
         """True for a `rate` share of calls. A zero rate draws nothing, so switching one fault
-        on does not shift the other's sequence while it is off."""
+        on does not shift the others' sequences while it is off."""
         if rate <= 0:
             return False
         with self._lock:

@@ -78,6 +78,14 @@ class Sandbox:
             return True
         return False
 
+    def inject_throttle(self) -> bool:
+        """Whether this call is refused with a 429 by the `throttle_rate` switch (counted when
+        it is)."""
+        if self.faults.hit(self.config.throttle_rate):
+            self.stats.count("injected_throttles")
+            return True
+        return False
+
     def inject_slow(self) -> bool:
         """Whether this call answers late by the `slow_rate` switch (counted when it does)."""
         if self.faults.hit(self.config.slow_rate):

@@ -14,6 +14,7 @@ STAT_NAMES = (
     "postback_attempts",
     "injected_errors",
     "injected_slow",
+    "injected_throttles",
 )
 
 

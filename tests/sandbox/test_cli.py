@@ -43,6 +43,8 @@ def test_every_flag_reaches_the_config(started) -> None:
         "0.1",
         "--slow-rate",
         "0.2",
+        "--throttle-rate",
+        "0.3",
         "--seed",
         "42",
         step_seconds=0.25,
@@ -56,6 +58,7 @@ def test_every_flag_reaches_the_config(started) -> None:
         "reorder_postbacks": True,
         "error_rate": 0.1,
         "slow_rate": 0.2,
+        "throttle_rate": 0.3,
         "seed": 42,
     }
 
@@ -110,7 +113,14 @@ def test_a_bad_app_is_refused_at_start(app: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "flag", [("--error-rate", "1.5"), ("--slow-rate", "-0.1"), ("--error-rate", "often")]
+    "flag",
+    [
+        ("--error-rate", "1.5"),
+        ("--slow-rate", "-0.1"),
+        ("--error-rate", "often"),
+        ("--throttle-rate", "2"),
+        ("--throttle-rate", "often"),
+    ],
 )
 def test_a_rate_outside_0_to_1_is_refused_at_start(flag: tuple[str, str]) -> None:
     result = subprocess.run(  # noqa: S603 - our own module, fixed arguments

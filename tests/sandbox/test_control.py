@@ -16,6 +16,7 @@ STARTUP_CONFIG = {
     "reorder_postbacks": False,
     "error_rate": 0.0,
     "slow_rate": 0.0,
+    "throttle_rate": 0.0,
     "seed": None,
 }
 
@@ -36,14 +37,22 @@ def test_configure_changes_only_what_it_names(sandbox) -> None:
 
 
 def test_configure_sets_the_fault_switches(sandbox) -> None:
-    config = sandbox.configure(error_rate=0.25, slow_rate=1, seed=7)
+    config = sandbox.configure(error_rate=0.25, slow_rate=1, throttle_rate=0.5, seed=7)
 
-    assert config == {**STARTUP_CONFIG, "error_rate": 0.25, "slow_rate": 1, "seed": 7}
+    assert config == {
+        **STARTUP_CONFIG,
+        "error_rate": 0.25,
+        "slow_rate": 1,
+        "throttle_rate": 0.5,
+        "seed": 7,
+    }
     assert sandbox.configure(seed=None)["seed"] is None
 
 
 def test_reset_restores_the_command_line_config(sandbox) -> None:
-    sandbox.configure(slow_seconds=0.1, reorder_postbacks=True, error_rate=0.5, seed=3)
+    sandbox.configure(
+        slow_seconds=0.1, reorder_postbacks=True, error_rate=0.5, throttle_rate=0.5, seed=3
+    )
 
     sandbox.reset()
 
@@ -64,6 +73,11 @@ def test_configure_refuses_unknown_keys_and_wrong_types(sandbox) -> None:
         {"error_rate": True},
         {"slow_rate": 2},
         {"slow_rate": None},
+        {"throttle_rate": 1.01},
+        {"throttle_rate": -1},
+        {"throttle_rate": "0.1"},
+        {"throttle_rate": False},
+        {"throttle_rate": None},
         {"seed": 1.5},
         {"seed": "abc"},
         {"seed": True},

@@ -1,5 +1,6 @@
-"""The fault-injection switches `error_rate` and `slow_rate` (sandbox/README.md, "Fault
-injection"): random 503s that store nothing, and random late answers that do store."""
+"""The fault-injection switches `error_rate`, `throttle_rate` and `slow_rate`
+(sandbox/README.md, "Fault injection"): random 503s and 429s that store nothing, and random
+late answers that do store."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.sandbox.conftest import Api, wait_until
 from tests.support.receiver import PostbackReceiver
 
 UNAVAILABLE = {"Error": "Service unavailable"}
+THROTTLED = {"Error": "Maximum messages per second exceeded"}
 
 
 def send_codes(api: Api, count: int) -> list[int]:
@@ -34,6 +36,7 @@ def test_error_rate_fails_about_that_share_and_stores_nothing_for_them(sandbox, 
     stats = sandbox.stats()
     assert (stats["injected_errors"], stats["http_5xx"]) == (len(failed), len(failed))
     assert stats["injected_slow"] == 0
+    assert stats["injected_throttles"] == 0
 
 
 def test_the_same_seed_replays_the_same_faults(sandbox, api: Api) -> None:
@@ -140,3 +143,104 @@ def test_a_slow_recipient_is_slow_once_and_not_counted_as_injected(sandbox, api:
 
     assert 0.2 <= time.monotonic() - started < 0.4
     assert sandbox.stats()["injected_slow"] == 0
+
+
+def test_throttle_rate_refuses_about_that_share_and_stores_nothing_for_them(
+    sandbox, api: Api
+) -> None:
+    sandbox.configure(throttle_rate=0.3, seed=1234)
+
+    responses = [api.post("message/send", payloads.sms()) for _ in range(200)]
+
+    throttled = [response for response in responses if response.status_code == 429]
+    assert {response.status_code for response in responses} == {200, 429}
+    assert 40 <= len(throttled) <= 80  # 60 expected; the seed makes it the same every run
+    assert all(response.json() == THROTTLED for response in throttled)
+    accepted = 200 - len(throttled)
+    assert sandbox.submissions()["total"] == accepted
+    assert len(sandbox.control("GET", "messages")["messages"]) == accepted
+    stats = sandbox.stats()
+    assert stats["injected_throttles"] == len(throttled)
+    assert (stats["http_429"], stats["http_4xx"]) == (len(throttled), len(throttled))
+    assert (stats["injected_errors"], stats["injected_slow"], stats["http_5xx"]) == (0, 0, 0)
+
+
+def test_the_same_seed_replays_the_same_throttles(sandbox, api: Api) -> None:
+    sandbox.configure(throttle_rate=0.5, seed=99)
+    first = send_codes(api, 40)
+
+    sandbox.configure(seed=99)
+    again = send_codes(api, 40)
+
+    assert first == again
+    assert 429 in first
+    assert 200 in first
+
+
+def test_throttle_rate_at_zero_leaves_the_error_sequence_as_it_was(sandbox, api: Api) -> None:
+    sandbox.configure(error_rate=0.5, seed=99)
+    without = send_codes(api, 40)
+
+    sandbox.configure(throttle_rate=0, seed=99)
+    again = send_codes(api, 40)
+
+    assert without == again
+
+
+def test_an_injected_error_is_drawn_before_a_throttle(sandbox, api: Api) -> None:
+    sandbox.configure(error_rate=1, throttle_rate=1)
+
+    assert send_codes(api, 3) == [503] * 3
+    stats = sandbox.stats()
+    assert (stats["injected_errors"], stats["injected_throttles"]) == (3, 0)
+
+
+def test_a_throttled_call_draws_no_slow_fault(sandbox, api: Api) -> None:
+    sandbox.configure(throttle_rate=1, slow_rate=1, slow_seconds=0.5)
+    started = time.monotonic()
+
+    assert send_codes(api, 2) == [429] * 2
+
+    assert time.monotonic() - started < 0.5
+    stats = sandbox.stats()
+    assert (stats["injected_throttles"], stats["injected_slow"]) == (2, 0)
+    assert sandbox.submissions()["total"] == 0
+
+
+def test_reset_switches_throttling_off(sandbox, api: Api) -> None:
+    sandbox.configure(throttle_rate=1)
+    assert api.post("message/send", payloads.sms()).status_code == 429
+
+    sandbox.reset()
+
+    assert send_codes(api, 5) == [200] * 5
+    assert sandbox.stats()["injected_throttles"] == 0
+
+
+def test_throttle_rate_applies_to_video_but_not_resend_scrub_or_ping(sandbox, api: Api) -> None:
+    original = api.send(payloads.sms())
+    api.wait_until_settled(original)
+    sandbox.configure(throttle_rate=1)
+
+    video = api.post("generate/video", payloads.video())
+    resend = api.post("message/resend", {"MessageID": original, "MSISDN": "27831234567"})
+
+    assert (video.status_code, video.json()) == (429, THROTTLED)
+    assert resend.status_code == 200
+    assert api.get(f"scrub/{payloads.MSISDN}").status_code == 200
+    assert api.get("ping").status_code == 200
+    assert sandbox.submissions()["total"] == 2  # the original and its resend
+    assert sandbox.stats()["injected_throttles"] == 1
+
+
+def test_validation_and_magic_errors_come_before_injected_throttles(sandbox, api: Api) -> None:
+    sandbox.configure(throttle_rate=1)
+
+    invalid = api.post("message/send", payloads.sms("+27821234567"))
+    magic = api.post("message/send", payloads.sms("27000000010"))
+
+    assert invalid.status_code == 400
+    assert (magic.status_code, magic.json()) == (429, THROTTLED)
+    stats = sandbox.stats()
+    assert stats["injected_throttles"] == 0
+    assert stats["http_429"] == 1  # the magic recipient's
