@@ -1,0 +1,408 @@
+"""The sending services, called inline against the sandbox over HTTP (no worker): claims,
+failures, retries, campaign control, canary, auto-pause and OTP scrubbing."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from iliveit_portal.celery import app as celery_app
+from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
+from messaging.services import (
+    NOT_CLAIMED,
+    CampaignError,
+    campaign_cancel,
+    campaign_launch,
+    campaign_pause,
+    campaign_resume,
+    campaign_retry_failed,
+    campaign_test_send,
+    message_send_single,
+    message_submit,
+    messages_sweep,
+    retry_delay,
+)
+from tests.conftest import APP_A
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_queue():
+    # Launches enqueue hints for workers; none run here, so drop them before and after.
+    celery_app.control.purge()
+    yield
+    celery_app.control.purge()
+
+
+@pytest.fixture
+def application(sandbox):
+    return Application.objects.create(
+        name="Sandbox A",
+        endpoint=sandbox.url,
+        token=APP_A.token,
+        mvno_id=APP_A.mvno_id,
+        rate_limit=500,
+    )
+
+
+def campaign_with(application, recipients, channel=Channel.SMS, **fields) -> Campaign:
+    defaults = {"body_text": "Hello", "subject": "Hi", "body_html": ""}
+    campaign = Campaign.objects.create(
+        name="Test", channel=channel, application=application, **{**defaults, **fields}
+    )
+    Message.objects.bulk_create(Message(campaign=campaign, recipient=r) for r in recipients)
+    return campaign
+
+
+def submit_all(campaign: Campaign) -> None:
+    for message_id in campaign.messages.values_list("id", flat=True):
+        message_submit(message_id=message_id)
+
+
+def test_launch_queues_every_recipient_at_once(application):
+    campaign = campaign_with(application, ["27821000001", "27821000002", "27821000003"])
+    campaign_launch(campaign=campaign, user=None)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.SENDING
+    assert set(campaign.messages.values_list("state", flat=True)) == {MessageState.QUEUED}
+
+
+def test_launch_refuses_a_campaign_without_recipients(application):
+    campaign = campaign_with(application, [])
+    with pytest.raises(CampaignError, match="no recipients"):
+        campaign_launch(campaign=campaign, user=None)
+
+
+def test_launch_refuses_content_iliveit_would_refuse(application):
+    campaign = campaign_with(application, ["a@example.com"], channel=Channel.EMAIL, subject="")
+    with pytest.raises(CampaignError, match="subject: required"):
+        campaign_launch(campaign=campaign, user=None)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+    assert campaign.messages.get().state == MessageState.DRAFT
+
+
+def test_a_launched_campaign_cannot_launch_again(application):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    with pytest.raises(CampaignError, match="sending campaign cannot launch"):
+        campaign_launch(campaign=campaign, user=None)
+
+
+def test_a_scheduled_launch_waits_for_its_time(application):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None, at=timezone.now() + timedelta(hours=1))
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.SCHEDULED
+    messages_sweep()
+    assert campaign.messages.get().state == MessageState.DRAFT
+
+    Campaign.objects.filter(pk=campaign.pk).update(launch_at=timezone.now())
+    assert messages_sweep()["launched"] == 1
+    assert campaign.messages.get().state == MessageState.QUEUED
+
+
+def test_a_message_is_submitted_once_however_often_its_task_runs(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    assert message_submit(message_id=message.pk).state == MessageState.SUBMITTED
+    assert message_submit(message_id=message.pk) == NOT_CLAIMED
+    message.refresh_from_db()
+    assert message.iliveit_id
+    assert sandbox.submissions()["total"] == 1
+
+
+def test_every_submission_carries_its_own_postback_url_and_all_five_types(
+    application, sandbox, settings
+):
+    settings.PORTAL_BASE_URL = "https://portal.example.com"
+    campaign = campaign_with(application, ["27821000001", "27821000002"])
+    campaign_launch(campaign=campaign, user=None)
+    submit_all(campaign)
+    urls = set()
+    for message in campaign.messages.all():
+        record = sandbox.message(message.iliveit_id)
+        assert record["postback_status_url"].startswith(
+            f"https://portal.example.com/postbacks/status/{message.ref}/"
+        )
+        assert set(record["postback_status_types"]) == {
+            "build",
+            "submit",
+            "archive",
+            "sent",
+            "delivery",
+        }
+        urls.add(record["postback_status_url"])
+    assert len(urls) == 2
+
+
+def test_a_400_fails_the_message_at_once_with_the_apis_reason(application):
+    application.mvno_id = 999
+    application.save()
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    assert message_submit(message_id=message.pk).state == MessageState.FAILED
+    message.refresh_from_db()
+    assert message.state == MessageState.FAILED
+    assert "MVNOID" in message.last_error
+    assert not message.error_retryable
+    assert message.attempts == 1
+
+
+def test_a_429_backs_off_without_spending_an_attempt(application):
+    campaign = campaign_with(application, ["27000000010"])  # the sandbox's always-429 number
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    outcome = message_submit(message_id=message.pk)
+    assert outcome.state == MessageState.QUEUED
+    assert outcome.retry_in > 0
+    message.refresh_from_db()
+    assert message.attempts == 0
+    assert message.next_attempt_at > timezone.now()
+    assert "Maximum messages per second exceeded" in message.last_error
+
+
+def test_a_5xx_retries_with_growing_back_off_then_fails_with_the_reason(application, settings):
+    settings.SUBMIT_MAX_ATTEMPTS = 3
+    campaign = campaign_with(application, ["27000000004"])  # the sandbox's 500 number
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    delays = []
+    for _ in range(2):
+        outcome = message_submit(message_id=message.pk)
+        assert outcome.state == MessageState.QUEUED
+        delays.append(outcome.retry_in)
+    assert message_submit(message_id=message.pk).state == MessageState.FAILED
+    message.refresh_from_db()
+    assert "gave up after 3 attempts" in message.last_error
+    assert "Internal server error" in message.last_error
+    assert message.error_retryable
+
+
+def test_back_off_grows_exponentially_with_jitter(settings):
+    settings.SUBMIT_RETRY_BASE_S = 1.0
+    settings.SUBMIT_RETRY_MAX_S = 60.0
+    for attempt, ceiling in [(1, 1), (2, 2), (3, 4), (8, 60), (20, 60)]:
+        delays = {retry_delay(attempt) for _ in range(20)}
+        assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
+        assert len(delays) > 1
+
+
+def test_a_timeout_after_sending_is_uncertain_and_never_blindly_resent(
+    application, sandbox, settings
+):
+    settings.ILIVEIT_READ_TIMEOUT = 0.3
+    sandbox.configure(slow_seconds=1.0)
+    campaign = campaign_with(application, ["27000000005"])  # stored, answered slowly
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    assert message_submit(message_id=message.pk).state == MessageState.UNCERTAIN
+    # The sweep does not re-queue it while its postback may still come...
+    messages_sweep()
+    message.refresh_from_db()
+    assert message.state == MessageState.UNCERTAIN
+    assert message_submit(message_id=message.pk) == NOT_CLAIMED
+    assert sandbox.submissions()["total"] == 1
+
+
+def test_an_uncertain_message_with_no_postback_in_the_window_is_sent_again(
+    application, sandbox, settings
+):
+    settings.RECONCILE_UNCERTAIN_AFTER_S = 1
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    Message.objects.filter(pk=message.pk).update(
+        state=MessageState.UNCERTAIN, updated_at=timezone.now() - timedelta(seconds=5)
+    )
+    assert messages_sweep()["uncertain_requeued"] == 1
+    assert message_submit(message_id=message.pk).state == MessageState.SUBMITTED
+
+
+def test_a_submission_whose_worker_died_becomes_uncertain(application, settings):
+    settings.SUBMITTING_STALE_AFTER_S = 1
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    Message.objects.filter(pk=message.pk).update(
+        state=MessageState.SUBMITTING, updated_at=timezone.now() - timedelta(seconds=5)
+    )
+    assert messages_sweep()["stale_submitting"] == 1
+    message.refresh_from_db()
+    assert message.state == MessageState.UNCERTAIN
+
+
+def test_the_sweep_hands_forgotten_queued_messages_back(application, settings):
+    settings.SWEEP_QUEUED_AFTER_S = 1
+    campaign = campaign_with(application, ["27821000001", "27821000002"])
+    campaign_launch(campaign=campaign, user=None)
+    Message.objects.update(updated_at=timezone.now() - timedelta(seconds=5))
+    assert messages_sweep()["requeued"] == 2
+
+
+def test_pause_stops_claims_and_resume_allows_them(application):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    campaign_pause(campaign=campaign, user=None)
+    assert message_submit(message_id=message.pk) == NOT_CLAIMED
+    campaign_resume(campaign=campaign, user=None)
+    assert message_submit(message_id=message.pk).state == MessageState.SUBMITTED
+
+
+def test_cancel_cancels_what_was_not_submitted(application):
+    campaign = campaign_with(application, ["27821000001", "27821000002"])
+    campaign_launch(campaign=campaign, user=None)
+    first = campaign.messages.order_by("id").first()
+    message_submit(message_id=first.pk)
+    campaign_cancel(campaign=campaign, user=None)
+    states = dict(campaign.messages.values_list("recipient", "state"))
+    assert states == {"27821000001": MessageState.SUBMITTED, "27821000002": MessageState.CANCELLED}
+    with pytest.raises(CampaignError, match="already cancelled"):
+        campaign_cancel(campaign=campaign, user=None)
+
+
+def test_retry_failed_requeues_only_temporary_failures(application):
+    campaign = campaign_with(application, ["27821000001", "27821000002", "27821000003"])
+    campaign_launch(campaign=campaign, user=None)
+    first, second, third = campaign.messages.order_by("id")
+    Message.objects.filter(pk=first.pk).update(state=MessageState.FAILED, error_retryable=True)
+    Message.objects.filter(pk=second.pk).update(state=MessageState.FAILED, error_retryable=False)
+    Message.objects.filter(pk=third.pk).update(
+        state=MessageState.FAILED, error_retryable=True, iliveit_id="accepted-then-failed"
+    )
+    assert campaign_retry_failed(campaign=campaign, user=None) == 1
+    assert Message.objects.get(pk=first.pk).state == MessageState.QUEUED
+    assert Message.objects.get(pk=second.pk).state == MessageState.FAILED
+
+
+def test_a_high_failure_rate_pauses_the_campaign(application, settings):
+    settings.AUTO_PAUSE_MIN_MESSAGES = 5
+    settings.AUTO_PAUSE_FAILURE_RATE = 0.5
+    application.mvno_id = 999  # every submission answers 400
+    application.save()
+    campaign = campaign_with(application, [f"2782100{n:04d}" for n in range(10)])
+    campaign_launch(campaign=campaign, user=None)
+    submit_all(campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.PAUSED
+    assert "failed" in campaign.paused_reason
+    assert campaign.messages.filter(state=MessageState.FAILED).count() == 5
+    assert campaign.messages.filter(state=MessageState.QUEUED).count() == 5
+
+
+def test_a_test_send_goes_out_before_launch_and_stays_out_of_the_counts(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"])
+    test = campaign_test_send(campaign=campaign, recipient="27829999999", user=None)
+    assert message_submit(message_id=test.pk).state == MessageState.SUBMITTED
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+    assert campaign.messages.filter(is_test=False).get().state == MessageState.DRAFT
+
+
+def test_an_otp_body_is_erased_once_submitted(application, sandbox):
+    campaign = Campaign.objects.create(
+        name="OTP",
+        channel=Channel.SMS,
+        application=application,
+        state=CampaignState.SENDING,
+        is_otp=True,
+    )
+    message = message_send_single(
+        application=application,
+        channel=Channel.SMS,
+        recipient="27821000001",
+        content={"body_text": "Your PIN is 123456"},
+        campaign_name="OTP",
+    )
+    assert message.campaign == campaign
+    message_submit(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTED
+    assert message.body is None
+    assert sandbox.message(message.iliveit_id)["request"]["Data"]["text"] == "Your PIN is 123456"
+
+
+def test_an_otp_campaigns_content_is_erased_when_it_is_done(application):
+    campaign = campaign_with(application, ["27821000001"], is_otp=True, body_text="PIN 4321")
+    campaign_launch(campaign=campaign, user=None)
+    submit_all(campaign)
+    assert messages_sweep()["finished"] == 1
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DONE
+    assert campaign.body_text == ""
+
+
+@pytest.mark.django_db(transaction=True)
+class TestWithPostbacks:
+    """Cases that need iLiveIt's postbacks to reach the portal's live server."""
+
+    @pytest.fixture(autouse=True)
+    def _portal(self, live_server, settings):
+        settings.PORTAL_BASE_URL = live_server.url
+
+    def wait_for(self, predicate, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.1)
+        raise AssertionError("not in time")
+
+    def test_an_uncertain_submission_adopts_the_message_id_its_postback_brings(
+        self, application, sandbox, settings
+    ):
+        settings.ILIVEIT_READ_TIMEOUT = 0.3
+        sandbox.configure(slow_seconds=1.5)
+        campaign = campaign_with(application, ["27000000005"])
+        campaign_launch(campaign=campaign, user=None)
+        message = campaign.messages.get()
+        message_submit(message_id=message.pk)
+
+        def settled():
+            messages_sweep()
+            from postbacks.services import postbacks_sweep
+
+            postbacks_sweep(older_than_s=0)
+            message.refresh_from_db()
+            return message.state == MessageState.DELIVERED
+
+        self.wait_for(settled)
+        assert sandbox.message(message.iliveit_id)["recipient"] == "27000000005"
+        assert sandbox.submissions()["total"] == 1
+
+    def test_a_canary_that_delivers_releases_the_rest(self, application, sandbox):
+        campaign = campaign_with(application, [f"2782100{n:04d}" for n in range(8)])
+        campaign_launch(campaign=campaign, user=None, canary_size=3, canary_min_success=0.9)
+        assert campaign.messages.filter(state=MessageState.QUEUED).count() == 3
+        submit_all(campaign)
+        self.wait_for(lambda: campaign.messages.filter(state=MessageState.DELIVERED).count() == 3)
+        messages_sweep()
+        campaign.refresh_from_db()
+        assert campaign.canary_released_at is not None
+        assert campaign.messages.filter(state=MessageState.QUEUED).count() == 5
+
+    def test_a_canary_that_fails_pauses_the_campaign(self, application, sandbox):
+        # 27000000001 fails delivery: one of three is 33%, under the 90% asked for.
+        campaign = campaign_with(
+            application, ["27000000001", "27821000002", "27821000003", "27821000004"]
+        )
+        campaign_launch(campaign=campaign, user=None, canary_size=3, canary_min_success=0.9)
+        submit_all(campaign)
+        self.wait_for(
+            lambda: (
+                campaign.messages.filter(
+                    state__in=[MessageState.DELIVERED, MessageState.FAILED]
+                ).count()
+                == 3
+            )
+        )
+        messages_sweep()
+        campaign.refresh_from_db()
+        assert campaign.state == CampaignState.PAUSED
+        assert "Canary delivered 67%" in campaign.paused_reason
+        assert campaign.messages.filter(state=MessageState.DRAFT).count() == 1
