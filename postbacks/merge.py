@@ -102,8 +102,14 @@ def _from_report(report: StageStatus) -> Stage:
     return Stage(code=report.code, description=report.description, at=report.timestamp)
 
 
+def _implied(stage: str, code: int) -> str:
+    """The overall state one stage report implies on its own."""
+    return state_of(MessageStatus(state=MessageState.SUBMITTED, **{stage: Stage(code, "", None)}))
+
+
 def merge_status(current: MessageStatus, result: StatusResult) -> MessageStatus:
     changes = {}
+    state = current.state
     for name in STAGES:
         report = getattr(result, name)
         if report is None:
@@ -111,5 +117,8 @@ def merge_status(current: MessageStatus, result: StatusResult) -> MessageStatus:
         incoming = _from_report(report)
         if _newer(name, current.stage(name), incoming):
             changes[name] = incoming
-    merged = replace(current, **changes)
-    return replace(merged, state=_forward(current.state, state_of(merged)))
+        # The state follows every report, not only the newest of each stage: a failure or a
+        # finished build that is older than the stage's newest report still happened, and
+        # folding each report in makes the result the same in any arrival order.
+        state = _forward(state, _implied(name, report.code))
+    return replace(current, **changes, state=state)

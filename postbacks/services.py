@@ -117,15 +117,42 @@ def status_apply(*, message: Message, result: StatusResult, source: str) -> bool
     return new_events > 0
 
 
+# What the Message and MessageEvent columns can hold (SmallIntegerField codes, a 128-character
+# MessageID). A value beyond them would fail the row's save on every sweep (PostgreSQL refuses
+# it; SQLite would store it), so such a body is quarantined instead.
+CODE_RANGE = range(-32768, 32768)
+MESSAGE_ID_MAX = 128
+
+
+def _check_storable(result: StatusResult) -> None:
+    if len(result.message_id) > MESSAGE_ID_MAX:
+        raise MalformedStatus(f"message_id: longer than {MESSAGE_ID_MAX} characters")
+    texts = [result.message_id, result.network]
+    for name in STAGES:
+        report = getattr(result, name)
+        if report is None:
+            continue
+        if report.code not in CODE_RANGE:
+            raise MalformedStatus(f"{name}_status: code {report.code} out of range")
+        texts.append(report.description)
+    if any("\x00" in text for text in texts):
+        raise MalformedStatus("a text field holds a NUL character")
+
+
 def _parse(body: bytes) -> StatusResult:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        # RecursionError: nesting deeper than the JSON decoder can follow.
         raise MalformedStatus(f"body is not JSON: {error}") from None
     result = StatusResult.from_json(document)
-    raw_type = next((v for k, v in document.items() if k.lower() == "postback_type"), None)
+    # Keys compared as StatusResult reads them, so that "PostbackType" (Go case) counts too.
+    raw_type = next(
+        (v for k, v in document.items() if k.replace("_", "").lower() == "postbacktype"), None
+    )
     if raw_type is not None and str(raw_type).strip().lower() not in POSTBACK_TYPES:
         raise MalformedStatus(f"postback_type: unknown type {raw_type!r}")
+    _check_storable(result)
     return result
 
 
@@ -163,7 +190,13 @@ def postback_apply(*, inbox_id: int) -> str:
             inbox.processed_at = None
             inbox.save(update_fields=["processed_at"])
             return inbox.state
-        if message.iliveit_id is not None and message.iliveit_id != result.message_id:
+        if message.iliveit_id is not None:
+            names_another = message.iliveit_id != result.message_id
+        else:
+            # Adopting a MessageID that another message holds would break the unique
+            # constraint on every retry; the body names that other message.
+            names_another = Message.objects.filter(iliveit_id=result.message_id).exists()
+        if names_another:
             logger.warning(
                 "postback for message %s names MessageID %r; kept as suspicious",
                 message.pk,

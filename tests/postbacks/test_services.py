@@ -1,0 +1,352 @@
+"""The postback services: store, apply (idempotent), the sweeper, and status_apply for polls."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from messaging.iliveit import StatusResult
+from messaging.iliveit.types import ZERO_TIMESTAMP
+from messaging.models import Message, MessageState
+from postbacks import services
+from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, PostbackInbox
+from postbacks.services import (
+    postback_apply,
+    postback_store,
+    postbacks_apply_waiting,
+    postbacks_sweep,
+    status_apply,
+)
+from tests.postbacks.bodies import status_body
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now().replace(microsecond=0)
+SUBMITTED = (2, "Submitted", NOW - timedelta(minutes=3))
+SENT = (1, "Sent", NOW - timedelta(minutes=2))
+DELIVERED = (1, "Delivered", NOW - timedelta(minutes=1))
+
+
+def delivery(message_id: str, **stages) -> dict:
+    stages = stages or {"submit": SUBMITTED, "sent": SENT, "delivered": DELIVERED}
+    return status_body(message_id, "delivery", stages=stages)
+
+
+def store(message, body, *, age_s: float = 0.0) -> PostbackInbox:
+    row = postback_store(
+        message=message,
+        kind=InboxKind.STATUS,
+        body=json.dumps(body).encode(),
+        truncated=False,
+        headers={"Content-Type": "application/json"},
+        source_ip="198.51.100.7",
+    )
+    if age_s:
+        received = timezone.now() - timedelta(seconds=age_s)
+        PostbackInbox.objects.filter(pk=row.pk).update(received_at=received)
+    return row
+
+
+def state_of(row: PostbackInbox) -> str:
+    row.refresh_from_db()
+    return row.state
+
+
+def apply_locked(message: Message, result: StatusResult, source: str) -> bool:
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        return status_apply(message=locked, result=result, source=source)
+
+
+# --- postback_store -----------------------------------------------------------------------
+
+
+def test_store_commits_a_pending_row(message):
+    row = store(message, delivery(message.iliveit_id))
+
+    row.refresh_from_db()
+    assert row.state == InboxState.PENDING
+    assert row.kind == InboxKind.STATUS
+    assert row.message_id == message.pk
+    assert row.source_ip == "198.51.100.7"
+    assert json.loads(bytes(row.body))["message_id"] == message.iliveit_id
+    assert row.processed_at is None
+
+
+# --- postback_apply -----------------------------------------------------------------------
+
+
+def test_apply_merges_the_postback(message):
+    row = store(message, delivery(message.iliveit_id))
+
+    assert postback_apply(inbox_id=row.pk) == InboxState.APPLIED
+
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert message.events.count() == 3
+
+
+def test_applying_the_same_row_again_changes_nothing(message):
+    row = store(message, delivery(message.iliveit_id))
+    postback_apply(inbox_id=row.pk)
+    message.refresh_from_db()
+    row.refresh_from_db()
+    first_updated, first_processed = message.updated_at, row.processed_at
+
+    assert postback_apply(inbox_id=row.pk) == InboxState.APPLIED
+    assert postback_apply(inbox_id=row.pk) == InboxState.APPLIED
+
+    message.refresh_from_db()
+    row.refresh_from_db()
+    assert message.updated_at == first_updated
+    assert row.processed_at == first_processed
+    assert message.events.count() == 3
+
+
+def test_a_second_copy_of_a_postback_is_a_duplicate(message):
+    body = delivery(message.iliveit_id)
+    first, second = store(message, body), store(message, body)
+
+    postback_apply(inbox_id=first.pk)
+
+    assert postback_apply(inbox_id=second.pk) == InboxState.DUPLICATE
+    assert state_of(second) == InboxState.DUPLICATE
+    assert message.events.count() == 3
+
+
+def test_an_older_postback_after_a_newer_one_keeps_the_newer_state(message):
+    newer = store(message, delivery(message.iliveit_id))
+    older = store(
+        message, status_body(message.iliveit_id, "sent", stages={"submit": SUBMITTED, "sent": SENT})
+    )
+
+    postback_apply(inbox_id=newer.pk)
+    postback_apply(inbox_id=older.pk)
+
+    # Every stage in the older body was already an event: nothing new.
+    assert state_of(older) == InboxState.DUPLICATE
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert message.delivered_code == 1
+
+
+def test_a_quarantined_row_is_not_applied_again(message):
+    row = postback_store(
+        message=message,
+        kind=InboxKind.STATUS,
+        body=b"not json",
+        truncated=False,
+        headers={},
+        source_ip=None,
+    )
+
+    assert postback_apply(inbox_id=row.pk) == InboxState.QUARANTINED
+    reason = PostbackInbox.objects.get(pk=row.pk).reason
+    assert postback_apply(inbox_id=row.pk) == InboxState.QUARANTINED
+    assert PostbackInbox.objects.get(pk=row.pk).reason == reason
+
+
+def test_a_truncated_row_is_quarantined_without_parsing(message):
+    row = postback_store(
+        message=message,
+        kind=InboxKind.STATUS,
+        body=json.dumps(delivery(message.iliveit_id)).encode(),
+        truncated=True,
+        headers={},
+        source_ip=None,
+    )
+
+    assert postback_apply(inbox_id=row.pk) == InboxState.QUARANTINED
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTED
+
+
+# --- waiting for the MessageID --------------------------------------------------------------
+
+
+def test_apply_waiting_applies_only_that_messages_waiting_rows(make_message):
+    early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    other = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    mine = store(early, delivery("MSG-EARLY"))
+    theirs = store(other, delivery("MSG-OTHER"))
+    postback_apply(inbox_id=mine.pk)
+    postback_apply(inbox_id=theirs.pk)
+    assert state_of(mine) == state_of(theirs) == InboxState.WAITING
+
+    Message.objects.filter(pk=early.pk).update(iliveit_id="MSG-EARLY", state=MessageState.SUBMITTED)
+    postbacks_apply_waiting(message_id=early.pk)
+
+    assert state_of(mine) == InboxState.APPLIED
+    assert state_of(theirs) == InboxState.WAITING
+    early.refresh_from_db()
+    assert early.state == MessageState.DELIVERED
+
+
+def test_apply_waiting_leaves_the_row_waiting_while_the_id_is_unknown(make_message):
+    early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    row = store(early, delivery("MSG-EARLY"))
+    postback_apply(inbox_id=row.pk)
+
+    postbacks_apply_waiting(message_id=early.pk)
+
+    assert state_of(row) == InboxState.WAITING
+    row.refresh_from_db()
+    assert row.processed_at is None
+
+
+# --- the sweeper --------------------------------------------------------------------------
+
+
+def test_the_sweeper_reruns_a_pending_row(message):
+    # Stored and answered, then the process died before applying it.
+    row = store(message, delivery(message.iliveit_id), age_s=60)
+
+    assert postbacks_sweep() == {"postbacks_applied": 1}
+
+    assert state_of(row) == InboxState.APPLIED
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+
+
+def test_the_sweeper_leaves_a_row_the_view_may_still_be_applying(message):
+    row = store(message, delivery(message.iliveit_id))
+
+    assert postbacks_sweep(older_than_s=10) == {"postbacks_applied": 0}
+
+    assert state_of(row) == InboxState.PENDING
+
+
+def test_the_sweeper_applies_a_waiting_row_once_the_id_is_known(make_message):
+    early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    row = store(early, delivery("MSG-EARLY"))
+    postback_apply(inbox_id=row.pk)
+    postbacks_sweep()
+    assert state_of(row) == InboxState.WAITING
+
+    Message.objects.filter(pk=early.pk).update(iliveit_id="MSG-EARLY", state=MessageState.SUBMITTED)
+    postbacks_sweep()
+
+    assert state_of(row) == InboxState.APPLIED
+
+
+def test_the_sweeper_lets_an_uncertain_message_adopt_its_id(make_message):
+    early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    row = store(early, delivery("MSG-EARLY"))
+    postback_apply(inbox_id=row.pk)
+
+    # The worker died mid-call; messages_sweep marks the message uncertain.
+    Message.objects.filter(pk=early.pk).update(state=MessageState.UNCERTAIN)
+    postbacks_sweep()
+
+    assert state_of(row) == InboxState.APPLIED
+    early.refresh_from_db()
+    assert early.iliveit_id == "MSG-EARLY"
+    assert early.state == MessageState.DELIVERED
+
+
+def test_the_sweeper_carries_on_past_a_row_that_fails(message, make_message, monkeypatch):
+    broken = store(message, delivery(message.iliveit_id), age_s=60)
+    other = make_message()
+    fine = store(other, delivery(other.iliveit_id), age_s=60)
+    real_apply = services.postback_apply
+
+    def apply(*, inbox_id):
+        if inbox_id == broken.pk:
+            raise RuntimeError("database hiccup")
+        return real_apply(inbox_id=inbox_id)
+
+    monkeypatch.setattr(services, "postback_apply", apply)
+
+    postbacks_sweep()
+
+    assert state_of(broken) == InboxState.PENDING
+    assert state_of(fine) == InboxState.APPLIED
+
+
+# --- status_apply -------------------------------------------------------------------------
+
+
+def test_status_apply_from_a_poll_records_poll_events(message):
+    long_ago = NOW - timedelta(hours=5)
+    result = StatusResult.from_json(
+        delivery(message.iliveit_id, submit=(2, "Submitted", long_ago), delivered=DELIVERED)
+    )
+
+    assert apply_locked(message, result, EventSource.POLL) is True
+
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert message.network == "vodacom"
+    events = list(message.events.values_list("stage", "source", "late_by_s"))
+    # A poll is not a late postback, however old the stage.
+    assert sorted(events) == [("delivered", "poll", 0), ("submit", "poll", 0)]
+
+
+def test_status_apply_answers_false_for_nothing_new(message):
+    result = StatusResult.from_json(delivery(message.iliveit_id))
+    apply_locked(message, result, EventSource.POLL)
+
+    assert apply_locked(message, result, EventSource.POSTBACK) is False
+    assert message.events.count() == 3
+
+
+def test_status_apply_takes_the_id_for_a_message_without_one(make_message):
+    message = make_message(state=MessageState.UNCERTAIN, iliveit_id=None)
+    result = StatusResult.from_json(delivery("MSG-POLLED"))
+
+    apply_locked(message, result, EventSource.POLL)
+
+    message.refresh_from_db()
+    assert message.iliveit_id == "MSG-POLLED"
+    assert message.submitted_at is not None
+    assert message.state == MessageState.DELIVERED
+
+
+def test_a_stage_more_than_an_hour_old_is_counted_late(message):
+    three_hours_ago = timezone.now() - timedelta(hours=3)
+    result = StatusResult.from_json(
+        delivery(message.iliveit_id, delivered=(1, "Delivered", three_hours_ago))
+    )
+
+    apply_locked(message, result, EventSource.POSTBACK)
+
+    [event] = MessageEvent.objects.filter(message=message)
+    # Two hours past the one-hour promise, give or take the test's own run time.
+    assert 2 * 3600 - 60 <= event.late_by_s <= 2 * 3600 + 60
+
+
+def test_a_stage_within_the_hour_is_not_late(message):
+    result = StatusResult.from_json(
+        delivery(
+            message.iliveit_id, delivered=(1, "Delivered", timezone.now() - timedelta(minutes=59))
+        )
+    )
+
+    apply_locked(message, result, EventSource.POSTBACK)
+
+    assert list(message.events.values_list("late_by_s", flat=True)) == [0]
+
+
+def test_a_stage_without_a_time_is_not_late(message):
+    result = StatusResult.from_json(
+        delivery(message.iliveit_id, delivered=(12, "Assumed Delivered", ZERO_TIMESTAMP))
+    )
+
+    apply_locked(message, result, EventSource.POSTBACK)
+
+    [event] = message.events.all()
+    assert (event.code, event.stage_at, event.late_by_s) == (12, None, 0)
+
+
+def test_the_same_undated_stage_twice_is_one_event(message):
+    # No time means a NULL stage_at, which the unique constraint cannot tell apart.
+    result = StatusResult.from_json(
+        delivery(message.iliveit_id, delivered=(12, "Assumed Delivered", ZERO_TIMESTAMP))
+    )
+
+    assert apply_locked(message, result, EventSource.POSTBACK) is True
+    assert apply_locked(message, result, EventSource.POSTBACK) is False
+
+    assert message.events.count() == 1

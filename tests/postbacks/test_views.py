@@ -1,0 +1,561 @@
+"""The status postback webhook, through the Django test client and the database."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import DatabaseError
+from django.urls import reverse
+from django.utils import timezone
+
+from messaging.iliveit.types import ZERO_TIMESTAMP
+from messaging.models import Channel, MessageState
+from postbacks import views
+from postbacks.models import EventSource, InboxState, MessageEvent, PostbackInbox
+from postbacks.services import postbacks_apply_waiting, postbacks_sweep
+from postbacks.signing import sign
+from tests.postbacks.bodies import go_case, status_body
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now().replace(microsecond=0)
+SUBMIT_AT = NOW - timedelta(minutes=3)
+SENT_AT = NOW - timedelta(minutes=2)
+DELIVERED_AT = NOW - timedelta(minutes=1)
+
+SUBMITTED = (2, "Submitted", SUBMIT_AT)
+SENT = (1, "Sent", SENT_AT)
+DELIVERED = (1, "Delivered", DELIVERED_AT)
+
+
+def url_for(message, mac: str | None = None) -> str:
+    mac = sign(message.ref) if mac is None else mac
+    return reverse("postbacks:status", kwargs={"ref": message.ref, "mac": mac})
+
+
+def post(client, message, body, *, mac: str | None = None, **extra):
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    return client.post(url_for(message, mac), data=data, content_type="application/json", **extra)
+
+
+def delivery_body(message, **kwargs) -> dict:
+    stages = {"submit": SUBMITTED, "sent": SENT, "delivered": DELIVERED}
+    return status_body(message.iliveit_id, "delivery", stages=stages, **kwargs)
+
+
+def only_inbox_row() -> PostbackInbox:
+    [row] = PostbackInbox.objects.all()
+    return row
+
+
+def events_of(message) -> list[tuple]:
+    return list(message.events.order_by("stage").values_list("stage", "code", "stage_at"))
+
+
+# --- one test per postback type -------------------------------------------------------------
+
+
+def test_a_build_postback_marks_the_video_built(client, make_message, campaign):
+    campaign.channel = Channel.VIDEO
+    campaign.save()
+    message = make_message()
+    built = (14, "RenderFarmSuccess", SUBMIT_AT)
+    body = status_body(message.iliveit_id, "build", stages={"build": built}, message_type="mms")
+
+    response = post(client, message, body)
+
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.state == MessageState.BUILT
+    assert (message.build_code, message.build_description) == (14, "RenderFarmSuccess")
+    assert message.build_at == SUBMIT_AT
+    assert only_inbox_row().state == InboxState.APPLIED
+
+
+def test_a_submit_postback_records_the_submit_stage(client, message):
+    response = post(
+        client, message, status_body(message.iliveit_id, "submit", stages={"submit": SUBMITTED})
+    )
+
+    assert response.status_code == 200
+    assert response.content == b"OK"
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTED
+    assert (message.submit_code, message.submit_description, message.submit_at) == SUBMITTED
+    assert message.sent_code is None
+    assert events_of(message) == [("submit", 2, SUBMIT_AT)]
+
+
+def test_an_archive_postback_records_the_archive_stage(client, message):
+    archived = (4, "Archived", SENT_AT)
+    body = status_body(
+        message.iliveit_id, "archive", stages={"submit": SUBMITTED, "archive": archived}
+    )
+
+    response = post(client, message, body)
+
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTED
+    assert (message.archive_code, message.archive_description, message.archive_at) == archived
+    assert events_of(message) == [("archive", 4, SENT_AT), ("submit", 2, SUBMIT_AT)]
+
+
+def test_a_sent_postback_marks_the_message_sent(client, message):
+    body = status_body(message.iliveit_id, "sent", stages={"submit": SUBMITTED, "sent": SENT})
+
+    response = post(client, message, body)
+
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+    assert (message.sent_code, message.sent_description, message.sent_at) == SENT
+
+
+def test_a_delivery_postback_marks_the_message_delivered(client, message):
+    response = post(client, message, delivery_body(message, network="mtn"))
+
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert (message.delivered_code, message.delivered_description) == (1, "Delivered")
+    assert message.delivered_at == DELIVERED_AT
+    assert message.network == "mtn"
+    assert len(events_of(message)) == 3
+    assert set(message.events.values_list("source", flat=True)) == {EventSource.POSTBACK}
+
+
+def test_a_failed_delivery_postback_fails_the_message(client, message):
+    body = status_body(
+        message.iliveit_id,
+        "delivery",
+        stages={"submit": SUBMITTED, "sent": SENT, "delivered": (5, "Expired", DELIVERED_AT)},
+    )
+
+    post(client, message, body)
+
+    message.refresh_from_db()
+    assert message.state == MessageState.FAILED
+    assert (message.delivered_code, message.delivered_description) == (5, "Expired")
+
+
+def test_it_reads_go_client_key_case(client, message):
+    body = go_case(delivery_body(message, network="cellc"))
+    assert {"MessageID", "MSISDN", "Network", "PostbackType", "DeliveredStatus"} <= body.keys()
+
+    response = post(client, message, body)
+
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert message.network == "cellc"
+    assert (message.sent_code, message.sent_at) == (1, SENT_AT)
+    assert only_inbox_row().state == InboxState.APPLIED
+
+
+def test_a_zero_timestamp_is_stored_as_no_time(client, message):
+    body = status_body(
+        message.iliveit_id,
+        "delivery",
+        stages={"delivered": (12, "Assumed Delivered", ZERO_TIMESTAMP)},
+    )
+
+    post(client, message, body)
+
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert (message.delivered_code, message.delivered_at) == (12, None)
+
+
+# --- stored first -------------------------------------------------------------------------
+
+
+def test_it_stores_the_raw_body_headers_and_source_before_answering(client, message):
+    raw = json.dumps(delivery_body(message)).encode()
+    before = timezone.now()
+
+    post(
+        client,
+        message,
+        raw,
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_USER_AGENT="Go-http-client/1.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+        HTTP_AUTHORIZATION="Bearer should-not-be-kept",
+        HTTP_COOKIE="sessionid=nope",
+    )
+
+    row = only_inbox_row()
+    assert bytes(row.body) == raw
+    assert row.truncated is False
+    assert row.message_id == message.pk
+    assert row.source_ip == "198.51.100.7"
+    assert row.headers["User-Agent"] == "Go-http-client/1.1"
+    assert row.headers["X-Forwarded-For"] == "203.0.113.9"
+    assert row.headers["Content-Type"] == "application/json"
+    assert "Authorization" not in row.headers
+    assert "Cookie" not in row.headers
+    assert before <= row.received_at <= timezone.now()
+    assert row.processed_at is not None
+
+
+def test_a_crash_after_storing_loses_nothing(client, message, monkeypatch):
+    def crash(**kwargs):
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr(views, "postback_apply", crash)
+
+    response = post(client, message, delivery_body(message))
+
+    assert response.status_code == 200
+    assert only_inbox_row().state == InboxState.PENDING
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTED
+
+    monkeypatch.undo()
+    postbacks_sweep(older_than_s=0)
+
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert only_inbox_row().state == InboxState.APPLIED
+
+
+def test_it_asks_for_a_retry_when_the_body_cannot_be_stored(client, message, monkeypatch):
+    def broken(**kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(views, "postback_store", broken)
+
+    response = post(client, message, delivery_body(message))
+
+    assert response.status_code == 503
+    assert not PostbackInbox.objects.exists()
+
+
+# --- duplicates and order -----------------------------------------------------------------
+
+
+def test_the_same_postback_three_times_gives_one_event_per_stage(client, message):
+    body = delivery_body(message)
+
+    for _ in range(3):
+        assert post(client, message, body).status_code == 200
+
+    assert events_of(message) == [
+        ("delivered", 1, DELIVERED_AT),
+        ("sent", 1, SENT_AT),
+        ("submit", 2, SUBMIT_AT),
+    ]
+    states = list(PostbackInbox.objects.order_by("id").values_list("state", flat=True))
+    assert states == [InboxState.APPLIED, InboxState.DUPLICATE, InboxState.DUPLICATE]
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+
+
+def test_a_delivery_before_its_submit_ends_delivered_with_both_stages(client, message):
+    delivery = status_body(message.iliveit_id, "delivery", stages={"delivered": DELIVERED})
+    submit = status_body(message.iliveit_id, "submit", stages={"submit": SUBMITTED})
+
+    post(client, message, delivery)
+    post(client, message, submit)
+
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert (message.submit_code, message.submit_at) == (2, SUBMIT_AT)
+    assert (message.delivered_code, message.delivered_at) == (1, DELIVERED_AT)
+    assert list(PostbackInbox.objects.values_list("state", flat=True)) == [InboxState.APPLIED] * 2
+
+
+# --- who may post -------------------------------------------------------------------------
+
+
+def assert_nothing_stored(message):
+    assert not PostbackInbox.objects.exists()
+    assert not MessageEvent.objects.exists()
+    before = message.updated_at
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTED
+    assert message.updated_at == before
+
+
+@pytest.mark.parametrize(
+    "mac",
+    ["0" * 32, "forged", "", "x" * 200],
+    ids=["zeros", "short", "empty", "long"],
+)
+def test_a_forged_token_answers_404_and_stores_nothing(client, message, mac):
+    if not mac:
+        # No token at all: the route itself does not match.
+        response = client.post(
+            f"/postbacks/status/{message.ref}//", data=b"{}", content_type="application/json"
+        )
+    else:
+        response = post(client, message, delivery_body(message), mac=mac)
+
+    assert response.status_code == 404
+    assert_nothing_stored(message)
+
+
+def test_another_messages_token_answers_404(client, make_message):
+    message, other = make_message(), make_message()
+
+    response = post(client, message, delivery_body(message), mac=sign(other.ref))
+
+    assert response.status_code == 404
+    assert_nothing_stored(message)
+
+
+def test_a_token_signed_with_a_removed_key_answers_404(client, message, settings):
+    settings.POSTBACK_KEYS = ["retired-key-0123456789"]
+    old_mac = sign(message.ref)
+    settings.POSTBACK_KEYS = ["current-key-9876543210"]
+
+    response = post(client, message, delivery_body(message), mac=old_mac)
+
+    assert response.status_code == 404
+    assert_nothing_stored(message)
+
+
+def test_a_token_signed_with_the_previous_key_still_works(client, message, settings):
+    settings.POSTBACK_KEYS = ["retired-key-0123456789"]
+    old_mac = sign(message.ref)
+    settings.POSTBACK_KEYS = ["current-key-9876543210", "retired-key-0123456789"]
+
+    response = post(client, message, delivery_body(message), mac=old_mac)
+
+    assert response.status_code == 200
+    assert only_inbox_row().state == InboxState.APPLIED
+
+
+def test_an_unknown_ref_answers_404(client, message):
+    ref = "no-such-message-ref"
+    url = reverse("postbacks:status", kwargs={"ref": ref, "mac": sign(ref)})
+
+    response = client.post(
+        url, data=json.dumps(delivery_body(message)), content_type="application/json"
+    )
+
+    assert response.status_code == 404
+    assert_nothing_stored(message)
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_only_post_is_allowed(client, message, method):
+    response = getattr(client, method)(url_for(message))
+
+    assert response.status_code == 405
+    assert not PostbackInbox.objects.exists()
+
+
+def test_a_body_naming_another_message_is_kept_as_suspicious(client, make_message):
+    message, other = make_message(), make_message()
+
+    response = post(client, message, delivery_body(other))
+
+    assert response.status_code == 200
+    row = only_inbox_row()
+    assert row.state == InboxState.SUSPICIOUS
+    assert other.iliveit_id in row.reason
+    for each in (message, other):
+        each.refresh_from_db()
+        assert each.state == MessageState.SUBMITTED
+        assert each.delivered_code is None
+    assert not MessageEvent.objects.exists()
+
+
+# --- before the MessageID is known ----------------------------------------------------------
+
+
+def test_an_early_postback_waits_until_the_message_id_is_known(client, make_message):
+    message = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    body = status_body("MSG-EARLY", "submit", stages={"submit": SUBMITTED})
+
+    response = post(client, message, body)
+
+    assert response.status_code == 200
+    row = only_inbox_row()
+    assert row.state == InboxState.WAITING
+    assert row.processed_at is None
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTING
+    assert message.iliveit_id is None
+    assert not MessageEvent.objects.exists()
+
+    # The submit task records the MessageID, then applies what waited.
+    message.iliveit_id = "MSG-EARLY"
+    message.state = MessageState.SUBMITTED
+    message.save()
+    postbacks_apply_waiting(message_id=message.pk)
+
+    row.refresh_from_db()
+    assert row.state == InboxState.APPLIED
+    message.refresh_from_db()
+    assert (message.submit_code, message.submit_at) == (2, SUBMIT_AT)
+    assert events_of(message) == [("submit", 2, SUBMIT_AT)]
+
+
+def test_a_waiting_postback_is_applied_by_the_sweeper(client, make_message):
+    message = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    post(client, message, status_body("MSG-SWEPT", "delivery", stages={"delivered": DELIVERED}))
+    assert postbacks_sweep()["postbacks_applied"] == 0
+
+    message.iliveit_id = "MSG-SWEPT"
+    message.state = MessageState.SUBMITTED
+    message.save()
+    postbacks_sweep()
+
+    assert only_inbox_row().state == InboxState.APPLIED
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+
+
+@pytest.mark.parametrize("state", [MessageState.QUEUED, MessageState.UNCERTAIN])
+def test_a_queued_or_uncertain_message_adopts_the_message_id(client, make_message, state):
+    message = make_message(state=state, iliveit_id=None)
+    body = status_body("MSG-ADOPTED", "sent", stages={"submit": SUBMITTED, "sent": SENT})
+
+    post(client, message, body)
+
+    message.refresh_from_db()
+    assert message.iliveit_id == "MSG-ADOPTED"
+    assert message.state == MessageState.SENT
+    assert message.submitted_at is not None
+    assert only_inbox_row().state == InboxState.APPLIED
+
+
+def test_it_does_not_adopt_a_message_id_another_message_has(client, make_message):
+    other = make_message()
+    message = make_message(state=MessageState.UNCERTAIN, iliveit_id=None)
+
+    response = post(client, message, delivery_body(other))
+
+    assert response.status_code == 200
+    assert only_inbox_row().state == InboxState.SUSPICIOUS
+    message.refresh_from_db()
+    assert message.iliveit_id is None
+    assert message.state == MessageState.UNCERTAIN
+
+
+# --- malformed bodies ---------------------------------------------------------------------
+
+
+def deeply_nested() -> bytes:
+    return b'{"message_id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
+MALFORMED = {
+    "bad JSON": b'{"message_id": "MSG-0001", "postback_type": ',
+    "not UTF-8": b'{"message_id": "\xff\xfe"}',
+    "empty": b"",
+    "a JSON array": b'[{"message_id": "MSG-0001"}]',
+    "a JSON string": b'"delivered"',
+    "no message_id": json.dumps({"postback_type": "delivery", "delivered_status": 1}).encode(),
+    "a numeric message_id": json.dumps({"message_id": 1234, "postback_type": "submit"}).encode(),
+    "a text status code": json.dumps(
+        {"message_id": "MSG-0001", "postback_type": "sent", "sent_status": "ok"}
+    ).encode(),
+    "a boolean status code": json.dumps(
+        {"message_id": "MSG-0001", "postback_type": "sent", "sent_status": True}
+    ).encode(),
+    "a bad timestamp": json.dumps(
+        {
+            "message_id": "MSG-0001",
+            "postback_type": "sent",
+            "sent_status": 1,
+            "sent_timestamp": "yesterday",
+        }
+    ).encode(),
+    "a numeric postback_type": json.dumps({"message_id": "MSG-0001", "postback_type": 5}).encode(),
+    "an unknown postback_type": json.dumps(
+        {"message_id": "MSG-0001", "postback_type": "teleport", "sent_status": 1}
+    ).encode(),
+    "an unknown PostbackType (Go case)": json.dumps(
+        {"MessageID": "MSG-0001", "PostbackType": "teleport", "SentStatus": 1}
+    ).encode(),
+    "a code too large to store": json.dumps(
+        {"message_id": "MSG-0001", "postback_type": "sent", "sent_status": 70000}
+    ).encode(),
+    "nesting too deep to parse": deeply_nested(),
+    "a NUL character in a description": json.dumps(
+        {
+            "message_id": "MSG-0001",
+            "postback_type": "sent",
+            "sent_status": 1,
+            "sent_status_description": "Sent\u0000",
+        }
+    ).encode(),
+}
+
+
+@pytest.mark.parametrize("raw", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_body_is_quarantined_and_answered_200(client, message, raw):
+    assert message.iliveit_id == "MSG-0001"
+
+    response = post(client, message, raw)
+
+    assert response.status_code == 200
+    row = only_inbox_row()
+    assert row.state == InboxState.QUARANTINED
+    assert row.reason
+    assert row.processed_at is not None
+    assert bytes(row.body) == raw
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTED
+    assert not MessageEvent.objects.exists()
+
+
+def test_a_body_over_1_mb_is_stored_truncated_and_quarantined(client, message):
+    body = delivery_body(message)
+    body["padding"] = "x" * (views.MAX_BODY_BYTES + 10)
+    raw = json.dumps(body).encode()
+
+    response = post(client, message, raw)
+
+    assert response.status_code == 200
+    row = only_inbox_row()
+    assert row.state == InboxState.QUARANTINED
+    assert row.truncated is True
+    assert bytes(row.body) == raw[: views.MAX_BODY_BYTES]
+    assert "size" in row.reason
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTED
+
+
+def test_a_body_of_exactly_1_mb_is_not_truncated(client, message):
+    body = delivery_body(message)
+    body["padding"] = ""
+    base = len(json.dumps(body).encode())
+    body["padding"] = "x" * (views.MAX_BODY_BYTES - base)
+    raw = json.dumps(body).encode()
+    assert len(raw) == views.MAX_BODY_BYTES
+
+    post(client, message, raw)
+
+    row = only_inbox_row()
+    assert row.truncated is False
+    assert row.state == InboxState.APPLIED
+
+
+def test_a_late_postback_is_counted_late(client, message):
+    long_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    body = status_body(
+        message.iliveit_id, "delivery", stages={"delivered": (1, "Delivered", long_ago)}
+    )
+
+    post(client, message, body)
+
+    [event] = message.events.all()
+    assert 2 * 3600 - 60 <= event.late_by_s <= 2 * 3600 + 60
+
+
+def test_a_message_id_too_long_to_store_is_quarantined(client, make_message):
+    message = make_message(state=MessageState.UNCERTAIN, iliveit_id=None)
+    body = status_body("M" * 200, "submit", stages={"submit": SUBMITTED})
+
+    response = post(client, message, body)
+
+    assert response.status_code == 200
+    assert only_inbox_row().state == InboxState.QUARANTINED
+    message.refresh_from_db()
+    assert message.iliveit_id is None
+    assert message.state == MessageState.UNCERTAIN
