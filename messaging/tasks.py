@@ -6,7 +6,16 @@ safe to run twice because each submission must first win its claim on the messag
 
 from celery import shared_task
 
-from messaging.services import campaign_queued_ids, message_submit, messages_sweep
+from messaging.services import (
+    campaign_queued_ids,
+    message_submit,
+    messages_submit,
+    messages_sweep,
+)
+
+# Messages per dispatch task: enough to spread the per-task and per-query costs, few enough
+# that a pause or a lost worker holds back little.
+CHUNK = 20
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -19,13 +28,27 @@ def submit_message(message_id: int) -> str:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def submit_messages(message_ids: list[int]) -> int:
+    outcomes = messages_submit(message_ids=message_ids)
+    for message_id, outcome in outcomes.items():
+        if outcome.retry_in:
+            submit_message.apply_async((message_id,), countdown=outcome.retry_in)
+    return len(outcomes)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def dispatch_campaign(campaign_id: int) -> int:
-    """Hint every queued message of a campaign to the workers."""
+    """Hint every queued message of a campaign to the workers, a chunk per task."""
     count = 0
+    chunk: list[int] = []
     for message_id in campaign_queued_ids(campaign_id=campaign_id).iterator(chunk_size=2000):
-        submit_message.delay(message_id)
-        count += 1
-    return count
+        chunk.append(message_id)
+        if len(chunk) == CHUNK:
+            submit_messages.delay(chunk)
+            count, chunk = count + len(chunk), []
+    if chunk:
+        submit_messages.delay(chunk)
+    return count + len(chunk)
 
 
 @shared_task(ignore_result=True)

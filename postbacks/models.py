@@ -69,7 +69,7 @@ class MessageEvent(models.Model):
     stage_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=8, choices=EventSource.choices)
     received_at = models.DateTimeField(auto_now_add=True)
-    # Hours past the provider's one-hour promise at arrival; 0 when on time.
+    # Seconds past the provider's one-hour promise at arrival; 0 when on time.
     late_by_s = models.PositiveIntegerField(default=0)
 
     class Meta:
