@@ -1,0 +1,82 @@
+"""How long a 100k-row recipient CSV takes: read + parse, then insert into a campaign.
+
+    .venv/bin/python bench/recipients_import.py [--rows 100000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \
+        .venv/bin/python bench/recipients_import.py
+
+Runs in a throwaway test database (test_<name>), created and dropped here.
+"""
+
+import argparse
+import io
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iliveit_portal.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+os.environ.setdefault("PORTAL_VAR_DIR", str(ROOT / "var" / "bench"))
+
+
+def csv_bytes(rows: int) -> bytes:
+    """A realistic mix of shapes: national with spaces, international, bare 27..."""
+    rng = random.Random(1)
+    shapes = ("0{} {} {}", "+27 {} {} {}", "27{}{}{}")
+    lines = ["msisdn;name"]
+    for i in range(rows):
+        prefix = rng.choice(("82", "83", "72", "73", "84", "61"))
+        digits = (prefix, f"{rng.randrange(1000):03d}", f"{rng.randrange(10000):04d}")
+        lines.append(f"{rng.choice(shapes).format(*digits)};Person {i}")
+    return "\r\n".join(lines).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    from messaging.models import Application, Campaign, Channel
+    from messaging.recipients import campaign_add_recipients, read_recipient_file
+
+    setup_test_environment()
+    connection.creation.create_test_db(verbosity=0)
+    try:
+        app = Application.objects.create(
+            name="bench", endpoint="http://127.0.0.1:1", token="t" * 20, mvno_id=1
+        )
+        campaign = Campaign.objects.create(name="bench", channel=Channel.SMS, application=app)
+        data = csv_bytes(args.rows)
+
+        # CPU time too: on a shared machine wall time says more about the neighbours.
+        start, start_cpu = time.perf_counter(), time.process_time()
+        parsed = read_recipient_file(file=io.BytesIO(data), channel=Channel.SMS)
+        parsed_at, parsed_cpu = time.perf_counter(), time.process_time()
+        result = campaign_add_recipients(campaign=campaign, parsed=parsed)
+        done, done_cpu = time.perf_counter(), time.process_time()
+
+        print(f"database: {connection.vendor}, rows: {args.rows}")
+        print(
+            f"accepted {len(parsed.accepted)}, duplicates {parsed.duplicates}, "
+            f"rejected {parsed.rejected_total}, added {result.added}"
+        )
+        print(f"read + parse: {parsed_at - start:6.2f} s  (cpu {parsed_cpu - start_cpu:.2f} s)")
+        print(f"insert:       {done - parsed_at:6.2f} s  (cpu {done_cpu - parsed_cpu:.2f} s)")
+        print(f"total:        {done - start:6.2f} s  (cpu {done_cpu - start_cpu:.2f} s)")
+        print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    finally:
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
