@@ -76,11 +76,12 @@ def redis_client() -> redis.Redis:
 
 
 def limiter_for(application_id: int, rate: int) -> RateLimiter:
-    # A burst of a tenth of a second's worth keeps requests evenly spread: iLiveIt's own bucket
-    # sees them after network jitter, and a full second's burst arriving bunched draws 429s.
+    # A burst of a quarter second's worth: enough for workers to catch up after a pause of
+    # their own, while requests stay spread out (a full second's burst arriving bunched after
+    # network jitter would meet iLiveIt's bucket half-empty and draw 429s).
     return RateLimiter(
         client=redis_client(),
         key=f"iliveit:ratelimit:app:{application_id}",
         rate=float(rate),
-        burst=max(1.0, rate / 10),
+        burst=max(1.0, rate / 4),
     )

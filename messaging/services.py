@@ -240,17 +240,19 @@ class SubmitOutcome:
 NOT_CLAIMED = SubmitOutcome(state="not-claimed")
 
 
-def _claim(message_id: int) -> bool:
-    """queued -> submitting, only for a message that may be sent now; True if we won."""
-    sendable = Q(is_test=True) | Q(campaign__state=CampaignState.SENDING)
-    won = (
-        Message.objects.filter(pk=message_id, state=MessageState.QUEUED)
-        .filter(sendable)
-        .update(
-            state=MessageState.SUBMITTING,
-            attempts=F("attempts") + 1,
-            updated_at=timezone.now(),
-        )
+def _claim(message_id: int, *, campaign_checked: bool = False) -> bool:
+    """queued -> submitting, only for a message that may be sent now; True if we won.
+
+    `campaign_checked` says the caller has just seen the campaign sending, which spares the
+    join (the costliest part of a submission's database work).
+    """
+    claimable = Message.objects.filter(pk=message_id, state=MessageState.QUEUED)
+    if not campaign_checked:
+        claimable = claimable.filter(Q(is_test=True) | Q(campaign__state=CampaignState.SENDING))
+    won = claimable.update(
+        state=MessageState.SUBMITTING,
+        attempts=F("attempts") + 1,
+        updated_at=timezone.now(),
     )
     return won == 1
 
@@ -293,7 +295,9 @@ def message_submit(*, message_id: int) -> SubmitOutcome:
     if not _claim(message_id):
         return NOT_CLAIMED
     message = Message.objects.select_related("campaign__application").get(pk=message_id)
-    return _submit_claimed(message)
+    outcome = _submit_claimed(message)
+    _apply_waiting_postbacks([message_id])
+    return outcome
 
 
 def messages_submit(*, message_ids: list[int]) -> dict[int, SubmitOutcome]:
@@ -308,11 +312,13 @@ def messages_submit(*, message_ids: list[int]) -> dict[int, SubmitOutcome]:
     )
     outcomes = dict.fromkeys(message_ids, NOT_CLAIMED)
     for message in chunk.order_by("id"):
-        if not _claim(message.pk):
+        sending = message.is_test or message.campaign.state == CampaignState.SENDING
+        if not sending or not _claim(message.pk, campaign_checked=True):
             continue
         message.state = MessageState.SUBMITTING
         message.attempts += 1
         outcomes[message.pk] = _submit_claimed(message)
+    _apply_waiting_postbacks([pk for pk, outcome in outcomes.items() if outcome is not NOT_CLAIMED])
     return outcomes
 
 
@@ -345,7 +351,6 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
             # Sent, but no answer: iLiveIt may have it. Resubmitting could send it twice, so it
             # waits for its postback (see messages_reconcile_uncertain).
             _settle(message, state=MessageState.UNCERTAIN, last_error=str(error)[:2000])
-            _apply_waiting_postbacks(message_id)
             return SubmitOutcome(state=MessageState.UNCERTAIN)
         if message.attempts >= settings.SUBMIT_MAX_ATTEMPTS:
             return _fail(
@@ -370,16 +375,15 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
     if not _settle(message, **fields):
         # A postback on the message's own URL got here first and adopted the id.
         logger.info("message %s was settled by its postback before its submit returned", message_id)
-    _apply_waiting_postbacks(message_id)
     return SubmitOutcome(state=MessageState.SUBMITTED)
 
 
-def _apply_waiting_postbacks(message_id: int) -> None:
-    # Postbacks that came while our call was in flight waited for this moment; for an unknown
-    # outcome they are the answer we did not get (their MessageID is adopted).
+def _apply_waiting_postbacks(message_ids: list[int]) -> None:
+    # Postbacks that came while our calls were in flight waited for this moment; for an
+    # unknown outcome they are the answer we did not get (their MessageID is adopted).
     from postbacks.services import postbacks_apply_waiting
 
-    postbacks_apply_waiting(message_id=message_id)
+    postbacks_apply_waiting(message_ids=message_ids)
 
 
 # --- keeping campaigns moving -----------------------------------------------------------------

@@ -209,10 +209,10 @@ def postback_apply(*, inbox_id: int) -> str:
         return inbox.state
 
 
-def postbacks_apply_waiting(*, message_id: int) -> None:
-    """Apply the postbacks that arrived before the message's MessageID was known."""
+def postbacks_apply_waiting(*, message_ids: list[int]) -> None:
+    """Apply the postbacks that arrived before these messages' MessageIDs were known."""
     waiting = PostbackInbox.objects.filter(
-        message_id=message_id, state=InboxState.WAITING, kind=InboxKind.STATUS
+        message_id__in=message_ids, state=InboxState.WAITING, kind=InboxKind.STATUS
     ).values_list("pk", flat=True)
     for inbox_id in list(waiting):
         postback_apply(inbox_id=inbox_id)

@@ -176,7 +176,7 @@ def test_apply_waiting_applies_only_that_messages_waiting_rows(make_message):
     assert state_of(mine) == state_of(theirs) == InboxState.WAITING
 
     Message.objects.filter(pk=early.pk).update(iliveit_id="MSG-EARLY", state=MessageState.SUBMITTED)
-    postbacks_apply_waiting(message_id=early.pk)
+    postbacks_apply_waiting(message_ids=[early.pk])
 
     assert state_of(mine) == InboxState.APPLIED
     assert state_of(theirs) == InboxState.WAITING
@@ -189,7 +189,7 @@ def test_apply_waiting_leaves_the_row_waiting_while_the_id_is_unknown(make_messa
     row = store(early, delivery("MSG-EARLY"))
     postback_apply(inbox_id=row.pk)
 
-    postbacks_apply_waiting(message_id=early.pk)
+    postbacks_apply_waiting(message_ids=[early.pk])
 
     assert state_of(row) == InboxState.WAITING
     row.refresh_from_db()

@@ -385,7 +385,7 @@ def test_an_early_postback_waits_until_the_message_id_is_known(client, make_mess
     message.iliveit_id = "MSG-EARLY"
     message.state = MessageState.SUBMITTED
     message.save()
-    postbacks_apply_waiting(message_id=message.pk)
+    postbacks_apply_waiting(message_ids=[message.pk])
 
     row.refresh_from_db()
     assert row.state == InboxState.APPLIED
