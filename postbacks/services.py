@@ -110,10 +110,16 @@ def status_apply(*, message: Message, result: StatusResult, source: str) -> bool
         message.iliveit_id = result.message_id
         message.submitted_at = message.submitted_at or now
     new_events = _record_events(message, result, source=source, now=now)
+    was = message.state
     _write_status(message, merge_status(status_of(message), result))
     if result.network:
         message.network = result.network[:64]
     message.save(update_fields=[*STATUS_FIELDS, "updated_at"])
+    if message.state == MessageState.FAILED and was != MessageState.FAILED:
+        # Delivery failures count towards a campaign's auto-pause as much as refused submits.
+        from messaging.services import campaign_auto_pause
+
+        campaign_auto_pause(campaign_id=message.campaign_id)
     return new_events > 0
 
 

@@ -375,6 +375,23 @@ class TestWithPostbacks:
         assert sandbox.message(message.iliveit_id)["recipient"] == "27000000005"
         assert sandbox.submissions()["total"] == 1
 
+    def test_delivery_failures_reported_by_postbacks_pause_the_campaign(
+        self, application, sandbox, settings
+    ):
+        settings.AUTO_PAUSE_MIN_MESSAGES = 3
+        settings.AUTO_PAUSE_FAILURE_RATE = 0.5
+        # Sandbox numbers that fail after acceptance: delivery, network, no network, invalid.
+        failing = ["27000000001", "27000000006", "27000000007", "27000000014"]
+        campaign = campaign_with(application, [*failing, "27821000001", "27821000002"])
+        campaign_launch(campaign=campaign, user=None)
+        first_four = list(campaign.messages.order_by("id").values_list("id", flat=True)[:4])
+        for message_id in first_four:
+            message_submit(message_id=message_id)
+        self.wait_for(lambda: Campaign.objects.get(pk=campaign.pk).state == CampaignState.PAUSED)
+        campaign.refresh_from_db()
+        assert "failed" in campaign.paused_reason
+        assert campaign.messages.filter(state=MessageState.QUEUED).count() == 2
+
     def test_a_canary_that_delivers_releases_the_rest(self, application, sandbox):
         campaign = campaign_with(application, [f"2782100{n:04d}" for n in range(8)])
         campaign_launch(campaign=campaign, user=None, canary_size=3, canary_min_success=0.9)
