@@ -211,3 +211,27 @@ def test_pause_stops_sending_within_seconds_and_resume_finishes(worker, sandbox)
 
     campaign_resume(campaign=campaign, user=None)
     assert_submitted_exactly_once(campaign, sandbox)
+
+
+def test_sendmessage_wait_prints_the_message_id_once_a_worker_submitted_it(worker, sandbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_application(sandbox)
+    out = StringIO()
+    call_command(
+        "sendmessage",
+        "--channel",
+        "sms",
+        "--to",
+        "0821234567",
+        "--text",
+        "Hi",
+        "--wait",
+        stdout=out,
+    )
+    portal_id, iliveit_id = out.getvalue().split()
+    message = Message.objects.get(pk=int(portal_id))
+    assert message.iliveit_id == iliveit_id
+    assert sandbox.message(iliveit_id)["recipient"] == "27821234567"
