@@ -28,7 +28,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 lock: $(STAMP)
-	$(PY) -m pip freeze --exclude-editable > requirements.lock
+	{ echo '# Pinned versions for repeatable installs: pip install -c requirements.lock -e ".[dev]"'; \
+	  echo '# Regenerate with: make lock'; \
+	  $(PY) -m pip freeze --exclude-editable; } > requirements.lock
 
 clean:
 	rm -rf $(VENV) var
