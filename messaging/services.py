@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -258,11 +259,19 @@ def _claim(message_id: int, *, campaign_checked: bool = False) -> bool:
 
 
 def _settle(message: Message, **fields) -> bool:
-    """Record the result of our call, only if the row is still ours (submitting)."""
+    """Record the result of our call, only if the row is still ours.
+
+    It is ours while `submitting`, and also once the sweeper took a slow call for a lost one
+    and marked it `uncertain`: nothing else submits an uncertain message, so our answer is the
+    one it is waiting for. Dropping it there would let the sweeper send the message again.
+    """
     fields["updated_at"] = timezone.now()
-    return (
-        Message.objects.filter(pk=message.pk, state=MessageState.SUBMITTING).update(**fields) == 1
+    ours = Message.objects.filter(
+        pk=message.pk,
+        state__in=(MessageState.SUBMITTING, MessageState.UNCERTAIN),
+        iliveit_id__isnull=True,
     )
+    return ours.update(**fields) == 1
 
 
 def retry_delay(attempt: int) -> float:
@@ -326,7 +335,14 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
     message_id = message.pk
     application = message.campaign.application
     limiter = limiter_for(application.pk, application.rate_limit)
-    wait = 0.0 if limiter.take(max_wait=1.0) else limiter.try_take() or 0.5
+    try:
+        wait = 0.0 if limiter.take(max_wait=1.0) else limiter.try_take() or 0.5
+    except redis.RedisError as error:
+        # Nothing was sent: hand the message back rather than leave it looking lost mid-call
+        # (which would hold it for the whole reconciliation window).
+        return _requeue(
+            message, delay=2.0, error=f"rate limiter unavailable: {error}", count_attempt=False
+        )
     if wait:
         return _requeue(message, delay=wait, error="", count_attempt=False)
 

@@ -183,6 +183,22 @@ def test_a_5xx_retries_with_growing_back_off_then_fails_with_the_reason(applicat
     assert message.error_retryable
 
 
+def test_an_unreachable_rate_limiter_hands_the_message_back_unsent(
+    application, sandbox, settings
+):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    message = campaign.messages.get()
+    outcome = message_submit(message_id=message.pk)
+    assert outcome.state == MessageState.QUEUED
+    message.refresh_from_db()
+    assert message.state == MessageState.QUEUED
+    assert message.attempts == 0
+    assert "rate limiter unavailable" in message.last_error
+    assert sandbox.submissions()["total"] == 0
+
+
 def test_back_off_grows_exponentially_with_jitter(settings):
     settings.SUBMIT_RETRY_BASE_S = 1.0
     settings.SUBMIT_RETRY_MAX_S = 60.0
@@ -234,6 +250,36 @@ def test_a_submission_whose_worker_died_becomes_uncertain(application, settings)
     assert messages_sweep()["stale_submitting"] == 1
     message.refresh_from_db()
     assert message.state == MessageState.UNCERTAIN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_that_comes_after_the_sweep_gave_the_call_up_is_still_recorded(
+    application, sandbox, settings
+):
+    # The call outlives SUBMITTING_STALE_AFTER_S, so the sweep marks the message uncertain
+    # while it is in flight; the MessageID that then comes back must not be thrown away, or
+    # the reconciliation would later send the message a second time.
+    import threading
+
+    settings.ILIVEIT_READ_TIMEOUT = 5.0
+    settings.SUBMITTING_STALE_AFTER_S = 1
+    settings.RECONCILE_UNCERTAIN_AFTER_S = 1
+    sandbox.configure(slow_seconds=1.5)
+    campaign = campaign_with(application, ["27000000005"])  # answered after 1.5 s
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    call = threading.Thread(target=message_submit, kwargs={"message_id": message.pk})
+    call.start()
+    time.sleep(1.1)
+    assert messages_sweep()["stale_submitting"] == 1
+    call.join()
+
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTED
+    assert message.iliveit_id
+    time.sleep(1.1)
+    assert messages_sweep()["uncertain_requeued"] == 0
+    assert sandbox.submissions()["total"] == 1
 
 
 def test_the_sweep_hands_forgotten_queued_messages_back(application, settings):

@@ -30,8 +30,8 @@ def portal_url(live_server, settings):
     settings.PORTAL_BASE_URL = live_server.url
     # The sweep runs in this process in these tests; its clocks are shortened to test speed.
     settings.SWEEP_QUEUED_AFTER_S = 1
-    settings.SUBMITTING_STALE_AFTER_S = 3
-    settings.RECONCILE_UNCERTAIN_AFTER_S = 5
+    settings.SUBMITTING_STALE_AFTER_S = 5
+    settings.RECONCILE_UNCERTAIN_AFTER_S = 10
     return live_server.url
 
 
