@@ -192,6 +192,8 @@ SWEEP_INTERVAL_S = env_float("SWEEP_INTERVAL_S", 15.0, minimum=0.1)
 # Pause a sending campaign when this share of its finished messages failed (0 disables).
 AUTO_PAUSE_FAILURE_RATE = env_float("AUTO_PAUSE_FAILURE_RATE", 0.5, minimum=0)
 AUTO_PAUSE_MIN_MESSAGES = env_int("AUTO_PAUSE_MIN_MESSAGES", 20, minimum=1)
+# The longest a canary waits for its delivery reports before it is judged on those it has.
+CANARY_WAIT_S = env_int("CANARY_WAIT_S", 3600, minimum=1)
 
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "messaging.tasks.sweep", "schedule": SWEEP_INTERVAL_S},

@@ -429,14 +429,20 @@ def campaign_auto_pause(*, campaign_id: int) -> bool:
 
 
 def campaign_check_canary(*, campaign: Campaign) -> str:
-    """Release the rest of a canary campaign once its canary delivered well enough."""
+    """Release the rest of a canary campaign once its canary delivered well enough.
+
+    It judges when every canary message has a final report, or once CANARY_WAIT_S has passed
+    since the launch (some networks never report delivery): unreported messages then count
+    as not delivered.
+    """
     canary = campaign.messages.filter(is_test=False).exclude(state=MessageState.DRAFT)
     counts = canary.aggregate(
         total=Count("id"),
         delivered=Count("id", filter=Q(state=MessageState.DELIVERED)),
         open=Count("id", filter=~Q(state__in=(MessageState.DELIVERED, MessageState.FAILED))),
     )
-    if counts["open"]:
+    waited = timezone.now() - (campaign.launched_at or timezone.now())
+    if counts["open"] and waited < timedelta(seconds=settings.CANARY_WAIT_S):
         return "waiting"
     rate = counts["delivered"] / counts["total"] if counts["total"] else 0.0
     if rate < campaign.canary_min_success:

@@ -13,6 +13,7 @@ from messaging.services import (
     NOT_CLAIMED,
     CampaignError,
     campaign_cancel,
+    campaign_check_canary,
     campaign_launch,
     campaign_pause,
     campaign_resume,
@@ -348,6 +349,26 @@ def test_a_test_send_goes_out_before_launch_and_stays_out_of_the_counts(applicat
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.DRAFT
     assert campaign.messages.filter(is_test=False).get().state == MessageState.DRAFT
+
+
+def test_a_canary_without_delivery_reports_is_judged_when_its_wait_is_over(
+    application, settings
+):
+    settings.CANARY_WAIT_S = 60
+    campaign = campaign_with(application, ["27821000001", "27821000002", "27821000003"])
+    campaign_launch(campaign=campaign, user=None, canary_size=2, canary_min_success=0.5)
+    Message.objects.filter(state=MessageState.QUEUED).update(state=MessageState.SENT)
+    campaign.refresh_from_db()
+    assert campaign_check_canary(campaign=campaign) == "waiting"
+
+    Campaign.objects.filter(pk=campaign.pk).update(
+        launched_at=timezone.now() - timedelta(seconds=61)
+    )
+    campaign.refresh_from_db()
+    assert campaign_check_canary(campaign=campaign) == "failed"
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.PAUSED
+    assert "Canary delivered 0%" in campaign.paused_reason
 
 
 def test_an_otp_body_is_erased_once_submitted(application, sandbox):
