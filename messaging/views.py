@@ -169,6 +169,7 @@ def _detail(
     states = [(value, label, by_state[value]) for value, label in MessageState.choices]
     context = {
         "campaign": campaign,
+        "settling": _settling(campaign, by_state),
         "recipients_count": sum(by_state.values()),
         "states": states,
         "failed_count": by_state.get("failed", 0),
@@ -258,14 +259,34 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_progress(request: HttpRequest, pk: int) -> JsonResponse:
     """The live part of the campaign page, polled by static/messaging/progress.js."""
     campaign = get_object_or_404(Campaign, pk=pk)
+    states = _services().campaign_progress(campaign=campaign)
     return JsonResponse(
         {
             "state": campaign.state,
             "state_label": campaign.get_state_display(),
             "paused_reason": campaign.paused_reason,
-            "states": _services().campaign_progress(campaign=campaign),
+            "states": states,
+            "settling": _settling(campaign, states),
         }
     )
+
+
+# Message states whose reports are still to come.
+IN_FLIGHT = (
+    MessageState.QUEUED,
+    MessageState.SUBMITTING,
+    MessageState.UNCERTAIN,
+    MessageState.SUBMITTED,
+    MessageState.BUILT,
+    MessageState.SENT,
+)
+
+
+def _settling(campaign: Campaign, states: dict[str, int]) -> bool:
+    """Whether the page should keep refreshing: the campaign is under way, or it is done
+    submitting but delivery reports are still coming in."""
+    live = campaign.state in (CampaignState.SENDING, CampaignState.PAUSED, CampaignState.SCHEDULED)
+    return live or any(states[state] for state in IN_FLIGHT)
 
 
 # Control buttons: URL action -> (service function, what to say when it worked).

@@ -6,7 +6,6 @@
   if (!table || !table.dataset.poll) return;
   var note = table.querySelector("[data-progress-note]");
   var badge = document.querySelector("[data-campaign-state]");
-  var LIVE = ["sending", "paused", "scheduled"];
 
   function update(data) {
     Object.keys(data.states).forEach(function (state) {
@@ -18,7 +17,7 @@
       badge.className = "badge state-" + data.state;
     }
     if (note) note.textContent = "· updated " + new Date().toLocaleTimeString();
-    return LIVE.indexOf(data.state) !== -1;
+    return data.settling;
   }
 
   function poll() {

@@ -575,6 +575,7 @@ def test_the_progress_endpoint_answers_live_counts(launcher):
     assert b"data-poll=" in page.content
     data = launcher.get(reverse("messaging:campaign_progress", args=[campaign.pk])).json()
     assert data["state"] == "sending"
+    assert data["settling"] is True
     assert (data["states"]["queued"], data["states"]["submitted"], data["states"]["failed"]) == (
         1,
         1,
@@ -586,3 +587,15 @@ def test_the_progress_endpoint_needs_sign_in(client):
     campaign = make_campaign("sms", state=CampaignState.SENDING)
     response = client.get(reverse("messaging:campaign_progress", args=[campaign.pk]))
     assert response.status_code == 302
+
+
+def test_a_done_campaign_keeps_refreshing_while_reports_are_due(launcher):
+    campaign = make_campaign("sms", state=CampaignState.DONE)
+    campaign.messages.create(recipient="27821234567", state=MessageState.SENT)
+    page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
+    assert b"data-poll=" in page.content
+    campaign.messages.update(state=MessageState.DELIVERED)
+    page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
+    assert b"data-poll=" not in page.content
+    data = launcher.get(reverse("messaging:campaign_progress", args=[campaign.pk])).json()
+    assert data["settling"] is False

@@ -184,9 +184,7 @@ def test_a_5xx_retries_with_growing_back_off_then_fails_with_the_reason(applicat
     assert message.error_retryable
 
 
-def test_an_unreachable_rate_limiter_hands_the_message_back_unsent(
-    application, sandbox, settings
-):
+def test_an_unreachable_rate_limiter_hands_the_message_back_unsent(application, sandbox, settings):
     campaign = campaign_with(application, ["27821000001"])
     campaign_launch(campaign=campaign, user=None)
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
@@ -351,9 +349,7 @@ def test_a_test_send_goes_out_before_launch_and_stays_out_of_the_counts(applicat
     assert campaign.messages.filter(is_test=False).get().state == MessageState.DRAFT
 
 
-def test_a_canary_without_delivery_reports_is_judged_when_its_wait_is_over(
-    application, settings
-):
+def test_a_canary_without_delivery_reports_is_judged_when_its_wait_is_over(application, settings):
     settings.CANARY_WAIT_S = 60
     campaign = campaign_with(application, ["27821000001", "27821000002", "27821000003"])
     campaign_launch(campaign=campaign, user=None, canary_size=2, canary_min_success=0.5)

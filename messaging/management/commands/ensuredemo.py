@@ -45,7 +45,7 @@ class Command(BaseCommand):
             endpoint=settings.ILIVEIT_ENDPOINT,
             token=settings.ILIVEIT_ACCESS_TOKEN,
             defaults={
-                "name": f"Demo ({settings.ILIVEIT_ENVIRONMENT})",
+                "name": "Sandbox" if "127.0.0.1" in settings.ILIVEIT_ENDPOINT else "Demo",
                 "environment": settings.ILIVEIT_ENVIRONMENT,
                 "mvno_id": settings.ILIVEIT_MVNO_ID,
                 "rate_limit": 20,
