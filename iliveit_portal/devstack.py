@@ -67,6 +67,10 @@ def _stop(processes: dict[str, subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> int:
     user_set_endpoint = "ILIVEIT_ENDPOINT" in os.environ
     env = {**_defaults(), **os.environ}
@@ -122,17 +126,17 @@ def run() -> int:
         flush=True,
     )
 
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # SIGTERM stops the stack as Ctrl-C does. The handler only raises: a handler that touched
+    # a lock the main thread might hold (an Event's) could hang the stop for good.
+    signal.signal(signal.SIGTERM, _interrupt)
     exit_code = 0
     try:
-        while not stopping.is_set():
+        while exit_code == 0:
             for name, process in processes.items():
                 if process.poll() is not None:
                     print(f"{name} exited with {process.returncode}; stopping the rest.")
                     exit_code = process.returncode or 1
-                    stopping.set()
-            stopping.wait(0.5)
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:

@@ -73,5 +73,8 @@ def test_make_run_starts_the_portal_with_the_sandbox_and_stops_cleanly(tmp_path)
         stack.send_signal(signal.SIGTERM)
         stack.wait(timeout=30)
         log.close()
+    assert stack.returncode == 0
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{web_port}/admin/login/", timeout=2)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{sandbox_port}/ping", timeout=2)
