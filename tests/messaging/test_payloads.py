@@ -6,32 +6,21 @@ import base64
 import pytest
 from django.core.files.base import ContentFile
 
-from iliveit_portal.celery import app as celery_app
-from messaging.models import Application, Attachment, Campaign, Channel, Message, Slide
+from messaging.models import Attachment, Campaign, Channel, Message, Slide
 from messaging.services import campaign_launch, message_submit
-from tests.conftest import APP_A
 from tests.messaging.compose_helpers import png_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _media_and_queue(settings, tmp_path):
+def _media_and_no_workers(settings, tmp_path, empty_task_queue):
     settings.MEDIA_ROOT = tmp_path
-    celery_app.control.purge()
-    yield
-    celery_app.control.purge()
 
 
 @pytest.fixture
-def application(sandbox):
-    return Application.objects.create(
-        name="Sandbox A",
-        endpoint=sandbox.url,
-        token=APP_A.token,
-        mvno_id=APP_A.mvno_id,
-        rate_limit=500,
-    )
+def application(sandbox_application):
+    return sandbox_application
 
 
 def send(campaign: Campaign, recipient: str, sandbox) -> dict:

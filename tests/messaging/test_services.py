@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from iliveit_portal.celery import app as celery_app
-from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
+from messaging.models import Campaign, CampaignState, Channel, Message, MessageState
 from messaging.services import (
     NOT_CLAIMED,
     CampaignError,
@@ -24,28 +23,18 @@ from messaging.services import (
     messages_sweep,
     retry_delay,
 )
-from tests.conftest import APP_A
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _empty_queue():
-    # Launches enqueue hints for workers; none run here, so drop them before and after.
-    celery_app.control.purge()
-    yield
-    celery_app.control.purge()
+def _no_workers(empty_task_queue):
+    pass
 
 
 @pytest.fixture
-def application(sandbox):
-    return Application.objects.create(
-        name="Sandbox A",
-        endpoint=sandbox.url,
-        token=APP_A.token,
-        mvno_id=APP_A.mvno_id,
-        rate_limit=500,
-    )
+def application(sandbox_application):
+    return sandbox_application
 
 
 def campaign_with(application, recipients, channel=Channel.SMS, **fields) -> Campaign:
