@@ -22,7 +22,7 @@ from messaging.iliveit import (
 )
 from messaging.models import Attachment, Channel, Message
 from messaging.models import Slide as SlideRow
-from postbacks.signing import status_url
+from postbacks.signing import reply_url, status_url
 
 # Campaign content fields a message may carry for itself (single sends, personal OTPs).
 CONTENT_FIELDS = ("subject", "body_html", "body_text", "from_name", "reply_to")
@@ -60,7 +60,7 @@ def build_payload(message: Message) -> NewMessage | BuildRequest:
         data = SMSData(
             msisdn=message.recipient, text=content["body_text"], network=campaign.network or "any"
         )
-        return NewMessage(data=data, **common)
+        return NewMessage(data=data, postback_reply_url=reply_url(message.ref), **common)
     if campaign.channel == Channel.EMAIL:
         data = EmailData(
             address=message.recipient,
@@ -72,7 +72,7 @@ def build_payload(message: Message) -> NewMessage | BuildRequest:
             network=campaign.network or "*",
             attachments=_campaign_media(campaign.pk).attachments,
         )
-        return NewMessage(data=data, **common)
+        return NewMessage(data=data, postback_reply_url=reply_url(message.ref), **common)
     data = MMSData(
         msisdn=message.recipient,
         subject=content["subject"],

@@ -84,3 +84,43 @@ class MessageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage} {self.code} at {self.stage_at}"
+
+
+class ReplyKind(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+def raw_email_path(reply: "Reply", filename: str) -> str:
+    return f"replies/{reply.message_id}/{filename}"
+
+
+class Reply(models.Model):
+    """A recipient's answer to a message: an SMS reply, or an email reply kept whole as a file."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="replies")
+    # The inbox row it came from; kept when old inbox rows are purged.
+    inbox = models.ForeignKey(
+        PostbackInbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    kind = models.CharField(max_length=5, choices=ReplyKind.choices)
+    sender = models.CharField(max_length=254)  # SourceMSISDN, or the email address
+    text = models.TextField(blank=True)  # the SMS, or the email's plain text (else its subject)
+    subject = models.CharField(max_length=255, blank=True)
+    raw_email = models.FileField(upload_to=raw_email_path, blank=True)
+    # sha256 of the sender and the SMS text or raw email bytes: a retried reply has the same.
+    content_hash = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "replies"
+        ordering = ["message", "received_at", "id"]
+        constraints = [
+            # iLiveIt retries a reply until it gets a 200 (RetryCount counts up): one Reply.
+            models.UniqueConstraint(
+                fields=["message", "content_hash"], name="reply_unique_content"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reply from {self.sender}"

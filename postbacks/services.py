@@ -228,19 +228,21 @@ def postbacks_sweep(*, older_than_s: float = 10.0) -> dict[str, int]:
     """Apply stored postbacks that were not applied: a crash after the 200, or a message whose
     MessageID has since become known."""
     cutoff = timezone.now() - timedelta(seconds=older_than_s)
-    pending = PostbackInbox.objects.filter(
-        state=InboxState.PENDING, kind=InboxKind.STATUS, received_at__lt=cutoff
-    )
+    # Replies too: a reply stored but not applied before a crash is pending like a status.
+    pending = PostbackInbox.objects.filter(state=InboxState.PENDING, received_at__lt=cutoff)
     waiting = PostbackInbox.objects.filter(state=InboxState.WAITING, kind=InboxKind.STATUS).filter(
         models.Q(message__iliveit_id__isnull=False) | models.Q(message__state__in=ADOPTS_ID)
     )
+    from postbacks.replies import reply_apply  # it builds on this module
+
+    apply = {InboxKind.STATUS: postback_apply, InboxKind.REPLY: reply_apply}
     applied = 0
-    for inbox_id in [
-        *pending.values_list("pk", flat=True)[:5000],
-        *waiting.values_list("pk", flat=True)[:5000],
+    for inbox_id, kind in [
+        *pending.values_list("pk", "kind")[:5000],
+        *waiting.values_list("pk", "kind")[:5000],
     ]:
         try:
-            postback_apply(inbox_id=inbox_id)
+            apply[kind](inbox_id=inbox_id)
             applied += 1
         except Exception:
             logger.exception("postback %s could not be applied", inbox_id)

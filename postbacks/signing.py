@@ -1,4 +1,6 @@
-"""Each message's postback URL is its own and unguessable: /postbacks/status/<ref>/<mac>/.
+"""Each message's postback URLs are its own and unguessable: /postbacks/status/<ref>/<mac>/
+for status postbacks and /postbacks/reply/<ref>/<mac>/ for replies (a MAC of another purpose, so
+one URL cannot be turned into the other).
 
 iLiveIt does not sign postbacks, so the URL is the credential. The MAC is an HMAC-SHA256 of the
 message's ref under the first of settings.POSTBACK_KEYS; every listed key is accepted, so keys
@@ -32,4 +34,9 @@ def verify(ref: str, mac: str, *, purpose: str = "status") -> bool:
 
 def status_url(ref: str) -> str:
     path = reverse("postbacks:status", kwargs={"ref": ref, "mac": sign(ref)})
+    return f"{settings.PORTAL_BASE_URL}{path}"
+
+
+def reply_url(ref: str) -> str:
+    path = reverse("postbacks:reply", kwargs={"ref": ref, "mac": sign(ref, purpose="reply")})
     return f"{settings.PORTAL_BASE_URL}{path}"

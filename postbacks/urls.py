@@ -6,4 +6,5 @@ app_name = "postbacks"
 
 urlpatterns = [
     path("status/<str:ref>/<str:mac>/", views.status_postback, name="status"),
+    path("reply/<str:ref>/<str:mac>/", views.reply_postback, name="reply"),
 ]
