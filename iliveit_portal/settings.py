@@ -195,6 +195,14 @@ AUTO_PAUSE_MIN_MESSAGES = env_int("AUTO_PAUSE_MIN_MESSAGES", 20, minimum=1)
 # The longest a canary waits for its delivery reports before it is judged on those it has.
 CANARY_WAIT_S = env_int("CANARY_WAIT_S", 3600, minimum=1)
 
+# A message with a MessageID that showed no progress this long has overdue postbacks (iLiveIt
+# promises them within an hour), so its status is polled instead: a round every
+# RECONCILE_POLL_INTERVAL_S, of at most RECONCILE_POLL_LIMIT messages.
+RECONCILE_POLL_AFTER_S = env_int("RECONCILE_POLL_AFTER_S", 3600, minimum=1)
+RECONCILE_POLL_INTERVAL_S = env_int("RECONCILE_POLL_INTERVAL_S", 300, minimum=1)
+RECONCILE_POLL_LIMIT = env_int("RECONCILE_POLL_LIMIT", 500, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "messaging.tasks.sweep", "schedule": SWEEP_INTERVAL_S},
+    "reconcile": {"task": "postbacks.tasks.reconcile", "schedule": RECONCILE_POLL_INTERVAL_S},
 }

@@ -203,6 +203,24 @@ class Message(models.Model):
             models.Index(fields=["campaign", "state", "id"]),
             # The sweeper: queued (or retry-due) rows nobody picked up.
             models.Index(fields=["state", "next_attempt_at"]),
+            # Reconciliation (postbacks.reconcile.overdue_messages): messages with a MessageID
+            # that are not final, least recently updated first.
+            models.Index(
+                fields=["updated_at", "id"],
+                name="message_awaiting_report",
+                condition=Q(
+                    iliveit_id__isnull=False,
+                    state__in=[
+                        "draft",
+                        "queued",
+                        "submitting",
+                        "uncertain",
+                        "submitted",
+                        "built",
+                        "sent",
+                    ],
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
