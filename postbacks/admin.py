@@ -1,0 +1,141 @@
+"""Admin for the postback inbox and message events: read-only, for looking into what iLiveIt
+sent (quarantined and suspicious postbacks above all) and which reports came late.
+
+Inbox rows are the record of what arrived; they are never added or edited here, and only a
+superuser may delete one.
+"""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from messaging.models import Campaign
+from postbacks.models import MessageEvent, PostbackInbox
+from postbacks.reconcile import late_postbacks_count
+
+BODY_PREVIEW_CHARS = 4000
+
+
+def _message_link(message):
+    if message is None:
+        return "-"
+    url = reverse("admin:messaging_message_change", args=[message.pk])
+    return format_html('<a href="{}">{}</a>', url, message)
+
+
+@admin.register(PostbackInbox)
+class PostbackInboxAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "message_link", "state", "reason", "received_at", "source_ip"]
+    list_filter = ["state", "kind", "truncated"]
+    list_select_related = ["message"]
+    search_fields = ["=id", "=message__id", "message__iliveit_id", "reason"]
+    date_hierarchy = "received_at"
+    fields = [
+        "id",
+        "kind",
+        "message_link",
+        "state",
+        "reason",
+        "received_at",
+        "processed_at",
+        "source_ip",
+        "truncated",
+        "headers",
+        "body_text",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="message")
+    def message_link(self, inbox: PostbackInbox):
+        return _message_link(inbox.message)
+
+    @admin.display(description="body")
+    def body_text(self, inbox: PostbackInbox):
+        # The body is whatever reached the URL: decoded leniently and escaped by format_html.
+        text = bytes(inbox.body).decode("utf-8", errors="replace")
+        more = len(text) > BODY_PREVIEW_CHARS
+        shown = text[:BODY_PREVIEW_CHARS]
+        suffix = f"\n… ({len(text) - BODY_PREVIEW_CHARS} more characters)" if more else ""
+        return format_html(
+            '<pre style="white-space: pre-wrap; word-break: break-all">{}{}</pre>', shown, suffix
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+
+class LateFilter(admin.SimpleListFilter):
+    title = "late"
+    parameter_name = "late"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Later than promised"), ("no", "On time")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(late_by_s__gt=0)
+        if self.value() == "no":
+            return queryset.filter(late_by_s=0)
+        return queryset
+
+
+@admin.register(MessageEvent)
+class MessageEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "message_link",
+        "stage",
+        "code",
+        "description",
+        "stage_at",
+        "source",
+        "late_by_s",
+        "received_at",
+    ]
+    list_filter = ["source", LateFilter, "stage"]
+    list_select_related = ["message"]
+    search_fields = ["=message__id", "message__iliveit_id"]
+    fields = [
+        "message_link",
+        "stage",
+        "code",
+        "description",
+        "stage_at",
+        "source",
+        "late_by_s",
+        "received_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="message")
+    def message_link(self, event: MessageEvent):
+        return _message_link(event.message)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # The campaign link (?message__campaign=<id>) is not one of the sidebar filters.
+        return lookup == "message__campaign" or super().lookup_allowed(lookup, value, request)
+
+    def changelist_view(self, request, extra_context=None):
+        # With ?message__campaign=<id>, the page heads with that campaign's late postbacks.
+        extra_context = extra_context or {}
+        campaign_id = request.GET.get("message__campaign")
+        if campaign_id and campaign_id.isdigit():
+            campaign = Campaign.objects.filter(pk=int(campaign_id)).first()
+            if campaign is not None:
+                extra_context["late_campaign"] = campaign
+                extra_context["late_postbacks"] = late_postbacks_count(campaign=campaign)
+        return super().changelist_view(request, extra_context=extra_context)
