@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 # iLiveIt promises each postback within an hour of the change it reports.
 PROMISED_WITHIN = timedelta(hours=1)
 POSTBACK_TYPES = frozenset(str(kind) for kind in PostbackType)
+# The largest value MessageEvent.late_by_s (a PositiveIntegerField) holds on every database.
+LATE_BY_MAX_S = 2_147_483_647
 
 
 def postback_store(
@@ -85,6 +87,9 @@ def _record_events(message: Message, result: StatusResult, *, source: str, now) 
         late = 0
         if source == EventSource.POSTBACK and report.timestamp is not None:
             late = max(0, int((now - report.timestamp - PROMISED_WITHIN).total_seconds()))
+            # A stage dated decades back (a bad clock, or "0001-01-02") would overflow the
+            # column and fail the whole apply on every sweep (PostgreSQL refuses it).
+            late = min(late, LATE_BY_MAX_S)
         events.append(
             MessageEvent(
                 message=message,

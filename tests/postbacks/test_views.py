@@ -7,6 +7,9 @@ import pytest
 from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzz_settings
+from hypothesis import strategies as st
 
 from messaging.iliveit.types import ZERO_TIMESTAMP
 from messaging.models import Channel, MessageState
@@ -14,6 +17,7 @@ from postbacks import views
 from postbacks.models import EventSource, InboxState, MessageEvent, PostbackInbox
 from postbacks.services import postbacks_apply_waiting, postbacks_sweep
 from postbacks.signing import sign
+from tests.postbacks.bodies import STAGES as STAGE_NAMES
 from tests.postbacks.bodies import go_case, status_body
 
 pytestmark = pytest.mark.django_db
@@ -559,3 +563,159 @@ def test_a_message_id_too_long_to_store_is_quarantined(client, make_message):
     message.refresh_from_db()
     assert message.iliveit_id is None
     assert message.state == MessageState.UNCERTAIN
+
+
+# --- fuzz: whatever arrives, nothing breaks and nothing valid is lost ----------------------
+
+FUZZ_TYPES = ("build", "submit", "archive", "sent", "delivery")
+FUZZ_VALID_BASE = datetime(2031, 1, 1, tzinfo=UTC)
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=40)
+    | st.sampled_from(["", "0", " 1 ", "-1", "1e3", "\u0000", "\ud800", "0" * 5000])
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+fuzz_moments = st.one_of(
+    st.datetimes(timezones=st.timezones() | st.just(UTC)).map(lambda d: d.isoformat()),
+    st.datetimes().map(lambda d: d.isoformat()),
+    st.sampled_from(
+        [
+            ZERO_TIMESTAMP,
+            "0001-01-01T00:00:00+01:00",
+            "0001-01-02T00:00:00Z",
+            "9999-12-31T23:59:59-01:00",
+            "yesterday",
+            "",
+        ]
+    ),
+    json_values,
+)
+fuzz_codes = st.one_of(
+    st.sampled_from([0, 1, 2, 3, 4, 12, 13, 14, 18, 32767, 32768, -32769]),
+    st.integers(),
+    st.floats(),
+    st.integers(-5, 40).map(str),
+    json_values,
+)
+
+
+def fuzz_key(key: str, style: int) -> str:
+    """One key in the spellings the Go client, the reference, and careless servers use."""
+    camel = "".join(part.capitalize() for part in key.split("_"))
+    return [key, key.upper(), camel, camel.lower(), key.replace("_", ""), key.title()][style]
+
+
+# Values of the right JSON type with random content: these reach the merge and the database.
+typed_moments = st.one_of(
+    st.datetimes(timezones=st.timezones() | st.just(UTC)).map(lambda d: d.isoformat()),
+    st.sampled_from([ZERO_TIMESTAMP, "0001-01-02T00:00:00Z", "9999-12-31T23:59:59Z", ""]),
+)
+typed_codes = st.sampled_from([1, 2, 3, 4, 5, 12, 13, 14, 18]) | st.integers(-40_000, 40_000)
+
+
+@st.composite
+def status_shaped(draw, message_id: str) -> bytes:
+    """A StatusResult with random keys, case and values; when `sloppy`, of random JSON types."""
+    sloppy = draw(st.booleans())
+    text = (st.text(max_size=300) | json_values) if sloppy else st.text(max_size=300)
+    codes = fuzz_codes if sloppy else typed_codes
+    moments = fuzz_moments if sloppy else typed_moments
+    document = {}
+    document["message_id"] = draw(st.just(message_id) | (text if sloppy else st.just(message_id)))
+    if draw(st.booleans()):
+        document["postback_type"] = draw(st.sampled_from(FUZZ_TYPES) | json_values)
+    for key in ("type", "network", "msisdn", "campaign"):
+        if draw(st.booleans()):
+            document[key] = draw(text)
+    if sloppy:
+        for key in ("mvno", "template", "date_received"):
+            if draw(st.booleans()):
+                document[key] = draw(json_values | fuzz_moments)
+    for stage in STAGE_NAMES:
+        if draw(st.booleans()):
+            document[f"{stage}_status"] = draw(codes)
+            document[f"{stage}_status_description"] = draw(text)
+            document[f"{stage}_timestamp"] = draw(moments)
+    spelled = {fuzz_key(key, draw(st.integers(0, 5))): value for key, value in document.items()}
+    return json.dumps(spelled).encode()
+
+
+@st.composite
+def fuzz_body(draw, message_id: str) -> bytes:
+    kind = draw(st.sampled_from(["json", "status", "status", "status", "bytes", "huge", "deep"]))
+    if kind == "json":
+        return json.dumps(draw(json_values)).encode()
+    if kind == "status":
+        return draw(status_shaped(message_id))
+    if kind == "bytes":
+        return draw(st.binary(max_size=2000))
+    if kind == "huge":
+        size = draw(st.sampled_from([10_000, views.MAX_BODY_BYTES - 100, views.MAX_BODY_BYTES + 1]))
+        return json.dumps(
+            {"message_id": message_id, "sent_status_description": "x" * size}
+        ).encode()
+    depth = draw(st.sampled_from([10, 900, 5_000, 200_000]))
+    nested = b"[" * depth + b"]" * depth
+    return b'{"message_id": "' + message_id.encode() + b'", "sent_status": ' + nested + b"}"
+
+
+@given(data=st.data())
+@fuzz_settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_fuzz_no_body_breaks_the_webhook_or_hides_a_valid_postback(client, message, data):
+    bodies = data.draw(st.lists(fuzz_body(message.iliveit_id), min_size=1, max_size=12))
+    forged = data.draw(st.lists(st.booleans(), min_size=len(bodies), max_size=len(bodies)))
+    n = PostbackInbox.objects.count()
+    valid_at = FUZZ_VALID_BASE + timedelta(seconds=n)
+    valid = status_body(message.iliveit_id, "delivery", stages={"delivered": (1, "OK", valid_at)})
+    position = data.draw(st.integers(0, len(bodies)))
+    stream = [(raw, bad) for raw, bad in zip(bodies, forged, strict=True)]
+    stream.insert(position, (json.dumps(valid).encode(), False))
+    before = PostbackInbox.objects.count()
+    last_id = PostbackInbox.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    valid_row = None
+
+    for raw, bad in stream:
+        count = PostbackInbox.objects.count()
+        response = post(client, message, raw, mac="0" * 32 if bad else None)
+        assert response.status_code == (404 if bad else 200)
+        assert PostbackInbox.objects.count() == count + (0 if bad else 1)
+        if raw == json.dumps(valid).encode():
+            valid_row = PostbackInbox.objects.latest("id")
+
+    authenticated = sum(1 for _, bad in stream if not bad)
+    assert PostbackInbox.objects.count() == before + authenticated
+    # Each body was parsed and judged: none left pending by an exception in the apply.
+    assert not PostbackInbox.objects.filter(id__gt=last_id, state=InboxState.PENDING).exists()
+    valid_row.refresh_from_db()
+    assert valid_row.state == InboxState.APPLIED
+    assert message.events.filter(stage="delivered", code=1, stage_at=valid_at).exists()
+
+
+@pytest.mark.parametrize("stage_at", ["0001-01-02T00:00:00Z", "1950-01-01T00:00:00Z"])
+def test_a_stage_dated_decades_back_is_applied_not_left_pending(client, message, stage_at):
+    # Found by the fuzz test: its lateness overflowed late_by_s, so on PostgreSQL the apply
+    # failed and the row stayed pending, retried by every sweep.
+    body = status_body(message.iliveit_id, "sent", stages={"sent": (1, "Sent", stage_at)})
+
+    response = post(client, message, body)
+
+    assert response.status_code == 200
+    assert only_inbox_row().state == InboxState.APPLIED
+    [event] = message.events.all()
+    assert event.late_by_s > 60 * 365 * 24 * 3600
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
