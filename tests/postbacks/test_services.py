@@ -1,10 +1,14 @@
 """The postback services: store, apply (idempotent), the sweeper, and status_apply for polls."""
 
 import json
+import random
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+import requests
+from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from messaging.iliveit import StatusResult
@@ -19,6 +23,7 @@ from postbacks.services import (
     postbacks_sweep,
     status_apply,
 )
+from postbacks.signing import sign
 from tests.postbacks.bodies import status_body
 
 pytestmark = pytest.mark.django_db
@@ -350,3 +355,117 @@ def test_the_same_undated_stage_twice_is_one_event(message):
     assert apply_locked(message, result, EventSource.POSTBACK) is False
 
     assert message.events.count() == 1
+
+
+# --- concurrent delivery over HTTP ----------------------------------------------------------
+
+T0 = NOW - timedelta(minutes=10)
+# One video message's way through, as the five postbacks iLiveIt sends for it: each carries the
+# whole StatusResult as it stood then (NOTES.md), so later ones repeat the earlier stages.
+LIFECYCLE = {
+    "build": {"build": (14, "RenderFarmSuccess", T0)},
+    "submit": {
+        "build": (14, "RenderFarmSuccess", T0),
+        "submit": (1, "Received", T0 + timedelta(seconds=1)),
+    },
+    "archive": {
+        "build": (14, "RenderFarmSuccess", T0),
+        "submit": (1, "Received", T0 + timedelta(seconds=1)),
+        "archive": (4, "Archived", T0 + timedelta(seconds=2)),
+    },
+    "sent": {
+        "build": (14, "RenderFarmSuccess", T0),
+        "submit": (2, "Submitted", T0 + timedelta(seconds=3)),
+        "archive": (4, "Archived", T0 + timedelta(seconds=2)),
+        "sent": (1, "Sent", T0 + timedelta(seconds=4)),
+    },
+    "delivery": {
+        "build": (14, "RenderFarmSuccess", T0),
+        "submit": (2, "Submitted", T0 + timedelta(seconds=3)),
+        "archive": (4, "Archived", T0 + timedelta(seconds=2)),
+        "sent": (1, "Sent", T0 + timedelta(seconds=4)),
+        "delivered": (1, "Delivered", T0 + timedelta(seconds=5)),
+    },
+}
+THREADS, PER_THREAD = 8, 50
+# A fresh connection per post: Django's live server writes an answer in two small segments,
+# which on a kept-alive connection waits ~40 ms for the client's delayed ACK each time.
+HEADERS = {"Content-Type": "application/json", "Connection": "close"}
+STATE_COLUMNS = ["state", "network", "iliveit_id"] + [
+    f"{stage}_{suffix}"
+    for stage in ("build", "archive", "submit", "sent", "delivered")
+    for suffix in ("code", "description", "at")
+]
+
+
+def lifecycle_bodies(message_id: str, seed: int) -> list[list[bytes]]:
+    """THREADS shuffled lists of PER_THREAD bodies, each of the five types equally often."""
+    chooser = random.Random(seed)
+    bodies = [
+        json.dumps(status_body(message_id, kind, stages=stages, message_type="mms")).encode()
+        for kind, stages in LIFECYCLE.items()
+    ]
+    batches = []
+    for _ in range(THREADS):
+        batch = bodies * (PER_THREAD // len(bodies))
+        chooser.shuffle(batch)
+        batches.append(batch)
+    return batches
+
+
+def postback_url(base: str, message: Message) -> str:
+    return base + reverse("postbacks:status", kwargs={"ref": message.ref, "mac": sign(message.ref)})
+
+
+def outcome(message: Message) -> tuple[dict, set]:
+    message.refresh_from_db()
+    status = {column: getattr(message, column) for column in STATE_COLUMNS}
+    status["iliveit_id"] = "same"  # each message has its own
+    events = set(message.events.values_list("stage", "code", "description", "stage_at"))
+    assert message.events.count() == len(events)
+    return status, events
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers need PostgreSQL's row locks; SQLite serialises the whole database",
+)
+def test_eight_threads_posting_at_once_end_like_sequential_delivery(live_server, make_message):
+    concurrent, sequential = make_message(), make_message()
+    batches = lifecycle_bodies(concurrent.iliveit_id, seed=2025)
+    url = postback_url(live_server.url, concurrent)
+    statuses: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(THREADS)
+
+    def deliver(batch: list[bytes]) -> None:
+        start.wait()
+        for raw in batch:
+            answer = requests.post(url, data=raw, headers=HEADERS, timeout=30)
+            with lock:
+                statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=deliver, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+
+    # The same bodies, one after another, in the same overall order, for the other message.
+    seq_url = postback_url(live_server.url, sequential)
+    for batch in lifecycle_bodies(sequential.iliveit_id, seed=2025):
+        for raw in batch:
+            assert requests.post(seq_url, data=raw, headers=HEADERS, timeout=30).status_code == 200
+
+    assert len(statuses) == THREADS * PER_THREAD
+    assert [code for code in statuses if code >= 500] == []
+    assert set(statuses) == {200}
+    assert outcome(concurrent) == outcome(sequential)
+    status, events = outcome(concurrent)
+    assert status["state"] == MessageState.DELIVERED
+    assert len(events) == 6  # build 14, submit 1 and 2, archive 4, sent 1, delivered 1
+    rows = PostbackInbox.objects.filter(message=concurrent)
+    assert rows.count() == THREADS * PER_THREAD
+    assert set(rows.values_list("state", flat=True)) == {InboxState.APPLIED, InboxState.DUPLICATE}
