@@ -105,3 +105,29 @@ def test_an_edit_after_a_test_send_is_what_the_launch_sends(application, sandbox
 
     data = send(campaign, "27821000001", sandbox)["request"]["Data"]
     assert data["slides"][0]["content"][0]["data"] == "Final text"
+
+
+@pytest.mark.parametrize(
+    ("channel", "recipient", "carries_reply_url"),
+    [
+        (Channel.SMS, "27821000001", True),
+        (Channel.EMAIL, "reader@example.com", True),
+        (Channel.MMS, "27821000001", False),
+    ],
+)
+def test_sms_and_email_carry_their_own_signed_reply_url(
+    application, channel, recipient, carries_reply_url, settings
+):
+    from messaging.payloads import build_payload
+    from postbacks.signing import reply_url
+
+    settings.PORTAL_BASE_URL = "https://portal.example.com"
+    campaign = Campaign.objects.create(
+        name="Replies", channel=channel, application=application, subject="Hi", body_text="Hi"
+    )
+    message = Message.objects.create(campaign=campaign, recipient=recipient)
+
+    payload = build_payload(message)
+
+    expected = reply_url(message.ref) if carries_reply_url else ""
+    assert payload.postback_reply_url == expected

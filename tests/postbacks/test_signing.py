@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from postbacks.signing import MAC_LENGTH, sign, status_url, verify
+from postbacks.signing import MAC_LENGTH, reply_url, sign, status_url, verify
 
 OLD_KEY = "old-postback-key-0123456789abcdef"
 NEW_KEY = "new-postback-key-fedcba9876543210"
@@ -101,3 +101,12 @@ def test_the_status_url_is_the_routed_path_under_the_portal(keys):
     path = reverse("postbacks:status", kwargs={"ref": REF, "mac": sign(REF)})
     assert url == f"https://portal.example.com{path}"
     assert path == f"/postbacks/status/{REF}/{sign(REF)}/"
+
+
+def test_the_reply_url_is_the_routed_path_under_its_own_mac(keys):
+    keys.PORTAL_BASE_URL = "https://portal.example.com"
+    mac = sign(REF, purpose="reply")
+
+    assert reply_url(REF) == f"https://portal.example.com/postbacks/reply/{REF}/{mac}/"
+    assert verify(REF, mac, purpose="reply")
+    assert not verify(REF, mac)
