@@ -1,7 +1,9 @@
 """The status postback webhook, through the Django test client and the database."""
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 
 import pytest
 from django.db import DatabaseError
@@ -11,12 +13,16 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
 
+from messaging.iliveit import StatusResult
 from messaging.iliveit.types import ZERO_TIMESTAMP
-from messaging.models import Channel, MessageState
+from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
+from messaging.services import message_submit
 from postbacks import views
-from postbacks.models import EventSource, InboxState, MessageEvent, PostbackInbox
-from postbacks.services import postbacks_apply_waiting, postbacks_sweep
+from postbacks.merge import MessageStatus, merge_status
+from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, PostbackInbox
+from postbacks.services import postbacks_apply_waiting, postbacks_sweep, status_of
 from postbacks.signing import sign
+from tests.conftest import APP_A
 from tests.postbacks.bodies import STAGES as STAGE_NAMES
 from tests.postbacks.bodies import go_case, status_body
 
@@ -719,3 +725,93 @@ def test_a_stage_dated_decades_back_is_applied_not_left_pending(client, message,
     assert event.late_by_s > 60 * 365 * 24 * 3600
     message.refresh_from_db()
     assert message.state == MessageState.SENT
+
+
+# --- end to end: the sandbox sends every postback twice, newest first -----------------------
+
+E2E_FAILS_DELIVERY, E2E_FAILS_SENT = "27000000001", "27000000006"
+FINAL_STATES = (MessageState.DELIVERED, MessageState.FAILED)
+
+
+def received_results(message) -> list[StatusResult]:
+    rows = PostbackInbox.objects.filter(message=message, kind=InboxKind.STATUS)
+    return [StatusResult.from_json(json.loads(bytes(row.body))) for row in rows]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_duplicated_and_reordered_postbacks_from_the_sandbox_end_each_message_right(
+    live_server, sandbox, settings
+):
+    settings.PORTAL_BASE_URL = live_server.url
+    sandbox.configure(duplicate_postbacks=True, reorder_postbacks=True)
+    application = Application.objects.create(
+        name="Sandbox", endpoint=sandbox.url, token=APP_A.token, mvno_id=APP_A.mvno_id
+    )
+    campaign = Campaign.objects.create(
+        name="Out of order",
+        channel=Channel.SMS,
+        application=application,
+        body_text="Hello from the portal",
+        state=CampaignState.SENDING,
+    )
+    recipients = [f"2782{n:07d}" for n in range(18)] + [E2E_FAILS_DELIVERY, E2E_FAILS_SENT]
+    messages = Message.objects.bulk_create(
+        Message(campaign=campaign, recipient=r, state=MessageState.QUEUED) for r in recipients
+    )
+    for message in messages:
+        message_submit(message_id=message.pk)
+    ids = dict(campaign.messages.values_list("iliveit_id", "pk"))
+    assert len(ids) == 20 and None not in ids
+
+    def all_in() -> bool:
+        deliveries = sandbox.postbacks()
+        return (
+            not campaign.messages.exclude(state__in=FINAL_STATES).exists()
+            and all(d["delivered"] for d in deliveries)
+            and PostbackInbox.objects.count() == len(deliveries)
+            and not PostbackInbox.objects.filter(state=InboxState.PENDING).exists()
+        )
+
+    deadline = time.monotonic() + 30
+    while not all_in():
+        assert time.monotonic() < deadline, dict(
+            campaign.messages.values_list("recipient", "state")
+        )
+        time.sleep(0.1)
+
+    deliveries = sandbox.postbacks()
+    for message in campaign.messages.all():
+        sent = [d["body"] for d in deliveries if d["message_id"] == message.iliveit_id]
+        rows = list(PostbackInbox.objects.filter(message=message).order_by("id"))
+        expected = {
+            E2E_FAILS_DELIVERY: MessageState.FAILED,
+            E2E_FAILS_SENT: MessageState.FAILED,
+        }.get(message.recipient, MessageState.DELIVERED)
+        assert message.state == expected, message.recipient
+        # Each postback came twice; the copy that came second changed nothing.
+        assert len(rows) == len(sent) >= 8
+        # Held back and released newest first: the last postback arrived first.
+        assert json.loads(bytes(rows[0].body))["postback_type"] == sent[-1]["postback_type"]
+        seen = set()
+        for row in rows:
+            body = bytes(row.body)
+            if body in seen:
+                assert row.state == InboxState.DUPLICATE
+            else:
+                assert row.state in (InboxState.APPLIED, InboxState.DUPLICATE)
+            seen.add(body)
+        assert len(seen) * 2 == len(rows)
+        # One event per distinct stage report among the bodies received.
+        results = received_results(message)
+        reports = {
+            (name, report.code, report.timestamp)
+            for result in results
+            for name in STAGE_NAMES
+            if (report := getattr(result, name)) is not None
+        }
+        events = list(message.events.values_list("stage", "code", "stage_at"))
+        assert sorted(events, key=str) == sorted(reports, key=str)
+        # Nothing went backwards: the stored status is the merge of everything received.
+        merged = reduce(merge_status, results, MessageStatus(state=MessageState.SUBMITTED))
+        assert status_of(message) == merged
