@@ -226,7 +226,10 @@ class MessageAdmin(admin.ModelAdmin):
 
     def reply_raw_view(self, request: HttpRequest, message_id: int, reply_id: int):
         message = get_object_or_404(Message, pk=message_id)
-        if not self.has_view_permission(request, message):
+        # The same rights the inline asks for: the message, and its replies.
+        if not self.has_view_permission(request, message) or not request.user.has_perm(
+            "postbacks.view_reply"
+        ):
             raise Http404
         reply = get_object_or_404(Reply, pk=reply_id, message=message)
         if not reply.raw_email:

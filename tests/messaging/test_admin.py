@@ -203,3 +203,61 @@ def test_staff_who_cannot_compose_see_no_compose_link(client):
     client.force_login(make_user("viewer", "messaging.view_message"))
     html = client.get(reverse("admin:index")).content.decode()
     assert "Compose a campaign" not in html
+
+
+def _message_with_replies(tmp_path, settings):
+    from django.core.files.base import ContentFile
+
+    from postbacks.models import Reply, ReplyKind
+
+    settings.MEDIA_ROOT = tmp_path
+    message = make_campaign("email", name="Replies").messages.create(
+        recipient="reader@example.com", state=MessageState.DELIVERED, iliveit_id="id-r"
+    )
+    Reply.objects.create(
+        message=message, kind=ReplyKind.SMS, sender="27820000001", text="STOP", content_hash="a"
+    )
+    reply = Reply(
+        message=message,
+        kind=ReplyKind.EMAIL,
+        sender="reader@example.com",
+        subject="Re: <b>hello</b>",
+        text="Thanks!",
+        content_hash="b",
+    )
+    reply.raw_email.save("raw.eml", ContentFile(b"Subject: Re: hello\r\n\r\nThanks!"))
+    return message, reply
+
+
+def test_a_messages_replies_are_shown_read_only_with_the_raw_email(
+    admin_client, tmp_path, settings
+):
+    message, reply = _message_with_replies(tmp_path, settings)
+
+    html = admin_client.get(reverse("admin:messaging_message_change", args=[message.pk]))
+    html = html.content.decode()
+
+    assert "27820000001" in html and "STOP" in html and "Thanks!" in html
+    assert "Re: &lt;b&gt;hello&lt;/b&gt;" in html
+    assert 'name="replies-0-text"' not in html
+    raw_url = reverse("admin:messaging_message_reply_raw", args=[message.pk, reply.pk])
+    assert f'href="{raw_url}"' in html
+    response = admin_client.get(raw_url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "message/rfc822"
+    assert b"".join(response.streaming_content) == b"Subject: Re: hello\r\n\r\nThanks!"
+
+
+def test_the_raw_email_needs_the_right_to_see_replies(client, tmp_path, settings):
+    message, reply = _message_with_replies(tmp_path, settings)
+    raw_url = reverse("admin:messaging_message_reply_raw", args=[message.pk, reply.pk])
+
+    assert client.get(raw_url).status_code == 302  # to the login page
+    client.force_login(make_user("viewer", "messaging.view_message"))
+    assert client.get(raw_url).status_code == 404
+    other = message.campaign.messages.create(recipient="other@example.com")
+    client.force_login(make_user("reader", "messaging.view_message", "postbacks.view_reply"))
+    assert client.get(raw_url).status_code == 200
+    # A reply is reached only through its own message.
+    wrong = reverse("admin:messaging_message_reply_raw", args=[other.pk, reply.pk])
+    assert client.get(wrong).status_code == 404

@@ -815,3 +815,101 @@ def test_duplicated_and_reordered_postbacks_from_the_sandbox_end_each_message_ri
         # Nothing went backwards: the stored status is the merge of everything received.
         merged = reduce(merge_status, results, MessageStatus(state=MessageState.SUBMITTED))
         assert status_of(message) == merged
+
+
+# --- the reply route ------------------------------------------------------------------------
+
+
+def post_reply(client, message, body, *, mac: str | None = None):
+    mac = sign(message.ref, purpose="reply") if mac is None else mac
+    url = reverse("postbacks:reply", kwargs={"ref": message.ref, "mac": mac})
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    return client.post(url, data=data, content_type="application/json")
+
+
+def sms_reply_body(message, text="STOP") -> dict:
+    return {
+        "MessageId": message.iliveit_id,
+        "SourceMSISDN": message.recipient,
+        "DestinationMSISDN": "40001",
+        "Message": text,
+        "ExtraDigits": "",
+        "RetryCount": 0,
+    }
+
+
+def test_a_reply_is_stored_and_applied(client, message):
+    response = post_reply(client, message, sms_reply_body(message))
+
+    assert response.status_code == 200
+    row = only_inbox_row()
+    assert (row.kind, row.state) == ("reply", InboxState.APPLIED)
+    assert message.replies.get().text == "STOP"
+
+
+@pytest.mark.parametrize("mac", ["0" * 32, "not-a-mac", "status"])
+def test_a_reply_with_a_forged_token_is_not_found(client, message, mac):
+    if mac == "status":
+        mac = sign(message.ref)  # the status URL's MAC does not open the reply URL
+
+    response = post_reply(client, message, sms_reply_body(message), mac=mac)
+
+    assert response.status_code == 404
+    assert not PostbackInbox.objects.exists()
+
+
+def test_a_status_postback_on_the_reply_mac_is_not_found(client, message):
+    response = post(client, message, delivery_body(message), mac=sign(message.ref, purpose="reply"))
+
+    assert response.status_code == 404
+
+
+def test_a_reply_for_an_unknown_ref_is_not_found(client, message):
+    message.ref = "no-such-message-ref"
+
+    assert post_reply(client, message, sms_reply_body(message)).status_code == 404
+
+
+def test_a_reply_is_stored_before_it_is_answered(client, message, monkeypatch):
+    def crash(**kwargs):
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr(views, "reply_apply", crash)
+
+    response = post_reply(client, message, sms_reply_body(message))
+
+    assert response.status_code == 200
+    row = only_inbox_row()
+    assert (row.kind, row.state) == ("reply", InboxState.PENDING)
+    assert json.loads(bytes(row.body))["Message"] == "STOP"
+
+    monkeypatch.undo()
+    postbacks_sweep(older_than_s=0)
+
+    assert only_inbox_row().state == InboxState.APPLIED
+    assert message.replies.count() == 1
+
+
+def test_a_reply_that_cannot_be_stored_asks_for_a_retry(client, message, monkeypatch):
+    def broken(**kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(views, "postback_store", broken)
+
+    assert post_reply(client, message, sms_reply_body(message)).status_code == 503
+    assert not PostbackInbox.objects.exists()
+
+
+def test_a_malformed_reply_is_answered_200_and_quarantined(client, message):
+    response = post_reply(client, message, b"{not json")
+
+    assert response.status_code == 200
+    assert only_inbox_row().state == InboxState.QUARANTINED
+
+
+def test_the_reply_route_takes_only_post(client, message):
+    url = reverse(
+        "postbacks:reply", kwargs={"ref": message.ref, "mac": sign(message.ref, purpose="reply")}
+    )
+
+    assert client.get(url).status_code == 405
