@@ -137,6 +137,10 @@ def reply_apply(*, inbox_id: int) -> str:
         if inbox.truncated:
             _finish(inbox, InboxState.QUARANTINED, "body over the size limit")
             return inbox.state
+        if inbox.message_id is None:
+            # The view always names the message; a row without one has nothing to attach to.
+            _finish(inbox, InboxState.QUARANTINED, "no message")
+            return inbox.state
         try:
             reply = parse_reply(bytes(inbox.body))
         except MalformedReply as error:

@@ -191,6 +191,15 @@ def test_a_truncated_body_is_quarantined(message):
     assert reply_apply(inbox_id=inbox.pk) == InboxState.QUARANTINED
 
 
+def test_a_row_without_a_message_is_quarantined(db):
+    inbox = PostbackInbox.objects.create(
+        kind=InboxKind.REPLY, body=json.dumps(sms_reply()).encode()
+    )
+
+    assert reply_apply(inbox_id=inbox.pk) == InboxState.QUARANTINED
+    assert not Reply.objects.exists()
+
+
 def test_an_unexpected_parser_failure_is_quarantined_not_raised(message, monkeypatch):
     from postbacks import replies
 
@@ -371,3 +380,22 @@ class TestSandboxReplies:
         assert raw and reply.content_hash
         inbox = PostbackInbox.objects.get(kind=InboxKind.REPLY)
         assert base64.b64encode(raw).decode() in bytes(inbox.body).decode()
+
+    def test_a_reply_injected_through_the_sandbox_is_stored_once(self, sandbox, sandbox_campaign):
+        message = sandbox_campaign(Channel.SMS, "27821000001")
+        message_submit(message_id=message.pk)
+        message.refresh_from_db()
+
+        for _ in range(2):  # the same reply again is the same Reply
+            sandbox.control(
+                "POST", f"messages/{message.iliveit_id}/reply", json={"text": "Call me"}
+            )
+        deadline = time.monotonic() + 20
+        while PostbackInbox.objects.filter(kind=InboxKind.REPLY).count() < 2:
+            assert time.monotonic() < deadline, "replies not posted in time"
+            time.sleep(0.1)
+
+        [reply] = message.replies.all()
+        assert (reply.sender, reply.text) == ("27821000001", "Call me")
+        states = PostbackInbox.objects.filter(kind=InboxKind.REPLY).values_list("state", flat=True)
+        assert sorted(states) == [InboxState.APPLIED, InboxState.DUPLICATE]
