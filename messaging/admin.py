@@ -188,8 +188,21 @@ class ReplyInline(admin.TabularInline):
         return False
 
 
+class HistoryAdmin(admin.ModelAdmin):
+    """What happened is history: shown, never added, edited or deleted through the admin."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(HistoryAdmin):
     inlines = [ReplyInline]
     list_display = ["recipient", "campaign", "state", "iliveit_id", "attempts", "short_error"]
     list_filter = ["state", "is_test", "campaign__channel"]
@@ -203,15 +216,6 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="last error")
     def short_error(self, message: Message) -> str:
         return Truncator(message.last_error).chars(80)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         raw = self.admin_site.admin_view(self.reply_raw_view)

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from messaging.admin import HistoryAdmin
 from messaging.models import Campaign
 from postbacks.models import MessageEvent, PostbackInbox
 from postbacks.reconcile import late_postbacks_count
@@ -24,7 +25,7 @@ def _message_link(message):
 
 
 @admin.register(PostbackInbox)
-class PostbackInboxAdmin(admin.ModelAdmin):
+class PostbackInboxAdmin(HistoryAdmin):
     list_display = ["id", "kind", "message_link", "state", "reason", "received_at", "source_ip"]
     list_filter = ["state", "kind", "truncated"]
     list_select_related = ["message"]
@@ -60,13 +61,8 @@ class PostbackInboxAdmin(admin.ModelAdmin):
             '<pre style="white-space: pre-wrap; word-break: break-all">{}{}</pre>', shown, suffix
         )
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_delete_permission(self, request, obj=None) -> bool:
+        # Only to clear out old rows; the body is the record of what iLiveIt sent.
         return request.user.is_active and request.user.is_superuser
 
 
@@ -86,7 +82,7 @@ class LateFilter(admin.SimpleListFilter):
 
 
 @admin.register(MessageEvent)
-class MessageEventAdmin(admin.ModelAdmin):
+class MessageEventAdmin(HistoryAdmin):
     list_display = [
         "message_link",
         "stage",
@@ -115,15 +111,6 @@ class MessageEventAdmin(admin.ModelAdmin):
     @admin.display(description="message")
     def message_link(self, event: MessageEvent):
         return _message_link(event.message)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
         # The campaign link (?message__campaign=<id>) is not one of the sidebar filters.

@@ -21,8 +21,8 @@ from django.db import IntegrityError, transaction
 from django.utils.html import strip_tags
 
 from messaging.models import Message
-from postbacks.models import InboxState, PostbackInbox, Reply, ReplyKind
-from postbacks.services import _finish
+from postbacks.models import InboxState, Reply, ReplyKind
+from postbacks.services import inbox_finish, inbox_take
 
 logger = logging.getLogger(__name__)
 
@@ -131,24 +131,21 @@ def parse_reply(body: bytes) -> ParsedReply:
 def reply_apply(*, inbox_id: int) -> str:
     """Store one reply postback on its message; answer the inbox row's new state."""
     with transaction.atomic():
-        inbox = PostbackInbox.objects.select_for_update().get(pk=inbox_id)
-        if inbox.state not in (InboxState.PENDING, InboxState.WAITING):
-            return inbox.state
-        if inbox.truncated:
-            _finish(inbox, InboxState.QUARANTINED, "body over the size limit")
+        inbox, to_apply = inbox_take(inbox_id)
+        if not to_apply:
             return inbox.state
         if inbox.message_id is None:
             # The view always names the message; a row without one has nothing to attach to.
-            _finish(inbox, InboxState.QUARANTINED, "no message")
+            inbox_finish(inbox, InboxState.QUARANTINED, "no message")
             return inbox.state
         try:
             reply = parse_reply(bytes(inbox.body))
         except MalformedReply as error:
-            _finish(inbox, InboxState.QUARANTINED, str(error))
+            inbox_finish(inbox, InboxState.QUARANTINED, str(error))
             return inbox.state
         except Exception as error:  # whatever the body, the row is settled, never retried
             logger.exception("reply postback %s could not be parsed", inbox.pk)
-            _finish(inbox, InboxState.QUARANTINED, f"unreadable: {type(error).__name__}")
+            inbox_finish(inbox, InboxState.QUARANTINED, f"unreadable: {type(error).__name__}")
             return inbox.state
         # The row lock makes the duplicate check below safe against the same reply retried.
         message = Message.objects.select_for_update().get(pk=inbox.message_id)
@@ -158,11 +155,11 @@ def reply_apply(*, inbox_id: int) -> str:
                 message.pk,
                 reply.message_id,
             )
-            _finish(inbox, InboxState.SUSPICIOUS, f"names MessageID {reply.message_id[:100]}")
+            inbox_finish(inbox, InboxState.SUSPICIOUS, f"names MessageID {reply.message_id[:100]}")
             return inbox.state
         content_hash = reply.content_hash
         if Reply.objects.filter(message=message, content_hash=content_hash).exists():
-            _finish(inbox, InboxState.DUPLICATE)
+            inbox_finish(inbox, InboxState.DUPLICATE)
             return inbox.state
         row = Reply(
             message=message,
@@ -181,7 +178,7 @@ def reply_apply(*, inbox_id: int) -> str:
                 else:
                     row.save()
         except IntegrityError:
-            _finish(inbox, InboxState.DUPLICATE)
+            inbox_finish(inbox, InboxState.DUPLICATE)
             return inbox.state
-        _finish(inbox, InboxState.APPLIED)
+        inbox_finish(inbox, InboxState.APPLIED)
         return inbox.state

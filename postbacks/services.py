@@ -167,7 +167,7 @@ def _parse(body: bytes) -> StatusResult:
     return result
 
 
-def _finish(inbox: PostbackInbox, state: str, reason: str = "") -> None:
+def inbox_finish(inbox: PostbackInbox, state: str, reason: str = "") -> None:
     inbox.state = state
     inbox.reason = reason[:255]
     inbox.processed_at = timezone.now()
@@ -180,24 +180,33 @@ def _finish(inbox: PostbackInbox, state: str, reason: str = "") -> None:
 ADOPTS_ID = frozenset({MessageState.QUEUED, MessageState.UNCERTAIN})
 
 
+def inbox_take(inbox_id: int) -> tuple[PostbackInbox, bool]:
+    """Lock a stored postback inside the caller's transaction; answer it and whether it still
+    needs applying (a row already settled, or cut off by size and quarantined here, does not)."""
+    inbox = PostbackInbox.objects.select_for_update().get(pk=inbox_id)
+    if inbox.state not in (InboxState.PENDING, InboxState.WAITING):
+        return inbox, False
+    if inbox.truncated:
+        inbox_finish(inbox, InboxState.QUARANTINED, "body over the size limit")
+        return inbox, False
+    return inbox, True
+
+
 def postback_apply(*, inbox_id: int) -> str:
     """Apply one stored status postback; answer the inbox row's new state."""
     with transaction.atomic():
-        inbox = PostbackInbox.objects.select_for_update().get(pk=inbox_id)
-        if inbox.state not in (InboxState.PENDING, InboxState.WAITING):
-            return inbox.state
-        if inbox.truncated:
-            _finish(inbox, InboxState.QUARANTINED, "body over the size limit")
+        inbox, to_apply = inbox_take(inbox_id)
+        if not to_apply:
             return inbox.state
         try:
             result = _parse(bytes(inbox.body))
         except MalformedStatus as error:
-            _finish(inbox, InboxState.QUARANTINED, str(error))
+            inbox_finish(inbox, InboxState.QUARANTINED, str(error))
             return inbox.state
         message = Message.objects.select_for_update().get(pk=inbox.message_id)
         if message.iliveit_id is None and message.state not in ADOPTS_ID:
             # A submission is in flight; its task applies this row once it knows the id.
-            _finish(inbox, InboxState.WAITING)
+            inbox_finish(inbox, InboxState.WAITING)
             inbox.processed_at = None
             inbox.save(update_fields=["processed_at"])
             return inbox.state
@@ -213,10 +222,10 @@ def postback_apply(*, inbox_id: int) -> str:
                 message.pk,
                 result.message_id,
             )
-            _finish(inbox, InboxState.SUSPICIOUS, f"names MessageID {result.message_id[:100]}")
+            inbox_finish(inbox, InboxState.SUSPICIOUS, f"names MessageID {result.message_id[:100]}")
             return inbox.state
         is_new = status_apply(message=message, result=result, source=EventSource.POSTBACK)
-        _finish(inbox, InboxState.APPLIED if is_new else InboxState.DUPLICATE)
+        inbox_finish(inbox, InboxState.APPLIED if is_new else InboxState.DUPLICATE)
         return inbox.state
 
 
