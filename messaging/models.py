@@ -269,3 +269,35 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class CampaignCount(models.Model):
+    """How many of a campaign's messages are in each state, per network.
+
+    Database triggers keep these rows (migration 0003): every insert,
+    update and delete of a message moves them in the same transaction, whichever code path
+    made the change (a launch, a claim, a postback, a cancel, the recipient import's raw SQL).
+    Dashboards read these rows instead of counting a campaign's messages.
+
+    On PostgreSQL a campaign's counts are split over 16 rows per (state, network), chosen by
+    message id, so that concurrent postbacks for one campaign do not all queue on one counter
+    row; read them with SUM (messaging/counting.py). Test sends and single sends are not
+    counted.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="counts")
+    state = models.CharField(max_length=12, choices=MessageState.choices)
+    network = models.CharField(max_length=64, blank=True)
+    shard = models.SmallIntegerField(default=0)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The triggers' upsert key.
+            models.UniqueConstraint(
+                fields=["campaign", "state", "network", "shard"], name="campaigncount_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.state} {self.network or '-'}: {self.n}"

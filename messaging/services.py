@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from messaging.counting import campaign_counts
 from messaging.iliveit import (
     APIUnavailable,
     BuildRequest,
@@ -210,13 +211,8 @@ def campaign_retry_failed(*, campaign: Campaign, user) -> int:
 
 
 def campaign_progress(*, campaign: Campaign) -> dict[str, int]:
-    """Messages by state (one indexed GROUP BY on campaign, state)."""
-    rows = (
-        campaign.messages.filter(is_test=False).values("state").annotate(n=Count("id")).order_by()
-    )
-    progress = {state: 0 for state in MessageState.values}
-    progress.update({row["state"]: row["n"] for row in rows})
-    return progress
+    """Messages by state, from the campaign's counters (never a scan of its messages)."""
+    return campaign_counts(campaign_id=campaign.pk)
 
 
 def campaign_queued_ids(*, campaign_id: int):
@@ -410,13 +406,14 @@ def campaign_auto_pause(*, campaign_id: int) -> bool:
     limit = settings.AUTO_PAUSE_FAILURE_RATE
     if not limit:
         return False
-    counts = Message.objects.filter(campaign_id=campaign_id, is_test=False).aggregate(
-        failed=Count("id", filter=Q(state=MessageState.FAILED)),
-        finished=Count("id", filter=~Q(state__in=(*UNFINISHED, MessageState.CANCELLED))),
+    # Read on every new failure, so from the counters: a scan here would grow with the campaign.
+    counts = campaign_counts(campaign_id=campaign_id)
+    finished = sum(
+        n for state, n in counts.items() if state not in (*UNFINISHED, MessageState.CANCELLED)
     )
-    if counts["finished"] < settings.AUTO_PAUSE_MIN_MESSAGES:
+    if finished < settings.AUTO_PAUSE_MIN_MESSAGES:
         return False
-    rate = counts["failed"] / counts["finished"]
+    rate = counts[MessageState.FAILED] / finished
     if rate < limit:
         return False
     paused = Campaign.objects.filter(pk=campaign_id, state=CampaignState.SENDING).update(
@@ -472,7 +469,8 @@ def campaigns_finish() -> int:
     for campaign in Campaign.objects.filter(state=CampaignState.SENDING):
         if campaign.canary_size and campaign.canary_released_at is None:
             continue
-        if campaign.messages.filter(state__in=UNFINISHED, is_test=False).exists():
+        counts = campaign_counts(campaign_id=campaign.pk)
+        if any(counts[state] for state in UNFINISHED):
             continue
         updated = Campaign.objects.filter(pk=campaign.pk, state=CampaignState.SENDING).update(
             state=CampaignState.DONE, finished_at=timezone.now()
