@@ -20,13 +20,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import throwaway_database  # noqa: E402
 from tests.support.sandbox import SandboxApp, SandboxProcess  # noqa: E402
 
 TOKEN = "bench-token"  # noqa: S105 - the sandbox's throwaway token
@@ -55,25 +55,6 @@ def postback_sink() -> str:
     return f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def throwaway_database(tmp: Path) -> tuple[str, callable]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return f"sqlite:///{tmp / 'bench.sqlite3'}", lambda: None
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"bench_send_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urlunsplit(parts._replace(path=f"/{name}")), drop
-
-
 def tree_rss(process: psutil.Process) -> int:
     try:
         members = [process, *process.children(recursive=True)]
@@ -90,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-send-"))
-    database_url, drop_database = throwaway_database(tmp)
+    database_url, drop_database = throwaway_database(tmp, "bench_send")
     redis_server = None
     if not os.environ.get("REDIS_URL"):
         from iliveit_portal.embedded_redis import start_embedded_redis

@@ -53,7 +53,7 @@ def dispatch_campaign(campaign_id: int) -> int:
 
 @shared_task(ignore_result=True)
 def sweep() -> dict:
-    from postbacks.services import postbacks_sweep
+    from postbacks.drain import postbacks_sweep
 
     # Postbacks first: one that adopts a MessageID settles a message the message sweep would
     # otherwise re-queue.

@@ -26,6 +26,9 @@ class InboxState(models.TextChoices):
 
 class PostbackInbox(models.Model):
     kind = models.CharField(max_length=6, choices=InboxKind.choices, default=InboxKind.STATUS)
+    # The ref of the signed URL it came to. The webhook stores only that, so that its one
+    # database statement is the insert; applying the row resolves `message` from it.
+    ref = models.CharField(max_length=32, blank=True)
     message = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.CASCADE, related_name="postbacks"
     )

@@ -135,7 +135,7 @@ def reply_apply(*, inbox_id: int) -> str:
         if not to_apply:
             return inbox.state
         if inbox.message_id is None:
-            # The view always names the message; a row without one has nothing to attach to.
+            # Signed by us, but its message is gone (or it never named one).
             inbox_finish(inbox, InboxState.QUARANTINED, "no message")
             return inbox.state
         try:

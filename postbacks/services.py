@@ -4,7 +4,7 @@ import json
 import logging
 from datetime import timedelta
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from messaging.iliveit import MalformedStatus, PostbackType, StatusResult
@@ -23,15 +23,21 @@ LATE_BY_MAX_S = 2_147_483_647
 
 def postback_store(
     *,
-    message: Message,
     kind: str,
     body: bytes,
     truncated: bool,
     headers: dict,
     source_ip: str | None,
+    ref: str = "",
+    message: Message | None = None,
 ) -> PostbackInbox:
-    """Commit the raw postback; nothing else may stand between iLiveIt and its 200."""
+    """Commit the raw postback; nothing else may stand between iLiveIt and its 200.
+
+    The webhook passes the ref from its signed URL and leaves finding the message to
+    postbacks_apply; a caller that has the message may pass it instead.
+    """
     return PostbackInbox.objects.create(
+        ref=ref or (message.ref if message else ""),
         message=message,
         kind=kind,
         body=body,
@@ -39,6 +45,18 @@ def postback_store(
         headers=headers,
         source_ip=source_ip,
     )
+
+
+def inbox_resolve(rows: list[PostbackInbox]) -> None:
+    """Find the message of each row stored by ref alone (one query for all of them); a row
+    whose message is gone keeps none."""
+    refs = {row.ref for row in rows if row.message_id is None and row.ref}
+    if not refs:
+        return
+    ids = dict(Message.objects.filter(ref__in=refs).values_list("ref", "pk"))
+    for row in rows:
+        if row.message_id is None and row.ref in ids:
+            row.message_id = ids[row.ref]
 
 
 def status_of(message: Message) -> MessageStatus:
@@ -73,17 +91,28 @@ def _write_status(message: Message, status: MessageStatus) -> None:
             setattr(message, f"{name}_at", stage.at)
 
 
-def _record_events(message: Message, result: StatusResult, *, source: str, now) -> int:
-    """Store each stage report as an event unless it is already known; answer how many were
-    new. The caller holds the message's row lock, so the check cannot race."""
-    known = set(
-        MessageEvent.objects.filter(message=message).values_list("stage", "code", "stage_at")
+def events_known(message_ids) -> dict[int, set[tuple]]:
+    """Each message's recorded (stage, code, stage time) reports."""
+    known: dict[int, set[tuple]] = {pk: set() for pk in message_ids}
+    rows = MessageEvent.objects.filter(message_id__in=list(known)).values_list(
+        "message_id", "stage", "code", "stage_at"
     )
+    for message_id, *key in rows:
+        known[message_id].add(tuple(key))
+    return known
+
+
+def _new_events(
+    message: Message, result: StatusResult, known: set[tuple], *, source: str, now
+) -> list[MessageEvent]:
+    """An event for each stage report not already in `known` (which it extends). The caller
+    holds the message's row lock, so the check cannot race."""
     events = []
     for name in STAGES:
         report = getattr(result, name)
         if report is None or (name, report.code, report.timestamp) in known:
             continue
+        known.add((name, report.code, report.timestamp))
         late = 0
         if source == EventSource.POSTBACK and report.timestamp is not None:
             late = max(0, int((now - report.timestamp - PROMISED_WITHIN).total_seconds()))
@@ -101,31 +130,53 @@ def _record_events(message: Message, result: StatusResult, *, source: str, now) 
                 late_by_s=late,
             )
         )
-    MessageEvent.objects.bulk_create(events)
-    return len(events)
+    return events
 
 
-def status_apply(*, message: Message, result: StatusResult, source: str) -> bool:
-    """Merge one StatusResult into a locked message; answer whether anything was new.
+def _status_columns(message: Message) -> tuple:
+    return tuple(getattr(message, column) for column in STATUS_FIELDS)
 
-    The caller holds the message row (select_for_update) inside a transaction.
-    """
-    now = timezone.now()
+
+def _merge_into(
+    message: Message, result: StatusResult, known: set[tuple], *, source: str, now
+) -> tuple[list[MessageEvent], bool]:
+    """Merge one StatusResult into a locked message in memory; answer the new events and
+    whether the message changed (the caller saves both)."""
+    before = _status_columns(message)
     if message.iliveit_id is None:
         message.iliveit_id = result.message_id
         message.submitted_at = message.submitted_at or now
-    new_events = _record_events(message, result, source=source, now=now)
-    was = message.state
+    events = _new_events(message, result, known, source=source, now=now)
     _write_status(message, merge_status(status_of(message), result))
     if result.network:
         message.network = result.network[:64]
+    changed = _status_columns(message) != before
+    if changed:
+        message.updated_at = now
+    return events, changed
+
+
+def _auto_pause(campaign_ids: set) -> None:
+    # Delivery failures count towards a campaign's auto-pause as much as refused submits.
+    from messaging.services import campaign_auto_pause
+
+    for campaign_id in campaign_ids - {None}:
+        campaign_auto_pause(campaign_id=campaign_id)
+
+
+def status_apply(*, message: Message, result: StatusResult, source: str) -> bool:
+    """Merge one StatusResult into a locked message and save it; answer whether anything was
+    new. The caller holds the message row (select_for_update) inside a transaction; a poll
+    touches updated_at even without news, so the message is not polled again at once."""
+    now = timezone.now()
+    was = message.state
+    known = events_known([message.pk])[message.pk]
+    events, _ = _merge_into(message, result, known, source=source, now=now)
+    MessageEvent.objects.bulk_create(events)
     message.save(update_fields=[*STATUS_FIELDS, "updated_at"])
     if message.state == MessageState.FAILED and was != MessageState.FAILED:
-        # Delivery failures count towards a campaign's auto-pause as much as refused submits.
-        from messaging.services import campaign_auto_pause
-
-        campaign_auto_pause(campaign_id=message.campaign_id)
-    return new_events > 0
+        _auto_pause({message.campaign_id})
+    return bool(events)
 
 
 # What the Message and MessageEvent columns can hold (SmallIntegerField codes, a 128-character
@@ -167,11 +218,13 @@ def _parse(body: bytes) -> StatusResult:
     return result
 
 
-def inbox_finish(inbox: PostbackInbox, state: str, reason: str = "") -> None:
+def inbox_finish(inbox: PostbackInbox, state: str, reason: str = "", *, save: bool = True) -> None:
     inbox.state = state
     inbox.reason = reason[:255]
-    inbox.processed_at = timezone.now()
-    inbox.save(update_fields=["state", "reason", "processed_at"])
+    # A waiting row is not processed yet: the sweeper and the submit path look for it.
+    inbox.processed_at = None if state == InboxState.WAITING else timezone.now()
+    if save:
+        inbox.save(update_fields=["message", "state", "reason", "processed_at"])
 
 
 # States in which the message has no MessageID and no request in flight: a postback on its
@@ -186,47 +239,113 @@ def inbox_take(inbox_id: int) -> tuple[PostbackInbox, bool]:
     inbox = PostbackInbox.objects.select_for_update().get(pk=inbox_id)
     if inbox.state not in (InboxState.PENDING, InboxState.WAITING):
         return inbox, False
+    inbox_resolve([inbox])
     if inbox.truncated:
         inbox_finish(inbox, InboxState.QUARANTINED, "body over the size limit")
         return inbox, False
     return inbox, True
 
 
-def postback_apply(*, inbox_id: int) -> str:
-    """Apply one stored status postback; answer the inbox row's new state."""
-    with transaction.atomic():
-        inbox, to_apply = inbox_take(inbox_id)
-        if not to_apply:
-            return inbox.state
+def _parsed_rows(rows: list[PostbackInbox]) -> dict[int, StatusResult]:
+    """Each row's StatusResult; a row that has none is quarantined (in memory) instead."""
+    parsed = {}
+    for row in rows:
+        if row.message_id is None:
+            # Signed by us, but its message is gone (or it never named one).
+            inbox_finish(row, InboxState.QUARANTINED, "no message", save=False)
+            continue
+        if row.truncated:
+            inbox_finish(row, InboxState.QUARANTINED, "body over the size limit", save=False)
+            continue
         try:
-            result = _parse(bytes(inbox.body))
+            parsed[row.pk] = _parse(bytes(row.body))
         except MalformedStatus as error:
-            inbox_finish(inbox, InboxState.QUARANTINED, str(error))
-            return inbox.state
-        message = Message.objects.select_for_update().get(pk=inbox.message_id)
-        if message.iliveit_id is None and message.state not in ADOPTS_ID:
-            # A submission is in flight; its task applies this row once it knows the id.
-            inbox_finish(inbox, InboxState.WAITING)
-            inbox.processed_at = None
-            inbox.save(update_fields=["processed_at"])
-            return inbox.state
-        if message.iliveit_id is not None:
-            names_another = message.iliveit_id != result.message_id
-        else:
-            # Adopting a MessageID that another message holds would break the unique
-            # constraint on every retry; the body names that other message.
-            names_another = Message.objects.filter(iliveit_id=result.message_id).exists()
-        if names_another:
-            logger.warning(
-                "postback for message %s names MessageID %r; kept as suspicious",
-                message.pk,
-                result.message_id,
+            inbox_finish(row, InboxState.QUARANTINED, str(error), save=False)
+    return parsed
+
+
+def _names_another(message: Message, result: StatusResult) -> bool:
+    if message.iliveit_id is not None:
+        return message.iliveit_id != result.message_id
+    # Adopting a MessageID that another message holds would break the unique constraint on
+    # every retry; the body names that other message.
+    return Message.objects.filter(iliveit_id=result.message_id).exists()
+
+
+def postbacks_apply(*, inbox_ids) -> dict[int, str]:
+    """Apply stored status postbacks in one transaction; answer the new state of each row
+    this call settled.
+
+    One transaction for a batch is what lets a worker keep up with iLiveIt's postbacks: the
+    messages are locked in id order (so two batches cannot deadlock), their known events read
+    in one query, and the messages, events and inbox rows written in one statement each. Rows
+    another worker holds are skipped, not waited for; rows already settled are left alone.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            PostbackInbox.objects.select_for_update(skip_locked=True)
+            .filter(
+                pk__in=list(inbox_ids),
+                kind=InboxKind.STATUS,
+                state__in=(InboxState.PENDING, InboxState.WAITING),
             )
-            inbox_finish(inbox, InboxState.SUSPICIOUS, f"names MessageID {result.message_id[:100]}")
-            return inbox.state
-        is_new = status_apply(message=message, result=result, source=EventSource.POSTBACK)
-        inbox_finish(inbox, InboxState.APPLIED if is_new else InboxState.DUPLICATE)
-        return inbox.state
+            .order_by("pk")
+        )
+        inbox_resolve(rows)
+        parsed = _parsed_rows(rows)
+        message_ids = {row.message_id for row in rows if row.pk in parsed}
+        messages = Message.objects.select_for_update().filter(pk__in=message_ids).order_by("pk")
+        messages = {message.pk: message for message in messages}
+        known = events_known(messages)
+        was = {pk: message.state for pk, message in messages.items()}
+        events, changed = [], set()
+        for row in rows:
+            result = parsed.get(row.pk)
+            if result is None:
+                continue
+            message = messages[row.message_id]
+            if message.iliveit_id is None and message.state not in ADOPTS_ID:
+                # A submission is in flight; its task applies this row once it knows the id.
+                inbox_finish(row, InboxState.WAITING, save=False)
+                continue
+            if _names_another(message, result):
+                logger.warning(
+                    "postback for message %s names MessageID %r; kept as suspicious",
+                    message.pk,
+                    result.message_id,
+                )
+                reason = f"names MessageID {result.message_id[:100]}"
+                inbox_finish(row, InboxState.SUSPICIOUS, reason, save=False)
+                continue
+            new, moved = _merge_into(
+                message, result, known[message.pk], source=EventSource.POSTBACK, now=now
+            )
+            events += new
+            if moved:
+                changed.add(message.pk)
+            inbox_finish(row, InboxState.APPLIED if new else InboxState.DUPLICATE, save=False)
+        MessageEvent.objects.bulk_create(events)
+        Message.objects.bulk_update(
+            [messages[pk] for pk in sorted(changed)], [*STATUS_FIELDS, "updated_at"]
+        )
+        PostbackInbox.objects.bulk_update(rows, ["message", "state", "reason", "processed_at"])
+    _auto_pause(
+        {
+            messages[pk].campaign_id
+            for pk in changed
+            if messages[pk].state == MessageState.FAILED and was[pk] != MessageState.FAILED
+        }
+    )
+    return {row.pk: row.state for row in rows}
+
+
+def postback_apply(*, inbox_id: int) -> str:
+    """Apply one stored status postback; answer the inbox row's state afterwards."""
+    applied = postbacks_apply(inbox_ids=[inbox_id])
+    if inbox_id in applied:
+        return applied[inbox_id]
+    return PostbackInbox.objects.values_list("state", flat=True).get(pk=inbox_id)
 
 
 def postbacks_apply_waiting(*, message_ids: list[int]) -> None:
@@ -234,30 +353,4 @@ def postbacks_apply_waiting(*, message_ids: list[int]) -> None:
     waiting = PostbackInbox.objects.filter(
         message_id__in=message_ids, state=InboxState.WAITING, kind=InboxKind.STATUS
     ).values_list("pk", flat=True)
-    for inbox_id in list(waiting):
-        postback_apply(inbox_id=inbox_id)
-
-
-def postbacks_sweep(*, older_than_s: float = 10.0) -> dict[str, int]:
-    """Apply stored postbacks that were not applied: a crash after the 200, or a message whose
-    MessageID has since become known."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_s)
-    # Replies too: a reply stored but not applied before a crash is pending like a status.
-    pending = PostbackInbox.objects.filter(state=InboxState.PENDING, received_at__lt=cutoff)
-    waiting = PostbackInbox.objects.filter(state=InboxState.WAITING, kind=InboxKind.STATUS).filter(
-        models.Q(message__iliveit_id__isnull=False) | models.Q(message__state__in=ADOPTS_ID)
-    )
-    from postbacks.replies import reply_apply  # it builds on this module
-
-    apply = {InboxKind.STATUS: postback_apply, InboxKind.REPLY: reply_apply}
-    applied = 0
-    for inbox_id, kind in [
-        *pending.values_list("pk", "kind")[:5000],
-        *waiting.values_list("pk", "kind")[:5000],
-    ]:
-        try:
-            apply[kind](inbox_id=inbox_id)
-            applied += 1
-        except Exception:
-            logger.exception("postback %s could not be applied", inbox_id)
-    return {"postbacks_applied": applied}
+    postbacks_apply(inbox_ids=list(waiting))

@@ -1,20 +1,18 @@
 """The postback webhook. Kept to the healthchecks ping shape: one indexed lookup, one short
-transaction to store the body, then the answer; applying it is separate work that may fail
-without losing the postback."""
+transaction to store the body, then the answer. A worker applies it (postbacks.drain), so
+applying can neither slow the answer nor lose the postback."""
 
 import logging
-from collections.abc import Callable
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from messaging.models import Message
 from postbacks.models import InboxKind
-from postbacks.replies import reply_apply
-from postbacks.services import postback_apply, postback_store
+from postbacks.services import postback_store
 from postbacks.signing import verify
+from postbacks.tasks import drain_request
 
 logger = logging.getLogger(__name__)
 
@@ -31,32 +29,30 @@ def _read_body(request: HttpRequest) -> tuple[bytes, bool]:
 @csrf_exempt
 @require_POST
 def status_postback(request: HttpRequest, ref: str, mac: str) -> HttpResponse:
-    return _receive(request, ref, mac, kind=InboxKind.STATUS, apply=postback_apply)
+    return _receive(request, ref, mac, kind=InboxKind.STATUS)
 
 
 @csrf_exempt
 @require_POST
 def reply_postback(request: HttpRequest, ref: str, mac: str) -> HttpResponse:
-    return _receive(request, ref, mac, kind=InboxKind.REPLY, apply=reply_apply)
+    return _receive(request, ref, mac, kind=InboxKind.REPLY)
 
 
-def _receive(
-    request: HttpRequest, ref: str, mac: str, *, kind: str, apply: Callable[..., str]
-) -> HttpResponse:
-    """Authenticate the URL, commit the raw body, answer 200; then try to apply it."""
+def _receive(request: HttpRequest, ref: str, mac: str, *, kind: str) -> HttpResponse:
+    """Authenticate the URL, commit the raw body, ask for a drain, answer 200."""
     # Each kind has its own MAC, so a status URL handed to iLiveIt cannot post replies.
     if not verify(ref, mac, purpose=str(kind)):
         logger.warning(
             "%s postback with a bad token for ref %s from %s", kind, ref[:40], _source(request)
         )
         return HttpResponse("Not found", status=404, content_type="text/plain")
-    message_id = Message.objects.filter(ref=ref).values_list("pk", flat=True).first()
-    if message_id is None:
-        return HttpResponse("Not found", status=404, content_type="text/plain")
+    # The MAC proves we made this URL, so the body is stored without looking the message up:
+    # the insert is the answer's only database statement. A message deleted since is found
+    # missing when the row is applied, and the row quarantined.
     body, truncated = _read_body(request)
     try:
         inbox = postback_store(
-            message=Message(pk=message_id),
+            ref=ref,
             kind=kind,
             body=body,
             truncated=truncated,
@@ -65,13 +61,13 @@ def _receive(
         )
     except DatabaseError:
         # Not stored: only now may iLiveIt be told to retry.
-        logger.exception("could not store a %s postback for message %s", kind, message_id)
+        logger.exception("could not store a %s postback for ref %s", kind, ref)
         return HttpResponse("Try again", status=503, content_type="text/plain")
     try:
-        apply(inbox_id=inbox.pk)
+        drain_request()
     except Exception:
-        # Stored and answered; the sweeper applies it again later.
-        logger.exception("postback %s stored but not applied", inbox.pk)
+        # Stored: the sweeper applies it when no drain does.
+        logger.exception("postback %s stored; no drain could be queued", inbox.pk)
     return HttpResponse("OK", content_type="text/plain")
 
 

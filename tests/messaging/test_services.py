@@ -417,7 +417,7 @@ class TestWithPostbacks:
 
         def settled():
             messages_sweep()
-            from postbacks.services import postbacks_sweep
+            from postbacks.drain import postbacks_sweep
 
             postbacks_sweep(older_than_s=0)
             message.refresh_from_db()

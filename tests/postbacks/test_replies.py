@@ -11,9 +11,9 @@ from django.core.files.storage import default_storage
 
 from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
 from messaging.services import message_submit
+from postbacks.drain import postbacks_drain, postbacks_sweep
 from postbacks.models import InboxKind, InboxState, PostbackInbox, Reply, ReplyKind
 from postbacks.replies import MalformedReply, parse_reply, reply_apply
-from postbacks.services import postbacks_sweep
 from tests.conftest import APP_A
 
 pytestmark = pytest.mark.django_db
@@ -349,6 +349,7 @@ class TestSandboxReplies:
     def wait_for_reply(self, message: Message, timeout: float = 20) -> Reply:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            postbacks_drain()  # what the worker does with each stored postback
             reply = Reply.objects.filter(message=message).first()
             if reply is not None:
                 return reply
@@ -394,6 +395,7 @@ class TestSandboxReplies:
         while PostbackInbox.objects.filter(kind=InboxKind.REPLY).count() < 2:
             assert time.monotonic() < deadline, "replies not posted in time"
             time.sleep(0.1)
+        postbacks_drain()
 
         [reply] = message.replies.all()
         assert (reply.sender, reply.text) == ("27821000001", "Call me")

@@ -1,4 +1,4 @@
-"""The postback services: store, apply (idempotent), the sweeper, and status_apply for polls."""
+"""The postback services: store, apply (idempotent, in batches), and status_apply for polls."""
 
 import json
 import random
@@ -14,13 +14,12 @@ from django.utils import timezone
 from messaging.iliveit import StatusResult
 from messaging.iliveit.types import ZERO_TIMESTAMP
 from messaging.models import Message, MessageState
-from postbacks import services
+from postbacks.drain import postbacks_drain
 from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, PostbackInbox
 from postbacks.services import (
     postback_apply,
     postback_store,
     postbacks_apply_waiting,
-    postbacks_sweep,
     status_apply,
 )
 from postbacks.signing import sign
@@ -201,75 +200,6 @@ def test_apply_waiting_leaves_the_row_waiting_while_the_id_is_unknown(make_messa
     assert row.processed_at is None
 
 
-# --- the sweeper --------------------------------------------------------------------------
-
-
-def test_the_sweeper_reruns_a_pending_row(message):
-    # Stored and answered, then the process died before applying it.
-    row = store(message, delivery(message.iliveit_id), age_s=60)
-
-    assert postbacks_sweep() == {"postbacks_applied": 1}
-
-    assert state_of(row) == InboxState.APPLIED
-    message.refresh_from_db()
-    assert message.state == MessageState.DELIVERED
-
-
-def test_the_sweeper_leaves_a_row_the_view_may_still_be_applying(message):
-    row = store(message, delivery(message.iliveit_id))
-
-    assert postbacks_sweep(older_than_s=10) == {"postbacks_applied": 0}
-
-    assert state_of(row) == InboxState.PENDING
-
-
-def test_the_sweeper_applies_a_waiting_row_once_the_id_is_known(make_message):
-    early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
-    row = store(early, delivery("MSG-EARLY"))
-    postback_apply(inbox_id=row.pk)
-    postbacks_sweep()
-    assert state_of(row) == InboxState.WAITING
-
-    Message.objects.filter(pk=early.pk).update(iliveit_id="MSG-EARLY", state=MessageState.SUBMITTED)
-    postbacks_sweep()
-
-    assert state_of(row) == InboxState.APPLIED
-
-
-def test_the_sweeper_lets_an_uncertain_message_adopt_its_id(make_message):
-    early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
-    row = store(early, delivery("MSG-EARLY"))
-    postback_apply(inbox_id=row.pk)
-
-    # The worker died mid-call; messages_sweep marks the message uncertain.
-    Message.objects.filter(pk=early.pk).update(state=MessageState.UNCERTAIN)
-    postbacks_sweep()
-
-    assert state_of(row) == InboxState.APPLIED
-    early.refresh_from_db()
-    assert early.iliveit_id == "MSG-EARLY"
-    assert early.state == MessageState.DELIVERED
-
-
-def test_the_sweeper_carries_on_past_a_row_that_fails(message, make_message, monkeypatch):
-    broken = store(message, delivery(message.iliveit_id), age_s=60)
-    other = make_message()
-    fine = store(other, delivery(other.iliveit_id), age_s=60)
-    real_apply = services.postback_apply
-
-    def apply(*, inbox_id):
-        if inbox_id == broken.pk:
-            raise RuntimeError("database hiccup")
-        return real_apply(inbox_id=inbox_id)
-
-    monkeypatch.setattr(services, "postback_apply", apply)
-
-    postbacks_sweep()
-
-    assert state_of(broken) == InboxState.PENDING
-    assert state_of(fine) == InboxState.APPLIED
-
-
 # --- status_apply -------------------------------------------------------------------------
 
 
@@ -441,10 +371,15 @@ def test_eight_threads_posting_at_once_end_like_sequential_delivery(live_server,
 
     def deliver(batch: list[bytes]) -> None:
         start.wait()
-        for raw in batch:
-            answer = requests.post(url, data=raw, headers=HEADERS, timeout=30)
-            with lock:
-                statuses.append(answer.status_code)
+        try:
+            for raw in batch:
+                answer = requests.post(url, data=raw, headers=HEADERS, timeout=30)
+                with lock:
+                    statuses.append(answer.status_code)
+                # Eight drains racing each other for the same message's rows.
+                postbacks_drain()
+        finally:
+            connection.close()
 
     threads = [threading.Thread(target=deliver, args=(batch,)) for batch in batches]
     for thread in threads:
@@ -458,6 +393,7 @@ def test_eight_threads_posting_at_once_end_like_sequential_delivery(live_server,
     for batch in lifecycle_bodies(sequential.iliveit_id, seed=2025):
         for raw in batch:
             assert requests.post(seq_url, data=raw, headers=HEADERS, timeout=30).status_code == 200
+            postbacks_drain()
 
     assert len(statuses) == THREADS * PER_THREAD
     assert [code for code in statuses if code >= 500] == []

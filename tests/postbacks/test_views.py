@@ -18,13 +18,15 @@ from messaging.iliveit.types import ZERO_TIMESTAMP
 from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
 from messaging.services import message_submit
 from postbacks import views
+from postbacks.drain import postbacks_drain, postbacks_sweep
 from postbacks.merge import MessageStatus, merge_status
 from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, PostbackInbox
-from postbacks.services import postbacks_apply_waiting, postbacks_sweep, status_of
+from postbacks.services import postbacks_apply_waiting, status_of
 from postbacks.signing import sign
 from tests.conftest import APP_A
 from tests.postbacks.bodies import STAGES as STAGE_NAMES
 from tests.postbacks.bodies import go_case, status_body
+from tests.support.worker import CeleryWorker, database_url_for_workers
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +45,17 @@ def url_for(message, mac: str | None = None) -> str:
     return reverse("postbacks:status", kwargs={"ref": message.ref, "mac": mac})
 
 
-def post(client, message, body, *, mac: str | None = None, **extra):
+def post_only(client, message, body, *, mac: str | None = None, **extra):
+    """The webhook's own work: store and answer."""
     data = body if isinstance(body, bytes) else json.dumps(body)
     return client.post(url_for(message, mac), data=data, content_type="application/json", **extra)
+
+
+def post(client, message, body, *, mac: str | None = None, **extra):
+    """Post, then apply what was stored as the worker's drain does."""
+    response = post_only(client, message, body, mac=mac, **extra)
+    postbacks_drain()
+    return response
 
 
 def delivery_body(message, **kwargs) -> dict:
@@ -209,20 +219,33 @@ def test_it_stores_the_raw_body_headers_and_source_before_answering(client, mess
     assert row.processed_at is not None
 
 
-def test_a_crash_after_storing_loses_nothing(client, message, monkeypatch):
-    def crash(**kwargs):
-        raise RuntimeError("worker died")
-
-    monkeypatch.setattr(views, "postback_apply", crash)
-
-    response = post(client, message, delivery_body(message))
+def test_it_answers_before_applying_and_a_drain_applies(client, message):
+    response = post_only(client, message, delivery_body(message))
 
     assert response.status_code == 200
     assert only_inbox_row().state == InboxState.PENDING
     message.refresh_from_db()
     assert message.state == MessageState.SUBMITTED
 
-    monkeypatch.undo()
+    postbacks_drain()
+
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert only_inbox_row().state == InboxState.APPLIED
+
+
+def test_a_crash_after_storing_loses_nothing(client, message, monkeypatch):
+    def crash():
+        raise RuntimeError("broker down")
+
+    monkeypatch.setattr(views, "drain_request", crash)
+
+    response = post_only(client, message, delivery_body(message))
+
+    assert response.status_code == 200
+    assert only_inbox_row().state == InboxState.PENDING
+
+    # No drain was queued and the worker never ran: the sweeper applies it.
     postbacks_sweep(older_than_s=0)
 
     message.refresh_from_db()
@@ -337,16 +360,31 @@ def test_a_token_signed_with_the_previous_key_still_works(client, message, setti
     assert only_inbox_row().state == InboxState.APPLIED
 
 
-def test_an_unknown_ref_answers_404(client, message):
+def test_a_signed_ref_without_a_message_is_stored_and_quarantined(client, message):
+    # A URL we signed whose message has since been deleted: authentic, but nothing to apply.
     ref = "no-such-message-ref"
     url = reverse("postbacks:status", kwargs={"ref": ref, "mac": sign(ref)})
 
     response = client.post(
         url, data=json.dumps(delivery_body(message)), content_type="application/json"
     )
+    postbacks_drain()
 
-    assert response.status_code == 404
-    assert_nothing_stored(message)
+    assert response.status_code == 200
+    row = only_inbox_row()
+    assert (row.ref, row.message_id) == (ref, None)
+    assert (row.state, row.reason) == (InboxState.QUARANTINED, "no message")
+    message.refresh_from_db()
+    assert message.state == MessageState.SUBMITTED
+
+
+def test_the_webhook_stores_the_ref_and_the_drain_finds_the_message(client, message):
+    post_only(client, message, delivery_body(message))
+    assert (only_inbox_row().ref, only_inbox_row().message_id) == (message.ref, None)
+
+    postbacks_drain()
+
+    assert only_inbox_row().message_id == message.pk
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
@@ -741,7 +779,7 @@ def received_results(message) -> list[StatusResult]:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_duplicated_and_reordered_postbacks_from_the_sandbox_end_each_message_right(
-    live_server, sandbox, settings
+    live_server, sandbox, settings, request
 ):
     settings.PORTAL_BASE_URL = live_server.url
     sandbox.configure(duplicate_postbacks=True, reorder_postbacks=True)
@@ -755,6 +793,13 @@ def test_duplicated_and_reordered_postbacks_from_the_sandbox_end_each_message_ri
         body_text="Hello from the portal",
         state=CampaignState.SENDING,
     )
+    # The worker applies what the webhook stores, as in production.
+    worker = CeleryWorker(
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        env={"DATABASE_URL": database_url_for_workers()},
+        concurrency=1,
+    )
+    request.addfinalizer(worker.stop)
     recipients = [f"2782{n:07d}" for n in range(18)] + [E2E_FAILS_DELIVERY, E2E_FAILS_SENT]
     messages = Message.objects.bulk_create(
         Message(campaign=campaign, recipient=r, state=MessageState.QUEUED) for r in recipients
@@ -820,11 +865,14 @@ def test_duplicated_and_reordered_postbacks_from_the_sandbox_end_each_message_ri
 # --- the reply route ------------------------------------------------------------------------
 
 
-def post_reply(client, message, body, *, mac: str | None = None):
+def post_reply(client, message, body, *, mac: str | None = None, drain: bool = True):
     mac = sign(message.ref, purpose="reply") if mac is None else mac
     url = reverse("postbacks:reply", kwargs={"ref": message.ref, "mac": mac})
     data = body if isinstance(body, bytes) else json.dumps(body)
-    return client.post(url, data=data, content_type="application/json")
+    response = client.post(url, data=data, content_type="application/json")
+    if drain:
+        postbacks_drain()
+    return response
 
 
 def sms_reply_body(message, text="STOP") -> dict:
@@ -864,26 +912,29 @@ def test_a_status_postback_on_the_reply_mac_is_not_found(client, message):
     assert response.status_code == 404
 
 
-def test_a_reply_for_an_unknown_ref_is_not_found(client, message):
+def test_a_reply_for_a_signed_ref_without_a_message_is_quarantined(client, message):
     message.ref = "no-such-message-ref"
 
-    assert post_reply(client, message, sms_reply_body(message)).status_code == 404
+    assert post_reply(client, message, sms_reply_body(message)).status_code == 200
+    assert (only_inbox_row().state, only_inbox_row().reason) == (
+        InboxState.QUARANTINED,
+        "no message",
+    )
 
 
 def test_a_reply_is_stored_before_it_is_answered(client, message, monkeypatch):
-    def crash(**kwargs):
-        raise RuntimeError("worker died")
+    def crash():
+        raise RuntimeError("broker down")
 
-    monkeypatch.setattr(views, "reply_apply", crash)
+    monkeypatch.setattr(views, "drain_request", crash)
 
-    response = post_reply(client, message, sms_reply_body(message))
+    response = post_reply(client, message, sms_reply_body(message), drain=False)
 
     assert response.status_code == 200
     row = only_inbox_row()
     assert (row.kind, row.state) == ("reply", InboxState.PENDING)
     assert json.loads(bytes(row.body))["Message"] == "STOP"
 
-    monkeypatch.undo()
     postbacks_sweep(older_than_s=0)
 
     assert only_inbox_row().state == InboxState.APPLIED

@@ -10,6 +10,8 @@ import time
 
 from django.db import connection
 
+from messaging.ratelimit import redis_client
+from postbacks.tasks import drain_key
 from tests.support.sandbox import REPO_ROOT
 
 
@@ -27,6 +29,9 @@ def database_url_for_workers() -> str:
 
 class CeleryWorker:
     def __init__(self, *, queue: str, env: dict[str, str], concurrency: int = 4, name: str = "w"):
+        # A drain an earlier test queued (its flag still set, its task purged or long done)
+        # would keep this worker from being asked to apply the postbacks of this test.
+        redis_client().delete(drain_key())
         self.log_path = REPO_ROOT / "var" / f"worker-{queue}-{name}-{os.getpid()}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")

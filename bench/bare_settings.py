@@ -1,0 +1,6 @@
+"""Settings for bench/postbacks.py's baseline: the portal's settings, with a URL conf that
+holds only a bare view inserting one row."""
+
+from iliveit_portal.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.bare_urls"

@@ -1,0 +1,217 @@
+"""Applying stored postbacks after the answer: the worker's drain, and the sweeper."""
+
+import threading
+import time
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from messaging.models import Message, MessageState
+from messaging.ratelimit import redis_client
+from postbacks import drain, tasks
+from postbacks.drain import postbacks_drain, postbacks_pending, postbacks_sweep
+from postbacks.models import InboxState
+from postbacks.services import postback_apply
+from postbacks.tasks import DRAIN_KEY_TTL_S, drain_key, drain_request
+from postbacks.tasks import drain as drain_task
+from tests.postbacks.test_services import delivery, state_of, store
+
+pytestmark = pytest.mark.django_db
+
+
+# --- the drain ------------------------------------------------------------------------------
+
+
+def test_the_drain_applies_every_pending_postback(make_message):
+    messages = [make_message() for _ in range(5)]
+    rows = [store(message, delivery(message.iliveit_id)) for message in messages * 3]
+
+    assert postbacks_drain() == set()
+
+    assert {state_of(row) for row in rows[:5]} == {InboxState.APPLIED}
+    assert {state_of(row) for row in rows[5:]} == {InboxState.DUPLICATE}
+    assert not postbacks_pending()
+    for message in messages:
+        message.refresh_from_db()
+        assert message.state == MessageState.DELIVERED
+
+
+def test_the_drain_takes_rows_in_batches(make_message):
+    messages = [make_message() for _ in range(7)]
+    rows = [store(message, delivery(message.iliveit_id)) for message in messages]
+
+    postbacks_drain(batch=3)
+
+    assert {state_of(row) for row in rows} == {InboxState.APPLIED}
+
+
+def test_the_drain_leaves_an_early_postback_waiting(make_message):
+    early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    row = store(early, delivery("MSG-EARLY"))
+
+    postbacks_drain()
+
+    assert state_of(row) == InboxState.WAITING
+    assert not postbacks_pending()
+
+
+def test_the_drain_skips_a_row_that_fails_and_leaves_it_pending(message, make_message, monkeypatch):
+    broken = store(message, delivery(message.iliveit_id))
+    other = make_message()
+    fine = store(other, delivery(other.iliveit_id))
+    real_apply = drain.postback_apply
+
+    def batch(*, inbox_ids):
+        raise RuntimeError("database hiccup")
+
+    def apply(*, inbox_id):
+        if inbox_id == broken.pk:
+            raise RuntimeError("database hiccup")
+        return real_apply(inbox_id=inbox_id)
+
+    monkeypatch.setattr(drain, "postbacks_apply", batch)
+    monkeypatch.setattr(drain, "postback_apply", apply)
+
+    assert postbacks_drain() == {broken.pk}
+
+    assert state_of(broken) == InboxState.PENDING
+    assert state_of(fine) == InboxState.APPLIED
+    assert postbacks_pending()
+    assert not postbacks_pending(skip=frozenset({broken.pk}))
+
+
+@pytest.fixture
+def drain_queue(monkeypatch):
+    """The Celery queue drains are sent to, empty, with no drain asked for yet."""
+    monkeypatch.setattr(tasks, "_asked_at", float("-inf"))
+    client = redis_client()
+    client.delete(drain_key(), settings.CELERY_TASK_DEFAULT_QUEUE)
+    yield settings.CELERY_TASK_DEFAULT_QUEUE
+    client.delete(drain_key(), settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+def test_a_burst_of_postbacks_queues_one_drain(drain_queue):
+    for _ in range(5):
+        drain_request()
+
+    assert redis_client().llen(drain_queue) == 1
+    assert 0 < redis_client().ttl(drain_key()) <= DRAIN_KEY_TTL_S
+
+
+def test_a_process_asks_redis_again_only_after_a_pause(drain_queue, monkeypatch):
+    drain_request()
+    redis_client().delete(drain_key())  # that drain has finished
+    drain_request()
+    assert redis_client().llen(drain_queue) == 1
+
+    monkeypatch.setattr(tasks, "_asked_at", tasks._asked_at - tasks.ASK_EVERY_S)
+    drain_request()
+
+    assert redis_client().llen(drain_queue) == 2
+
+
+def test_the_drain_task_applies_and_lets_the_next_burst_queue_a_drain(message, drain_queue):
+    row = store(message, delivery(message.iliveit_id))
+    redis_client().set(drain_key(), "1")
+
+    assert drain_task() == 0
+
+    assert state_of(row) == InboxState.APPLIED
+    assert not redis_client().exists(drain_key())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_drain_lingers_for_a_postback_whose_request_did_not_ask(make_message, drain_queue):
+    first, second = make_message(), make_message()
+    early = store(first, delivery(first.iliveit_id))
+    redis_client().set(drain_key(), "1")
+    finished = threading.Event()
+
+    def run_drain() -> None:
+        try:
+            drain_task()
+        finally:
+            connection.close()
+            finished.set()
+
+    threading.Thread(target=run_drain).start()
+    time.sleep(tasks.ASK_EVERY_S / 2)
+    # Stored by a web process that asked for a drain a moment ago, so it asks for none now.
+    late = store(second, delivery(second.iliveit_id))
+    assert finished.wait(timeout=10)
+
+    assert state_of(early) == state_of(late) == InboxState.APPLIED
+
+
+# --- the sweeper --------------------------------------------------------------------------
+
+
+def test_the_sweeper_reruns_a_pending_row(message):
+    # Stored and answered, then the process died before applying it.
+    row = store(message, delivery(message.iliveit_id), age_s=60)
+
+    assert postbacks_sweep() == {"postbacks_applied": 1}
+
+    assert state_of(row) == InboxState.APPLIED
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+
+
+def test_the_sweeper_leaves_a_row_the_view_may_still_be_applying(message):
+    row = store(message, delivery(message.iliveit_id))
+
+    assert postbacks_sweep(older_than_s=10) == {"postbacks_applied": 0}
+
+    assert state_of(row) == InboxState.PENDING
+
+
+def test_the_sweeper_applies_a_waiting_row_once_the_id_is_known(make_message):
+    early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    row = store(early, delivery("MSG-EARLY"))
+    postback_apply(inbox_id=row.pk)
+    postbacks_sweep()
+    assert state_of(row) == InboxState.WAITING
+
+    Message.objects.filter(pk=early.pk).update(iliveit_id="MSG-EARLY", state=MessageState.SUBMITTED)
+    postbacks_sweep()
+
+    assert state_of(row) == InboxState.APPLIED
+
+
+def test_the_sweeper_lets_an_uncertain_message_adopt_its_id(make_message):
+    early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    row = store(early, delivery("MSG-EARLY"))
+    postback_apply(inbox_id=row.pk)
+
+    # The worker died mid-call; messages_sweep marks the message uncertain.
+    Message.objects.filter(pk=early.pk).update(state=MessageState.UNCERTAIN)
+    postbacks_sweep()
+
+    assert state_of(row) == InboxState.APPLIED
+    early.refresh_from_db()
+    assert early.iliveit_id == "MSG-EARLY"
+    assert early.state == MessageState.DELIVERED
+
+
+def test_the_sweeper_carries_on_past_a_row_that_fails(message, make_message, monkeypatch):
+    broken = store(message, delivery(message.iliveit_id), age_s=60)
+    other = make_message()
+    fine = store(other, delivery(other.iliveit_id), age_s=60)
+    real_apply = drain.postback_apply
+
+    def apply(*, inbox_id):
+        if inbox_id == broken.pk:
+            raise RuntimeError("database hiccup")
+        return real_apply(inbox_id=inbox_id)
+
+    def batch(*, inbox_ids):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(drain, "postbacks_apply", batch)
+    monkeypatch.setattr(drain, "postback_apply", apply)
+
+    postbacks_sweep()
+
+    assert state_of(broken) == InboxState.PENDING
+    assert state_of(fine) == InboxState.APPLIED
