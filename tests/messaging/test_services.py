@@ -23,6 +23,7 @@ from messaging.services import (
     messages_sweep,
     retry_delay,
 )
+from postbacks.drain import postbacks_drain, postbacks_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -400,6 +401,7 @@ class TestWithPostbacks:
     def wait_for(self, predicate, timeout=15):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            postbacks_drain()  # what a worker does with the postbacks the webhook stored
             if predicate():
                 return
             time.sleep(0.1)
@@ -417,8 +419,6 @@ class TestWithPostbacks:
 
         def settled():
             messages_sweep()
-            from postbacks.drain import postbacks_sweep
-
             postbacks_sweep(older_than_s=0)
             message.refresh_from_db()
             return message.state == MessageState.DELIVERED
