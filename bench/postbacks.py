@@ -47,6 +47,15 @@ LIFECYCLE = (
 )
 
 
+# One drain in its own process, as a worker runs it; exits with the number of rows that failed.
+DRAIN_SCRIPT = """
+import sys, django
+django.setup()
+from postbacks.drain import postbacks_drain
+sys.exit(min(len(postbacks_drain()), 100))
+"""
+
+
 def body_for(message_id: str, step: int, start: datetime) -> bytes:
     """The StatusResult iLiveIt posts after lifecycle step `step`: every stage so far set, the
     rest code 0 with the zero timestamp (NOTES.md)."""
@@ -258,6 +267,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds of each")
     parser.add_argument("--paced-s", type=float, default=20.0, help="length of the paced run")
+    parser.add_argument("--drainers", type=int, default=2, help="drain processes afterwards")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL to a PostgreSQL server (a throwaway database is made)")
@@ -288,7 +298,6 @@ def main() -> None:
 
     from messaging.models import Application, Campaign, Channel, Message, MessageState
     from messaging.ratelimit import redis_client
-    from postbacks.drain import postbacks_drain
     from postbacks.models import InboxKind, InboxState, MessageEvent, PostbackInbox
     from postbacks.signing import sign
 
@@ -365,12 +374,19 @@ def main() -> None:
                 stop(process)
         connections.close_all()
 
-        # The webhook only stores; a worker's drain applies. None ran during the intake (on a
-        # 2-core machine it would compete with gunicorn for the CPU), so it runs now, timed.
+        # The webhook only stores; workers' drains apply. None ran during the intake (on a
+        # 2-core machine they would compete with gunicorn for the CPU), so they run now, timed,
+        # side by side as the drain's helpers would.
         PostbackInbox.objects.filter(ref="").delete()  # the bare view's rows: nothing to apply
         to_drain = PostbackInbox.objects.filter(state=InboxState.PENDING).count()
         started = time.perf_counter()
-        failed = postbacks_drain()
+        drainers = [
+            subprocess.Popen(  # noqa: S603 - our own code
+                [sys.executable, "-c", DRAIN_SCRIPT], cwd=REPO, env=os.environ.copy()
+            )
+            for _ in range(args.drainers)
+        ]
+        failed = sum(process.wait() for process in drainers)
         drain_s = time.perf_counter() - started
         inbox = PostbackInbox.objects.filter(kind=InboxKind.STATUS, message__campaign=campaign)
         by_state = dict(inbox.values_list("state").annotate(n=Count("id")).order_by())
@@ -406,8 +422,8 @@ def main() -> None:
         f"(bare {bare_run.stored} for {bare_run.ok}); lost {lost}   aim 0"
     )
     print(
-        f"drain      {to_drain} stored postbacks applied in {drain_s:.1f} s by one worker "
-        f"process = {to_drain / drain_s:.0f}/s ({len(failed)} failed)"
+        f"drain      {to_drain} stored postbacks applied in {drain_s:.1f} s by {args.drainers} "
+        f"drain processes = {to_drain / drain_s:.0f}/s ({failed} failed)"
     )
     print(f"inbox      {by_state}; still pending {pending}")
     print(

@@ -202,6 +202,10 @@ RECONCILE_POLL_AFTER_S = env_int("RECONCILE_POLL_AFTER_S", 3600, minimum=1)
 RECONCILE_POLL_INTERVAL_S = env_int("RECONCILE_POLL_INTERVAL_S", 300, minimum=1)
 RECONCILE_POLL_LIMIT = env_int("RECONCILE_POLL_LIMIT", 500, minimum=1)
 
+# Drains that may apply stored postbacks side by side when a backlog builds (each takes one
+# worker slot while it runs).
+POSTBACK_DRAINS = env_int("POSTBACK_DRAINS", 4, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "messaging.tasks.sweep", "schedule": SWEEP_INTERVAL_S},
     "reconcile": {"task": "postbacks.tasks.reconcile", "schedule": RECONCILE_POLL_INTERVAL_S},

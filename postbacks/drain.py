@@ -1,11 +1,13 @@
 """Applying stored postbacks after the webhook has answered.
 
 The webhook only stores a postback and asks for a drain (postbacks.tasks.drain_request); a
-worker then applies every pending row here, a batch per transaction. The sweeper runs the same
-code for rows a lost drain left behind, and for postbacks that waited for a MessageID.
+worker then applies the pending rows here, a batch per transaction. Batches claim their rows
+with SKIP LOCKED, so several workers drain side by side. The sweeper runs the same code for
+rows a lost drain left behind, and for postbacks that waited for a MessageID.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import models
@@ -13,51 +15,65 @@ from django.utils import timezone
 
 from postbacks.models import InboxKind, InboxState, PostbackInbox
 from postbacks.replies import reply_apply
-from postbacks.services import ADOPTS_ID, postback_apply, postbacks_apply
+from postbacks.services import ADOPTS_ID, postback_apply, postbacks_apply, postbacks_apply_next
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200
 
 
-def _apply_rows(rows: list[tuple[int, str]]) -> set[int]:
-    """Apply stored rows of either kind; answer the ids that raised (they stay as they were)."""
+def _one_by_one(ids: list[int], apply: Callable[..., str]) -> set[int]:
+    """Apply rows singly; answer the ids that raised (they stay as they were)."""
     failed = set()
-    statuses = [pk for pk, kind in rows if kind == InboxKind.STATUS]
-    try:
-        postbacks_apply(inbox_ids=statuses)
-    except Exception:
-        logger.exception("a batch of %d postbacks failed; applying them one by one", len(statuses))
-        for pk in statuses:
-            try:
-                postback_apply(inbox_id=pk)
-            except Exception:
-                logger.exception("postback %s could not be applied", pk)
-                failed.add(pk)
-    for pk in (pk for pk, kind in rows if kind == InboxKind.REPLY):
+    for pk in ids:
         try:
-            reply_apply(inbox_id=pk)
+            apply(inbox_id=pk)
         except Exception:
-            logger.exception("reply postback %s could not be applied", pk)
+            logger.exception("postback %s could not be applied", pk)
             failed.add(pk)
     return failed
 
 
-def _pending(skip: set[int]):
-    return PostbackInbox.objects.filter(state=InboxState.PENDING).exclude(pk__in=skip)
+def _pending(kind: str, skip) -> models.QuerySet:
+    return (
+        PostbackInbox.objects.filter(state=InboxState.PENDING, kind=kind)
+        .exclude(pk__in=skip)
+        .order_by("pk")
+    )
+
+
+def postbacks_drain_batch(
+    *, skip: frozenset[int] = frozenset(), batch: int = BATCH
+) -> tuple[int, set[int]]:
+    """Apply the next batch of pending postbacks (status and reply) that no other worker holds
+    and that are not in `skip`; answer how many rows were taken and the ids that failed."""
+    try:
+        taken = postbacks_apply_next(batch=batch, skip=skip)
+        failed = set()
+    except Exception:
+        logger.exception("a batch of postbacks failed; applying them one by one")
+        ids = list(_pending(InboxKind.STATUS, skip).values_list("pk", flat=True)[:batch])
+        failed = _one_by_one(ids, postback_apply)
+        taken = len(ids)
+    # Replies are few; each is applied on its own.
+    replies = list(_pending(InboxKind.REPLY, skip | failed).values_list("pk", flat=True)[:batch])
+    failed |= _one_by_one(replies, reply_apply)
+    return taken + len(replies), failed
 
 
 def postbacks_drain(*, skip: frozenset[int] = frozenset(), batch: int = BATCH) -> set[int]:
-    """Apply every pending postback but those in `skip`, oldest first, until none is left;
+    """Apply pending postbacks, oldest first, until none is left that no other worker holds;
     answer the ids that failed (logged, left pending for the sweeper, not retried here)."""
     failed = set(skip)
-    while rows := list(_pending(failed).order_by("pk").values_list("pk", "kind")[:batch]):
-        failed |= _apply_rows(rows)
-    return failed - skip
+    while True:
+        taken, failed_now = postbacks_drain_batch(skip=frozenset(failed), batch=batch)
+        failed |= failed_now
+        if not taken:
+            return failed - skip
 
 
 def postbacks_pending(*, skip: frozenset[int] = frozenset()) -> bool:
-    return _pending(skip).exists()
+    return PostbackInbox.objects.filter(state=InboxState.PENDING).exclude(pk__in=skip).exists()
 
 
 def postbacks_sweep(*, older_than_s: float = 10.0) -> dict[str, int]:
@@ -72,7 +88,14 @@ def postbacks_sweep(*, older_than_s: float = 10.0) -> dict[str, int]:
         *pending.order_by("pk").values_list("pk", "kind")[:5000],
         *waiting.order_by("pk").values_list("pk", "kind")[:5000],
     ]
+    statuses = [pk for pk, kind in rows if kind == InboxKind.STATUS]
     failed = set()
-    for start in range(0, len(rows), BATCH):
-        failed |= _apply_rows(rows[start : start + BATCH])
+    for start in range(0, len(statuses), BATCH):
+        chunk = statuses[start : start + BATCH]
+        try:
+            postbacks_apply(inbox_ids=chunk)
+        except Exception:
+            logger.exception("a batch of %d postbacks failed; applying them one by one", len(chunk))
+            failed |= _one_by_one(chunk, postback_apply)
+    failed |= _one_by_one([pk for pk, kind in rows if kind == InboxKind.REPLY], reply_apply)
     return {"postbacks_applied": len(rows) - len(failed)}

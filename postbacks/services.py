@@ -273,25 +273,35 @@ def _names_another(message: Message, result: StatusResult) -> bool:
 
 
 def postbacks_apply(*, inbox_ids) -> dict[int, str]:
-    """Apply stored status postbacks in one transaction; answer the new state of each row
-    this call settled.
+    """Apply these stored status postbacks; answer the new state of each row this call
+    settled (rows already settled, or held by another worker, are left out)."""
+    return _apply_batch(PostbackInbox.objects.filter(pk__in=list(inbox_ids)))
+
+
+def postbacks_apply_next(*, batch: int, skip: frozenset[int] = frozenset()) -> int:
+    """Apply the oldest pending status postbacks that no other worker holds, at most `batch`
+    of them and none in `skip`; answer how many were taken."""
+    pending = PostbackInbox.objects.filter(state=InboxState.PENDING).exclude(pk__in=skip)
+    return len(_apply_batch(pending, limit=batch))
+
+
+def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
+    """Lock the candidate rows (skipping those another worker holds) and apply them in one
+    transaction.
 
     One transaction for a batch is what lets a worker keep up with iLiveIt's postbacks: the
     messages are locked in id order (so two batches cannot deadlock), their known events read
-    in one query, and the messages, events and inbox rows written in one statement each. Rows
-    another worker holds are skipped, not waited for; rows already settled are left alone.
+    in one query, and the messages, events and inbox rows written in one statement each.
+    Skipping locked rows is what lets several workers drain the inbox side by side.
     """
     now = timezone.now()
     with transaction.atomic():
-        rows = list(
-            PostbackInbox.objects.select_for_update(skip_locked=True)
-            .filter(
-                pk__in=list(inbox_ids),
-                kind=InboxKind.STATUS,
-                state__in=(InboxState.PENDING, InboxState.WAITING),
-            )
+        rows = (
+            candidates.select_for_update(skip_locked=True)
+            .filter(kind=InboxKind.STATUS, state__in=(InboxState.PENDING, InboxState.WAITING))
             .order_by("pk")
         )
+        rows = list(rows[:limit] if limit else rows)
         inbox_resolve(rows)
         parsed = _parsed_rows(rows)
         message_ids = {row.message_id for row in rows if row.pk in parsed}

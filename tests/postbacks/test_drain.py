@@ -1,5 +1,7 @@
 """Applying stored postbacks after the answer: the worker's drain, and the sweeper."""
 
+import base64
+import json
 import threading
 import time
 
@@ -10,8 +12,14 @@ from django.db import connection
 from messaging.models import Message, MessageState
 from messaging.ratelimit import redis_client
 from postbacks import drain, tasks
-from postbacks.drain import postbacks_drain, postbacks_pending, postbacks_sweep
-from postbacks.models import InboxState
+from postbacks.drain import (
+    BATCH,
+    postbacks_drain,
+    postbacks_drain_batch,
+    postbacks_pending,
+    postbacks_sweep,
+)
+from postbacks.models import InboxState, MessageEvent
 from postbacks.services import postback_apply
 from postbacks.tasks import DRAIN_KEY_TTL_S, drain_key, drain_request
 from postbacks.tasks import drain as drain_task
@@ -62,7 +70,7 @@ def test_the_drain_skips_a_row_that_fails_and_leaves_it_pending(message, make_me
     fine = store(other, delivery(other.iliveit_id))
     real_apply = drain.postback_apply
 
-    def batch(*, inbox_ids):
+    def batch(**kwargs):
         raise RuntimeError("database hiccup")
 
     def apply(*, inbox_id):
@@ -70,7 +78,7 @@ def test_the_drain_skips_a_row_that_fails_and_leaves_it_pending(message, make_me
             raise RuntimeError("database hiccup")
         return real_apply(inbox_id=inbox_id)
 
-    monkeypatch.setattr(drain, "postbacks_apply", batch)
+    monkeypatch.setattr(drain, "postbacks_apply_next", batch)
     monkeypatch.setattr(drain, "postback_apply", apply)
 
     assert postbacks_drain() == {broken.pk}
@@ -86,9 +94,16 @@ def drain_queue(monkeypatch):
     """The Celery queue drains are sent to, empty, with no drain asked for yet."""
     monkeypatch.setattr(tasks, "_asked_at", float("-inf"))
     client = redis_client()
-    client.delete(drain_key(), settings.CELERY_TASK_DEFAULT_QUEUE)
+    keys = [drain_key(slot) for slot in range(settings.POSTBACK_DRAINS)]
+    client.delete(*keys, settings.CELERY_TASK_DEFAULT_QUEUE)
     yield settings.CELERY_TASK_DEFAULT_QUEUE
-    client.delete(drain_key(), settings.CELERY_TASK_DEFAULT_QUEUE)
+    client.delete(*keys, settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+def queued_drains(queue: str) -> list:
+    """The slot argument of each drain task waiting in the queue."""
+    bodies = [json.loads(raw) for raw in redis_client().lrange(queue, 0, -1)]
+    return [json.loads(base64.b64decode(body["body"]))[0] for body in bodies]
 
 
 def test_a_burst_of_postbacks_queues_one_drain(drain_queue):
@@ -115,10 +130,68 @@ def test_the_drain_task_applies_and_lets_the_next_burst_queue_a_drain(message, d
     row = store(message, delivery(message.iliveit_id))
     redis_client().set(drain_key(), "1")
 
-    assert drain_task() == 0
+    assert drain_task(0) == 0
 
     assert state_of(row) == InboxState.APPLIED
     assert not redis_client().exists(drain_key())
+
+
+def test_a_backlog_calls_one_more_drain_to_help(message, drain_queue):
+    body = delivery(message.iliveit_id)
+    rows = [store(message, body) for _ in range(BATCH + 1)]
+    redis_client().set(drain_key(0), "1")
+
+    drain_task(0)
+
+    assert {state_of(row) for row in rows[1:]} == {InboxState.DUPLICATE}
+    assert queued_drains(drain_queue) == [[1]]
+    assert redis_client().exists(drain_key(1))
+
+
+def test_a_helping_drain_stops_as_soon_as_the_inbox_is_empty(message, drain_queue):
+    redis_client().set(drain_key(1), "1")
+    started = time.monotonic()
+
+    drain_task(1)
+
+    assert time.monotonic() - started < tasks.DRAIN_LINGER_S
+    assert not redis_client().exists(drain_key(1))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SKIP LOCKED needs PostgreSQL's row locks; SQLite serialises the whole database",
+)
+def test_two_drains_side_by_side_take_different_rows(make_message):
+    messages = [make_message() for _ in range(40)]
+    rows = [store(message, delivery(message.iliveit_id)) for message in messages * 5]
+    taken: list[int] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        start.wait()
+        try:
+            while True:
+                n, failed = postbacks_drain_batch(batch=20)
+                assert failed == set()
+                if not n and not postbacks_pending():
+                    return
+                taken.append(n)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sum(taken) == len(rows)
+    assert {state_of(row) for row in rows[:40]} == {InboxState.APPLIED}
+    assert {state_of(row) for row in rows[40:]} == {InboxState.DUPLICATE}
+    assert MessageEvent.objects.count() == 40 * 3
+    assert set(Message.objects.values_list("state", flat=True)) == {MessageState.DELIVERED}
 
 
 @pytest.mark.django_db(transaction=True)

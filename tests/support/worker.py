@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.db import connection
 
 from messaging.ratelimit import redis_client
@@ -31,7 +32,7 @@ class CeleryWorker:
     def __init__(self, *, queue: str, env: dict[str, str], concurrency: int = 4, name: str = "w"):
         # A drain an earlier test queued (its flag still set, its task purged or long done)
         # would keep this worker from being asked to apply the postbacks of this test.
-        redis_client().delete(drain_key())
+        redis_client().delete(*(drain_key(slot) for slot in range(settings.POSTBACK_DRAINS)))
         self.log_path = REPO_ROOT / "var" / f"worker-{queue}-{name}-{os.getpid()}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
