@@ -7,6 +7,7 @@ it; each submission claims its row with a conditional update, so two workers nev
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,6 +44,9 @@ logger = logging.getLogger(__name__)
 class CampaignError(ValueError):
     """A campaign operation was refused; the text says why, for the person who asked."""
 
+
+# How often a chunk of submissions looks at its campaign's state again (see messages_submit).
+CAMPAIGN_RECHECK_S = 0.5
 
 # Messages that still have work to do before the campaign is done.
 UNFINISHED = (
@@ -310,14 +314,27 @@ def messages_submit(*, message_ids: list[int]) -> dict[int, SubmitOutcome]:
 
     Reading the chunk in one query is what lets a worker keep up with a high rate limit; each
     message is still claimed on its own just before its call, so a worker lost mid-chunk leaves
-    at most one message with an unknown outcome, and a pause stops the chunk at once.
+    at most one message with an unknown outcome, and a pause stops the chunk within
+    CAMPAIGN_RECHECK_S.
     """
     chunk = Message.objects.select_related("campaign__application").filter(
         pk__in=message_ids, state=MessageState.QUEUED
     )
     outcomes = dict.fromkeys(message_ids, NOT_CLAIMED)
+    # A chunk can take seconds under a low rate limit: the campaign's state is looked at again
+    # every CAMPAIGN_RECHECK_S, so that a pause or cancel stops it part-way.
+    stopped: set[int] = set()
+    recheck_at = time.monotonic() + CAMPAIGN_RECHECK_S
     for message in chunk.order_by("id"):
-        sending = message.is_test or message.campaign.state == CampaignState.SENDING
+        if not message.is_test and time.monotonic() >= recheck_at:
+            recheck_at = time.monotonic() + CAMPAIGN_RECHECK_S
+            if not Campaign.objects.filter(
+                pk=message.campaign_id, state=CampaignState.SENDING
+            ).exists():
+                stopped.add(message.campaign_id)
+        sending = message.is_test or (
+            message.campaign.state == CampaignState.SENDING and message.campaign_id not in stopped
+        )
         if not sending or not _claim(message.pk, campaign_checked=True):
             continue
         message.state = MessageState.SUBMITTING

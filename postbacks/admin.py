@@ -29,11 +29,12 @@ class PostbackInboxAdmin(HistoryAdmin):
     list_display = ["id", "kind", "message_link", "state", "reason", "received_at", "source_ip"]
     list_filter = ["state", "kind", "truncated"]
     list_select_related = ["message"]
-    search_fields = ["=id", "=message__id", "message__iliveit_id", "reason"]
+    search_fields = ["=id", "=ref", "=message__id", "message__iliveit_id", "reason"]
     date_hierarchy = "received_at"
     fields = [
         "id",
         "kind",
+        "ref",
         "message_link",
         "state",
         "reason",
