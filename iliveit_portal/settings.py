@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "messaging",
     "postbacks",
+    "access",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from access.admin import GrantScopedAdmin
 from messaging.compose import campaign_is_editable
 from messaging.models import Application, Campaign, Message
 from postbacks.models import Reply
@@ -70,7 +71,7 @@ class ApplicationForm(forms.ModelForm):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(GrantScopedAdmin):
     form = ApplicationForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "environment", "endpoint", "mvno_id", "rate_limit", "token_hint"]
@@ -97,7 +98,8 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(GrantScopedAdmin):
+    to_application = "application"
     list_display = ["name", "channel", "application", "state", "created_at", "links"]
     list_filter = ["channel", "state", "application", "is_otp"]
     search_fields = ["name", "subject"]
@@ -202,7 +204,8 @@ class HistoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(HistoryAdmin):
+class MessageAdmin(GrantScopedAdmin, HistoryAdmin):
+    to_application = "campaign__application"
     inlines = [ReplyInline]
     list_display = ["recipient", "campaign", "state", "iliveit_id", "attempts", "short_error"]
     list_filter = ["state", "is_test", "campaign__channel"]
@@ -229,7 +232,7 @@ class MessageAdmin(HistoryAdmin):
         ]
 
     def reply_raw_view(self, request: HttpRequest, message_id: int, reply_id: int):
-        message = get_object_or_404(Message, pk=message_id)
+        message = get_object_or_404(self.get_queryset(request), pk=message_id)
         # The same rights the inline asks for: the message, and its replies.
         if not self.has_view_permission(request, message) or not request.user.has_perm(
             "postbacks.view_reply"

@@ -72,6 +72,12 @@ class CampaignForm(forms.ModelForm):
             "submit_not_after": DateTimeLocalInput(),
         }
 
+    def __init__(self, *args, applications=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if applications is not None:
+            # Only the applications the composer is granted (access.rules).
+            self.fields["application"].queryset = applications
+
     def clean(self):
         cleaned = super().clean()
         not_before = cleaned.get("submit_not_before")

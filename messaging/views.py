@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from access.rules import applications_visible, campaigns_visible
 from messaging.compose import (
     CampaignNotEditable,
     campaign_is_editable,
@@ -70,6 +71,12 @@ def _any_permission(*perms: str):
     return user_passes_test(check)
 
 
+def _visible_campaign(request: HttpRequest, pk: int) -> Campaign:
+    """The campaign, if the user's grants cover its application; otherwise 404, so that an
+    outsider learns nothing, not even that it exists."""
+    return get_object_or_404(campaigns_visible(request.user).select_related("application"), pk=pk)
+
+
 def _services():
     # Imported on use: services pulls in the iLiveIt client, payloads and postback signing,
     # none of which the compose pages need.
@@ -101,7 +108,7 @@ def campaign_new(request: HttpRequest, channel: str) -> HttpResponse:
 @permission_required(COMPOSE, raise_exception=True)
 @_with_csp
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("application"), pk=pk)
+    campaign = _visible_campaign(request, pk)
     if not campaign_is_editable(campaign):
         messages.error(
             request,
@@ -116,7 +123,7 @@ def _compose(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     form_class = CAMPAIGN_FORMS[campaign.channel]
     is_mms = campaign.channel == Channel.MMS
     data = (request.POST, request.FILES) if request.method == "POST" else ()
-    form = form_class(*data, instance=campaign)
+    form = form_class(*data, instance=campaign, applications=applications_visible(request.user))
     slides = SlideFormSet(*data, instance=campaign, prefix=SLIDES_PREFIX) if is_mms else None
     if request.method == "POST" and all([form.is_valid(), slides is None or slides.is_valid()]):
         attachments = form.attachment_changes() if isinstance(form, EmailCampaignForm) else None
@@ -153,7 +160,7 @@ def _compose(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 @_any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
 @_with_csp
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("application"), pk=pk)
+    campaign = _visible_campaign(request, pk)
     return _detail(request, campaign)
 
 
@@ -208,7 +215,7 @@ def _controls(campaign: Campaign, *, failed: int) -> dict[str, bool]:
 @require_POST
 @_with_csp
 def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("application"), pk=pk)
+    campaign = _visible_campaign(request, pk)
     form = TestSendForm(request.POST, channel=campaign.channel)
     if not form.is_valid():
         return _detail(request, campaign, test_form=form, status=400)
@@ -232,7 +239,7 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @_with_csp
 def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("application"), pk=pk)
+    campaign = _visible_campaign(request, pk)
     form = LaunchForm(request.POST)
     if not form.is_valid():
         return _detail(request, campaign, launch_form=form, status=400)
@@ -258,7 +265,7 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
 @_any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
 def campaign_progress(request: HttpRequest, pk: int) -> JsonResponse:
     """The live part of the campaign page, polled by static/messaging/progress.js."""
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = _visible_campaign(request, pk)
     states = _services().campaign_progress(campaign=campaign)
     return JsonResponse(
         {
@@ -302,7 +309,7 @@ CONTROLS = {
 @permission_required(LAUNCH, raise_exception=True)
 @require_POST
 def campaign_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = _visible_campaign(request, pk)
     function_name, done = CONTROLS[action]
     services = _services()
     try:
@@ -321,7 +328,7 @@ def campaign_control(request: HttpRequest, pk: int, action: str) -> HttpResponse
 @permission_required(COMPOSE, raise_exception=True)
 @_with_csp
 def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = _visible_campaign(request, pk)
     result = None
     if request.method == "POST":
         form = RecipientsForm(request.POST, request.FILES)

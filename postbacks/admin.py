@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from access.admin import GrantScopedAdmin
 from messaging.admin import HistoryAdmin
 from messaging.models import Campaign
 from postbacks.models import MessageEvent, PostbackInbox
@@ -25,7 +26,8 @@ def _message_link(message):
 
 
 @admin.register(PostbackInbox)
-class PostbackInboxAdmin(HistoryAdmin):
+class PostbackInboxAdmin(GrantScopedAdmin, HistoryAdmin):
+    to_application = "message__campaign__application"
     list_display = ["id", "kind", "message_link", "state", "reason", "received_at", "source_ip"]
     list_filter = ["state", "kind", "truncated"]
     list_select_related = ["message"]
@@ -83,7 +85,8 @@ class LateFilter(admin.SimpleListFilter):
 
 
 @admin.register(MessageEvent)
-class MessageEventAdmin(HistoryAdmin):
+class MessageEventAdmin(GrantScopedAdmin, HistoryAdmin):
+    to_application = "message__campaign__application"
     list_display = [
         "message_link",
         "stage",

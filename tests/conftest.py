@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from tests.support.receiver import PostbackReceiver
 from tests.support.sandbox import SandboxApp, SandboxProcess
@@ -33,3 +35,21 @@ def postback_receiver():
     receiver = PostbackReceiver()
     yield receiver
     receiver.close()
+
+
+@pytest.fixture
+def make_staff(db):
+    """Staff users in one of access.roles' roles (or none), granted the given applications:
+    make_staff("ann", "Viewer", applications=[app])."""
+    from access.models import ApplicationGrant
+
+    def make(username: str, role: str | None = None, *, applications=()):
+        # No password: tests log in with force_login, and hashing one costs about a second.
+        user = get_user_model().objects.create_user(username=username, is_staff=True)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        for application in applications:
+            ApplicationGrant.objects.create(user=user, application=application)
+        return user
+
+    return make

@@ -10,6 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from messaging.models import Application, Campaign
 
+# Sees every application's campaigns without a grant (access.roles' Admin holds it): for tests
+# about what a permission allows rather than which applications a user is granted.
+ALL_APPLICATIONS = "access.view_all_applications"
+
 # Long and distinctive, so that "it is not in the page" cannot pass by accident.
 TOKEN = "tok-5f0e9c2b7a4d4e8f9b1c3a6d2e7f8a90-live"
 

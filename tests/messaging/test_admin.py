@@ -5,6 +5,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
+from access.models import ApplicationGrant
 from messaging.models import Application, CampaignState, MessageState
 from tests.messaging.compose_helpers import TOKEN, make_application, make_campaign, make_user
 
@@ -256,7 +257,10 @@ def test_the_raw_email_needs_the_right_to_see_replies(client, tmp_path, settings
     client.force_login(make_user("viewer", "messaging.view_message"))
     assert client.get(raw_url).status_code == 404
     other = message.campaign.messages.create(recipient="other@example.com")
-    client.force_login(make_user("reader", "messaging.view_message", "postbacks.view_reply"))
+    reader = make_user("reader", "messaging.view_message", "postbacks.view_reply")
+    client.force_login(reader)
+    assert client.get(raw_url).status_code == 404  # not granted the message's application
+    ApplicationGrant.objects.create(user=reader, application=message.campaign.application)
     assert client.get(raw_url).status_code == 200
     # A reply is reached only through its own message.
     wrong = reverse("admin:messaging_message_reply_raw", args=[other.pk, reply.pk])

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from messaging.models import Attachment, Campaign, CampaignState, Message, MessageState
 from tests.messaging.compose_helpers import (
+    ALL_APPLICATIONS,
     fake_image_upload,
     make_application,
     make_campaign,
@@ -36,13 +37,17 @@ def application():
 
 @pytest.fixture
 def composer(client):
-    client.force_login(make_user("composer", "messaging.add_campaign"))
+    client.force_login(make_user("composer", "messaging.add_campaign", ALL_APPLICATIONS))
     return client
 
 
 @pytest.fixture
 def launcher(client):
-    client.force_login(make_user("launcher", "messaging.add_campaign", "messaging.launch_campaign"))
+    client.force_login(
+        make_user(
+            "launcher", "messaging.add_campaign", "messaging.launch_campaign", ALL_APPLICATIONS
+        )
+    )
     return client
 
 
@@ -599,3 +604,72 @@ def test_a_done_campaign_keeps_refreshing_while_reports_are_due(launcher):
     assert b"data-poll=" not in page.content
     data = launcher.get(reverse("messaging:campaign_progress", args=[campaign.pk])).json()
     assert data["settling"] is False
+
+
+# --- roles and application grants -------------------------------------------------------------
+
+
+ROLE_PAGES = {
+    # page: (method, expected for a granted Viewer, for a granted Composer)
+    "campaign_detail": ("get", 200, 200),
+    "campaign_progress": ("get", 200, 200),
+    "campaign_edit": ("get", 403, 200),
+    "campaign_recipients": ("get", 403, 200),
+    "campaign_launch": ("post", 403, 302),
+    "campaign_pause": ("post", 403, 302),
+}
+
+
+@pytest.fixture
+def granted_campaign(application):
+    return make_campaign("sms", application=application)
+
+
+@pytest.mark.parametrize("page", ROLE_PAGES)
+@pytest.mark.parametrize(("role", "column"), [("Viewer", 1), ("Composer", 2)])
+def test_each_role_may_do_what_its_role_allows(
+    client, make_staff, application, granted_campaign, page, role, column
+):
+    client.force_login(make_staff("ann", role, applications=[application]))
+    method = ROLE_PAGES[page][0]
+    url = reverse(f"messaging:{page}", args=[granted_campaign.pk])
+
+    assert getattr(client, method)(url, {"when": "now"}).status_code == ROLE_PAGES[page][column]
+
+
+@pytest.mark.parametrize("page", ROLE_PAGES)
+def test_staff_not_granted_the_application_get_no_page_and_no_data(
+    client, make_staff, granted_campaign, page
+):
+    other = make_application("Other", token="other-token")
+    client.force_login(make_staff("out", "Composer", applications=[other]))
+    method = ROLE_PAGES[page][0]
+
+    url = reverse(f"messaging:{page}", args=[granted_campaign.pk])
+    response = getattr(client, method)(url, {"when": "now"})
+
+    assert response.status_code == 404
+    assert granted_campaign.name.encode() not in response.content
+    granted_campaign.refresh_from_db()
+    assert granted_campaign.state == CampaignState.DRAFT
+
+
+def test_an_admin_sees_every_application_without_a_grant(client, make_staff, granted_campaign):
+    client.force_login(make_staff("adm", "Admin"))
+    url = reverse("messaging:campaign_detail", args=[granted_campaign.pk])
+
+    assert client.get(url).status_code == 200
+
+
+def test_a_composer_may_only_pick_a_granted_application(client, make_staff, application):
+    other = make_application("Other", token="other-token")
+    client.force_login(make_staff("ann", "Composer", applications=[application]))
+    url = reverse("messaging:campaign_new", args=["sms"])
+
+    page = client.get(url).content.decode()
+    response = client.post(url, {**_common(other), "body_text": "Hello"})
+
+    assert f'value="{application.pk}"' in page
+    assert f'value="{other.pk}"' not in page
+    assert "application" in response.context["form"].errors
+    assert not Campaign.objects.exists()
