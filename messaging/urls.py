@@ -7,6 +7,7 @@ from messaging import views
 app_name = "messaging"
 
 urlpatterns = [
+    path("", views.campaign_list, name="campaign_list"),
     path("new/", views.compose_choose, name="compose_choose"),
     path("new/<str:channel>/", views.campaign_new, name="campaign_new"),
     path("<int:pk>/", views.campaign_detail, name="campaign_detail"),

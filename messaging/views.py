@@ -12,6 +12,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required, user_passes_test
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,6 +29,7 @@ from messaging.compose import (
 from messaging.forms import (
     CAMPAIGN_FORMS,
     SLIDES_PREFIX,
+    CampaignFilterForm,
     EmailCampaignForm,
     LaunchForm,
     RecipientsForm,
@@ -35,11 +37,13 @@ from messaging.forms import (
     TestSendForm,
     error_summary,
 )
+from messaging.listing import campaign_rows, campaigns_filter
 from messaging.models import Campaign, CampaignState, Channel, MessageState
 from messaging.sms import gsm_alphabet, sms_segments
 
 COMPOSE = "messaging.add_campaign"
 LAUNCH = "messaging.launch_campaign"
+CAMPAIGNS_PER_PAGE = 25
 
 # The portal's own pages load only their own CSS and JS. The email preview is a srcdoc iframe,
 # which inherits this policy (and adds its own, see email_preview_document): inline styles,
@@ -86,6 +90,29 @@ def _services():
 
 
 # --- composing ------------------------------------------------------------------------------------
+
+
+@login_required
+@_any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
+@_with_csp
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    form = CampaignFilterForm(request.GET, applications=applications_visible(request.user))
+    form.is_valid()  # an invalid filter shows its error and is left out
+    campaigns = campaigns_filter(campaigns_visible(request.user), **form.filters())
+    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "messaging/campaign_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": campaign_rows(list(page.object_list)),
+            "query": query.urlencode(),
+            "can_compose": request.user.has_perm(COMPOSE),
+        },
+    )
 
 
 @login_required

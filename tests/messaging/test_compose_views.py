@@ -673,3 +673,62 @@ def test_a_composer_may_only_pick_a_granted_application(client, make_staff, appl
     assert f'value="{other.pk}"' not in page
     assert "application" in response.context["form"].errors
     assert not Campaign.objects.exists()
+
+
+# --- the campaign list ------------------------------------------------------------------------
+
+
+def test_the_list_shows_only_granted_campaigns_with_their_figures(client, make_staff, application):
+    ours = make_campaign("sms", name="Ours", application=application)
+    for n, state in enumerate([MessageState.DELIVERED, MessageState.FAILED, MessageState.QUEUED]):
+        ours.messages.create(recipient=f"2782000000{n}", state=state)
+    make_campaign("sms", name="Theirs", application=make_application("Other", token="t-2"))
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    response = client.get(reverse("messaging:campaign_list"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Ours" in html and "Theirs" not in html
+    assert "33.3%" in html  # delivered and failed, one of three each
+    assert 'aria-label="2 of 3 messages past submission"' in html
+    assert "Compose a campaign" not in html
+
+
+def test_the_list_filters_and_shows_a_bad_filter_as_an_error(client, make_staff, application):
+    make_campaign("sms", name="Spring", application=application)
+    make_campaign("email", name="Autumn", application=application)
+    client.force_login(make_staff("ann", "Composer", applications=[application]))
+    url = reverse("messaging:campaign_list")
+
+    found = client.get(url, {"channel": "email", "created_from": "not a date"})
+
+    html = found.content.decode()
+    assert found.status_code == 200
+    assert "Autumn" in html and "Spring" not in html
+    assert "Enter a valid date." in html
+    backwards = client.get(url, {"created_from": "2026-02-02", "created_to": "2026-02-01"})
+    assert "before its start" in backwards.content.decode()
+
+
+def test_the_list_pages_by_25_and_keeps_the_filters(client, make_staff, application):
+    for n in range(30):
+        make_campaign("sms", name=f"Campaign {n:02d}", application=application)
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+    url = reverse("messaging:campaign_list")
+
+    first = client.get(url, {"channel": "sms"}).content.decode()
+    second = client.get(url, {"channel": "sms", "page": "2"}).content.decode()
+    beyond = client.get(url, {"page": "999"})
+
+    assert re.findall(r"Campaign \d\d", first) == [f"Campaign {n:02d}" for n in range(29, 4, -1)]
+    assert re.findall(r"Campaign \d\d", second) == [f"Campaign {n:02d}" for n in range(4, -1, -1)]
+    assert 'href="?channel=sms&amp;page=2"' in first
+    assert beyond.status_code == 200
+
+
+def test_the_list_needs_a_sign_in(client):
+    response = client.get(reverse("messaging:campaign_list"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
