@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="messaging:campaign_list", permanent=False)),
     path("admin/", admin.site.urls),
     path("postbacks/", include("postbacks.urls")),
     path("campaigns/", include("messaging.urls")),
