@@ -301,3 +301,97 @@ class CampaignCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.state} {self.network or '-'}: {self.n}"
+
+
+# Upper bounds (seconds, inclusive) of the submit-to-delivery latency buckets: roughly 1-2-5
+# steps up to an hour, then doubling to the 72 hours after which iLiveIt assumes delivery.
+# Bucket i holds latencies in (LATENCY_BOUNDS_S[i-1], LATENCY_BOUNDS_S[i]]; bucket
+# len(LATENCY_BOUNDS_S) holds everything longer. Migration 0004 compiles the same list into
+# its triggers, so a change here needs a new migration.
+LATENCY_BOUNDS_S = (
+    *(1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600),
+    *(7200, 14400, 28800, 43200, 86400, 172800, 259200),
+)
+
+
+class CampaignMinute(models.Model):
+    """How many of a campaign's messages reached a stage (submit, sent, delivered) in each
+    minute, by the stage's own timestamp truncated to the minute (UTC).
+
+    Kept by database triggers (migration 0004) like CampaignCount, and split over the same 16
+    shards on PostgreSQL: postbacks for one campaign arrive together and mostly name the
+    current minute. When a stage's timestamp moves, its old minute loses the message and the
+    new one gains it. Read with SUM (messaging/dashboard.py).
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="minutes")
+    stage = models.CharField(max_length=10)  # submit, sent, delivered
+    minute = models.DateTimeField()
+    shard = models.SmallIntegerField(default=0)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The triggers' upsert key; the dashboard reads one campaign's rows through it.
+            models.UniqueConstraint(
+                fields=["campaign", "stage", "minute", "shard"], name="campaignminute_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.stage} {self.minute:%Y-%m-%d %H:%M}: {self.n}"
+
+
+class CampaignLatency(models.Model):
+    """A histogram of submit-to-delivery latency (delivered_at - submit_at) per campaign: one
+    count per message that has both times, in bucket `bucket` of LATENCY_BOUNDS_S.
+
+    Kept by database triggers (migration 0004), sharded like CampaignCount.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="latencies")
+    bucket = models.SmallIntegerField()
+    shard = models.SmallIntegerField(default=0)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "campaign latencies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "bucket", "shard"], name="campaignlatency_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} bucket {self.bucket}: {self.n}"
+
+
+class CampaignFailure(models.Model):
+    """Why a campaign's failed messages failed: a count per (stage, code, description).
+
+    The stage is the first failing one in the order build, archive, submit, sent, delivered
+    (postbacks.merge.is_failure's rule). A failed message with no failing stage code counts
+    with code 0 (stored for "none", so that the key has no NULL) and the first 255 characters
+    of its last error, under stage "submission" when it has no MessageID (iLiveIt refused the
+    submission), else under "unknown" (the failing report was superseded by a newer report of
+    the same stage; the merge keeps the failure but not its code). Kept by database triggers
+    (migration 0004), sharded like CampaignCount.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="failures")
+    stage = models.CharField(max_length=10)
+    code = models.SmallIntegerField(default=0)
+    description = models.CharField(max_length=255, blank=True)
+    shard = models.SmallIntegerField(default=0)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "stage", "code", "description", "shard"],
+                name="campaignfailure_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.stage} {self.code}: {self.n}"

@@ -127,3 +127,28 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} reply from {self.sender}"
+
+
+class CampaignEventCount(models.Model):
+    """Per campaign: how many status events came by postback later than the promised hour
+    (late_by_s > 0) and how many were learned by polling (source "poll": reconciliation).
+
+    Kept by database triggers on MessageEvent (postbacks migration 0004), split over 16 shards
+    by message id on PostgreSQL, like messaging's CampaignCount. An event counts with the
+    campaign its message belongs to when the event is written (messages never change campaign).
+    """
+
+    campaign = models.ForeignKey(
+        "messaging.Campaign", on_delete=models.CASCADE, related_name="event_counts"
+    )
+    shard = models.SmallIntegerField(default=0)
+    late = models.BigIntegerField(default=0)
+    polled = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "shard"], name="campaigneventcount_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.late} late, {self.polled} polled"

@@ -1,0 +1,359 @@
+"""A campaign's dashboard figures, read from the roll-ups that database triggers keep.
+
+`campaign_dashboard` reads only roll-up rows (CampaignCount through messaging.counting,
+CampaignMinute, CampaignLatency, CampaignFailure and postbacks' CampaignEventCount): six small
+indexed queries whatever the campaign's size, never a scan of its messages.
+`campaign_dashboard_recount` computes the same figures from the messages and events themselves
+(GROUP BY scans), to check the roll-ups against and as the benchmark's naive baseline. Both
+feed the same assembly, so that equal inputs give an equal dashboard.
+
+Choices worth knowing when reading the figures:
+- Times are UTC minutes of each stage's own timestamp (iLiveIt's submit, sent and delivered
+  times); hours are sums of minutes. Only minutes with something in them are listed.
+- Latency is delivered_at - submit_at in buckets of LATENCY_BOUNDS_S; p50 and p95 are the upper
+  bound of the bucket that holds them (read "p95 <= 300 s"), None past the last bound.
+- Delivery rate is delivered / (delivered + failed): of the messages with a final outcome, how
+  many arrived. Messages still on their way and cancelled ones are left out.
+- The funnel counts messages that reached at least each stage, from the state counts: a
+  message's state says how far it got, and a failed one got as far as the stage before the one
+  that failed (failed at "submission": queued only; at build, archive, submit or sent, or
+  "unknown": submitted; at delivered: sent). Drafts and cancelled messages (a cancel only
+  stops drafts and queued messages) are not in it.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Left, Trunc
+
+from messaging.counting import campaign_counts, campaign_counts_by_network, campaign_recount
+from messaging.models import (
+    LATENCY_BOUNDS_S,
+    CampaignFailure,
+    CampaignLatency,
+    CampaignMinute,
+    Message,
+    MessageState,
+)
+from postbacks.merge import DELIVERED_OK, NETWORK_OK, PIPELINE_FAILURES
+from postbacks.models import CampaignEventCount, EventSource, MessageEvent
+
+FUNNEL = ("queued", "submitted", "built", "sent", "delivered")
+# The states a launched message moves through, in order (postbacks.merge.ORDER from queued).
+PROGRESS = (
+    MessageState.QUEUED,
+    MessageState.SUBMITTING,
+    MessageState.UNCERTAIN,
+    MessageState.SUBMITTED,
+    MessageState.BUILT,
+    MessageState.SENT,
+    MessageState.DELIVERED,
+)
+# The stage a failure counts under, in pipeline order; then, for failed messages without a
+# failing stage code, "submission" (refused before iLiveIt had it: no MessageID) and "unknown"
+# (the failing report was superseded by a newer one of the same stage).
+FAILURE_STAGES = ("build", "archive", "submit", "sent", "delivered", "submission", "unknown")
+NO_CODE = frozenset({"submission", "unknown"})
+# Time series: the stage whose timestamp is counted, and the name the figures use for it.
+SERIES = {"submit": "submitted", "sent": "sent", "delivered": "delivered"}
+TOP_REASONS = 10
+
+
+@dataclass(frozen=True)
+class FailureReason:
+    stage: str
+    code: int | None  # None under "submission" and "unknown"
+    description: str
+    n: int
+
+
+@dataclass(frozen=True)
+class TimePoint:
+    at: datetime  # the start of the minute or hour, UTC
+    submitted: int
+    sent: int
+    delivered: int
+
+
+@dataclass(frozen=True)
+class LatencyBucket:
+    upper_s: int | None  # inclusive; None for the bucket past the last bound
+    n: int
+
+
+@dataclass(frozen=True)
+class CampaignDashboard:
+    campaign_id: int
+    totals: dict[str, int]  # every state, test sends excluded
+    total: int
+    funnel: dict[str, int]  # FUNNEL order: reached at least this stage
+    delivery_rate: float | None  # delivered / (delivered + failed); None before any
+    by_network: dict[str, dict[str, int]]
+    failures_by_stage: dict[str, int]  # FAILURE_STAGES order
+    failure_reasons: tuple[FailureReason, ...]  # most frequent first
+    top_failure_reasons: tuple[FailureReason, ...]
+    per_minute: tuple[TimePoint, ...]
+    per_hour: tuple[TimePoint, ...]
+    latency: tuple[LatencyBucket, ...]  # every bucket, shortest first
+    latency_count: int
+    latency_p50_s: int | None
+    latency_p95_s: int | None
+    late_postbacks: int  # status events that came later than iLiveIt's promised hour
+    reconciled: int  # status events learned by polling rather than by postback
+
+
+# --- reading the roll-ups ---------------------------------------------------------------------
+
+
+def campaign_dashboard(*, campaign_id: int) -> CampaignDashboard:
+    """The campaign's dashboard figures, from the trigger-kept roll-ups only."""
+    failures = (
+        CampaignFailure.objects.filter(campaign_id=campaign_id)
+        .values_list("stage", "code", "description")
+        .annotate(total=Sum("n"))
+        .order_by()
+    )
+    minutes = (
+        CampaignMinute.objects.filter(campaign_id=campaign_id)
+        .values_list("stage", "minute")
+        .annotate(total=Sum("n"))
+        .order_by()
+    )
+    latency = (
+        CampaignLatency.objects.filter(campaign_id=campaign_id)
+        .values_list("bucket")
+        .annotate(total=Sum("n"))
+        .order_by()
+    )
+    events = CampaignEventCount.objects.filter(campaign_id=campaign_id).aggregate(
+        late=Sum("late", default=0), polled=Sum("polled", default=0)
+    )
+    return _assemble(
+        campaign_id=campaign_id,
+        totals=campaign_counts(campaign_id=campaign_id),
+        by_network=campaign_counts_by_network(campaign_id=campaign_id),
+        failures=list(failures),
+        minutes=list(minutes),
+        latency=dict(latency),
+        late=events["late"],
+        polled=events["polled"],
+    )
+
+
+# --- counting the slow way --------------------------------------------------------------------
+
+
+def _failing(stage_field: str, fallback, output_field):
+    """The first failing stage's column (postbacks.merge.is_failure, in SQL), or `fallback`."""
+    pipeline = list(PIPELINE_FAILURES)
+    return Case(
+        When(build_code__in=pipeline, then=F(f"build_{stage_field}")),
+        When(archive_code__in=pipeline, then=F(f"archive_{stage_field}")),
+        When(submit_code__in=pipeline, then=F(f"submit_{stage_field}")),
+        When(
+            Q(sent_code__isnull=False) & ~Q(sent_code__in=NETWORK_OK), then=F(f"sent_{stage_field}")
+        ),
+        When(
+            Q(delivered_code__isnull=False) & ~Q(delivered_code__in=DELIVERED_OK),
+            then=F(f"delivered_{stage_field}"),
+        ),
+        default=fallback,
+        output_field=output_field,
+    )
+
+
+def _failing_stage():
+    pipeline = list(PIPELINE_FAILURES)
+    return Case(
+        When(build_code__in=pipeline, then=Value("build")),
+        When(archive_code__in=pipeline, then=Value("archive")),
+        When(submit_code__in=pipeline, then=Value("submit")),
+        When(Q(sent_code__isnull=False) & ~Q(sent_code__in=NETWORK_OK), then=Value("sent")),
+        When(
+            Q(delivered_code__isnull=False) & ~Q(delivered_code__in=DELIVERED_OK),
+            then=Value("delivered"),
+        ),
+        When(iliveit_id__isnull=True, then=Value("submission")),
+        default=Value("unknown"),
+    )
+
+
+def _latency_bucket():
+    return Case(
+        *(
+            When(latency__lte=timedelta(seconds=bound), then=Value(index))
+            for index, bound in enumerate(LATENCY_BOUNDS_S)
+        ),
+        default=Value(len(LATENCY_BOUNDS_S)),
+        output_field=IntegerField(),
+    )
+
+
+def campaign_dashboard_recount(*, campaign_id: int) -> CampaignDashboard:
+    """The same figures as campaign_dashboard, counted from the messages and events (scans)."""
+    messages = Message.objects.filter(campaign_id=campaign_id, is_test=False)
+    by_network: dict[str, dict[str, int]] = {}
+    rows = messages.values_list("network", "state").annotate(total=Count("id")).order_by()
+    for network, state, n in rows:
+        by_network.setdefault(network, dict.fromkeys(MessageState.values, 0))[state] += n
+    failures = (
+        messages.filter(state=MessageState.FAILED)
+        .annotate(
+            failed_stage=_failing_stage(),
+            failed_code=_failing("code", Value(0), IntegerField()),
+            failed_description=_failing(
+                "description", Left("last_error", 255), CharField(max_length=255)
+            ),
+        )
+        .values_list("failed_stage", "failed_code", "failed_description")
+        .annotate(total=Count("id"))
+        .order_by()
+    )
+    minutes = []
+    for stage in SERIES:
+        rows = (
+            messages.filter(**{f"{stage}_at__isnull": False})
+            .annotate(minute=Trunc(f"{stage}_at", "minute", tzinfo=UTC))
+            .values_list("minute")
+            .annotate(total=Count("id"))
+            .order_by()
+        )
+        minutes += [(stage, minute, n) for minute, n in rows]
+    latency = (
+        messages.filter(submit_at__isnull=False, delivered_at__isnull=False)
+        .annotate(latency=ExpressionWrapper(F("delivered_at") - F("submit_at"), DurationField()))
+        .annotate(bucket=_latency_bucket())
+        .values_list("bucket")
+        .annotate(total=Count("id"))
+        .order_by()
+    )
+    events = MessageEvent.objects.filter(
+        message__campaign_id=campaign_id, message__is_test=False
+    ).aggregate(
+        late=Count("id", filter=Q(late_by_s__gt=0)),
+        polled=Count("id", filter=Q(source=EventSource.POLL)),
+    )
+    return _assemble(
+        campaign_id=campaign_id,
+        totals=campaign_recount(campaign_id=campaign_id),
+        by_network=dict(sorted(by_network.items())),
+        failures=list(failures),
+        minutes=minutes,
+        latency=dict(latency),
+        late=events["late"],
+        polled=events["polled"],
+    )
+
+
+# --- the figures from the counts -------------------------------------------------------------
+
+
+def _reasons(failures: list[tuple[str, int, str, int]]) -> tuple[FailureReason, ...]:
+    reasons = [
+        FailureReason(
+            stage=stage,
+            code=None if stage in NO_CODE else code,
+            description=description,
+            n=n,
+        )
+        for stage, code, description, n in failures
+        if n
+    ]
+    # Most frequent first; ties in pipeline order, so that the order is the same every time.
+    reasons.sort(key=lambda r: (-r.n, FAILURE_STAGES.index(r.stage), r.code or 0, r.description))
+    return tuple(reasons)
+
+
+def _funnel(totals: dict[str, int], failures_by_stage: dict[str, int]) -> dict[str, int]:
+    def reached(state: str) -> int:
+        return sum(totals[s] for s in PROGRESS[PROGRESS.index(state) :])
+
+    failed = failures_by_stage
+    after_submission = sum(n for stage, n in failed.items() if stage != "submission")
+    return {
+        "queued": reached(MessageState.QUEUED) + sum(failed.values()),
+        "submitted": reached(MessageState.SUBMITTED) + after_submission,
+        "built": reached(MessageState.BUILT) + failed["delivered"],
+        "sent": reached(MessageState.SENT) + failed["delivered"],
+        "delivered": totals[MessageState.DELIVERED],
+    }
+
+
+def _series(minutes: list[tuple[str, datetime, int]], *, hourly: bool) -> tuple[TimePoint, ...]:
+    points: dict[datetime, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SERIES, 0))
+    for stage, minute, n in minutes:
+        at = minute.astimezone(UTC)
+        points[at.replace(minute=0) if hourly else at][stage] += n
+    return tuple(
+        TimePoint(at=at, **{SERIES[stage]: n for stage, n in counts.items()})
+        for at, counts in sorted(points.items())
+        if any(counts.values())
+    )
+
+
+def _percentile(buckets: tuple[LatencyBucket, ...], fraction: float) -> int | None:
+    """The upper bound of the bucket that holds the `fraction` quantile (None: no samples, or
+    past the last bound)."""
+    rank = math.ceil(fraction * sum(bucket.n for bucket in buckets))
+    seen = 0
+    for bucket in buckets:
+        seen += bucket.n
+        if rank and seen >= rank:
+            return bucket.upper_s
+    return None
+
+
+def _assemble(
+    *,
+    campaign_id: int,
+    totals: dict[str, int],
+    by_network: dict[str, dict[str, int]],
+    failures: list[tuple[str, int, str, int]],
+    minutes: list[tuple[str, datetime, int]],
+    latency: dict[int, int],
+    late: int,
+    polled: int,
+) -> CampaignDashboard:
+    reasons = _reasons(failures)
+    failures_by_stage = dict.fromkeys(FAILURE_STAGES, 0)
+    for reason in reasons:
+        failures_by_stage[reason.stage] += reason.n
+    buckets = tuple(
+        LatencyBucket(upper_s=upper, n=latency.get(index, 0))
+        for index, upper in enumerate((*LATENCY_BOUNDS_S, None))
+    )
+    finished = totals[MessageState.DELIVERED] + totals[MessageState.FAILED]
+    return CampaignDashboard(
+        campaign_id=campaign_id,
+        totals=totals,
+        total=sum(totals.values()),
+        funnel=_funnel(totals, failures_by_stage),
+        delivery_rate=totals[MessageState.DELIVERED] / finished if finished else None,
+        by_network=by_network,
+        failures_by_stage=failures_by_stage,
+        failure_reasons=reasons,
+        top_failure_reasons=reasons[:TOP_REASONS],
+        per_minute=_series(minutes, hourly=False),
+        per_hour=_series(minutes, hourly=True),
+        latency=buckets,
+        latency_count=sum(bucket.n for bucket in buckets),
+        latency_p50_s=_percentile(buckets, 0.50),
+        latency_p95_s=_percentile(buckets, 0.95),
+        late_postbacks=late,
+        reconciled=polled,
+    )
