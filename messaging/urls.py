@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from messaging import views
+from messaging import dashboard_views, views
 
 app_name = "messaging"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("new/<str:channel>/", views.campaign_new, name="campaign_new"),
     path("<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("<int:pk>/progress/", views.campaign_progress, name="campaign_progress"),
+    path(
+        "<int:pk>/dashboard/",
+        dashboard_views.campaign_dashboard_page,
+        name="campaign_dashboard",
+    ),
     path("<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("<int:pk>/recipients/", views.campaign_recipients, name="campaign_recipients"),
     path("<int:pk>/test-send/", views.campaign_test_send, name="campaign_test_send"),

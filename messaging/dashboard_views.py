@@ -1,0 +1,118 @@
+"""A campaign's delivery dashboard: the page, and the figures part it reloads while live."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from messaging.dashboard import FUNNEL, CampaignDashboard, campaign_dashboard
+from messaging.models import MessageState
+from messaging.views import (
+    COMPOSE,
+    LAUNCH,
+    _any_permission,
+    _settling,
+    _visible_campaign,
+    _with_csp,
+)
+
+# Which failure stages show beside each funnel step.
+FAILED_AT = {
+    "queued": (),
+    "submitted": ("submission", "submit"),
+    "built": ("build", "archive"),
+    "sent": ("sent",),
+    "delivered": ("delivered", "unknown"),
+}
+FUNNEL_LABELS = {
+    "queued": "Queued",
+    "submitted": "Submitted",
+    "built": "Built",
+    "sent": "Sent",
+    "delivered": "Delivered",
+}
+# Per minute for a send that spans up to this many points, per hour beyond.
+MAX_MINUTE_POINTS = 180
+
+
+def _pct(n: int, of: int) -> float:
+    return 100.0 * n / of if of else 0.0
+
+
+def _funnel(figures: CampaignDashboard) -> list[dict]:
+    return [
+        {
+            "stage": stage,
+            "label": FUNNEL_LABELS[stage],
+            "n": figures.funnel[stage],
+            "pct": _pct(figures.funnel[stage], figures.total),
+            "failed": sum(figures.failures_by_stage.get(name, 0) for name in FAILED_AT[stage]),
+        }
+        for stage in FUNNEL
+    ]
+
+
+def _networks(figures: CampaignDashboard) -> list[dict]:
+    rows = []
+    for network, states in sorted(
+        figures.by_network.items(), key=lambda item: -sum(item[1].values())
+    ):
+        total = sum(states.values())
+        delivered, failed = states[MessageState.DELIVERED], states[MessageState.FAILED]
+        rows.append(
+            {
+                "network": network or "not reported yet",
+                "total": total,
+                "delivered": delivered,
+                "failed": failed,
+                "delivered_pct": _pct(delivered, delivered + failed),
+            }
+        )
+    return rows
+
+
+def _series(figures: CampaignDashboard) -> dict:
+    hourly = len(figures.per_minute) > MAX_MINUTE_POINTS
+    points = figures.per_hour if hourly else figures.per_minute
+    local = [timezone.localtime(point.at) for point in points]
+    return {
+        "step": "hour" if hourly else "minute",
+        "labels": [moment.strftime("%Y-%m-%d %H:%M") for moment in local],
+        "submitted": [point.submitted for point in points],
+        "sent": [point.sent for point in points],
+        "delivered": [point.delivered for point in points],
+    }
+
+
+@login_required
+@_any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
+@_with_csp
+def campaign_dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dashboard; `?part=figures` answers only the figures, which the page fetches every
+    few seconds while the campaign is live."""
+    campaign = _visible_campaign(request, pk)
+    figures = campaign_dashboard(campaign_id=campaign.pk)
+    series = _series(figures)
+    rows = list(
+        zip(series["labels"], series["submitted"], series["sent"], series["delivered"], strict=True)
+    )
+    context = {
+        "campaign": campaign,
+        "figures": figures,
+        "live": _settling(campaign, figures.totals),
+        "funnel": _funnel(figures),
+        "networks": _networks(figures),
+        "series": series,
+        "series_rows": rows,
+        "in_flight": figures.total
+        - figures.totals[MessageState.DELIVERED]
+        - figures.totals[MessageState.FAILED]
+        - figures.totals[MessageState.CANCELLED]
+        - figures.totals[MessageState.DRAFT],
+        "updated_at": timezone.localtime(),
+    }
+    if request.GET.get("part") == "figures":
+        return render(request, "messaging/_dashboard_figures.html", context)
+    return render(request, "messaging/campaign_dashboard.html", context)

@@ -1,0 +1,138 @@
+"""The campaign dashboard page and the figures part it reloads while live."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from messaging.models import CampaignState, MessageState
+from tests.messaging.compose_helpers import make_application, make_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def application():
+    return make_application()
+
+
+@pytest.fixture
+def campaign(application):
+    campaign = make_campaign("sms", application=application, state=CampaignState.SENDING)
+    submit = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=10)
+    for n in range(4):
+        campaign.messages.create(
+            recipient=f"2782000000{n}",
+            state=MessageState.DELIVERED,
+            network="vodacom",
+            submit_code=2,
+            submit_at=submit,
+            sent_code=1,
+            sent_at=submit + timedelta(seconds=5),
+            delivered_code=1,
+            delivered_at=submit + timedelta(seconds=40),
+        )
+    campaign.messages.create(
+        recipient="27820000009",
+        state=MessageState.FAILED,
+        network="mtn",
+        submit_code=2,
+        submit_at=submit,
+        sent_code=5,
+        sent_description="Rejected by network",
+        sent_at=submit + timedelta(minutes=1),
+    )
+    campaign.messages.create(recipient="27820000010", state=MessageState.QUEUED)
+    return campaign
+
+
+def dashboard_url(campaign, **query) -> str:
+    url = reverse("messaging:campaign_dashboard", args=[campaign.pk])
+    return url + ("?part=figures" if query.get("part") else "")
+
+
+def test_a_viewer_sees_totals_funnel_networks_speed_and_failure_reasons(
+    client, make_staff, application, campaign
+):
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    response = client.get(dashboard_url(campaign))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<dd data-figure="total">6</dd>' in html
+    assert '<dd data-figure="delivered">4</dd>' in html
+    assert '<dd data-figure="failed">1</dd>' in html
+    assert '<dd data-figure="delivery-rate">80%</dd>' in html
+    assert "Rejected by network" in html
+    assert "vodacom" in html and "mtn" in html
+    assert 'data-figure="p50"' in html
+    assert "Content-Security-Policy" in response.headers
+    assert 'src="/static/messaging/dashboard.js"' in html
+
+
+def test_the_chart_data_is_embedded_as_json_in_the_configured_time_zone(
+    client, make_staff, application, campaign
+):
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    html = client.get(dashboard_url(campaign)).content.decode()
+
+    marker = 'id="series-data" type="application/json">'
+    start = html.index(marker) + len(marker)
+    data = json.loads(html[start : html.index("</script>", start)])
+    assert data["step"] == "minute"
+    assert sum(data["submitted"]) == 5
+    assert sum(data["delivered"]) == 4
+    submit_local = timezone.localtime(campaign.messages.first().submit_at)
+    assert submit_local.strftime("%Y-%m-%d %H:%M") in data["labels"]
+
+
+def test_while_sending_the_figures_part_reloads_itself(client, make_staff, application, campaign):
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    part = client.get(dashboard_url(campaign, part=True))
+
+    html = part.content.decode()
+    assert part.status_code == 200
+    assert "<html" not in html
+    assert 'data-live="true"' in html
+
+
+def test_a_finished_campaign_with_no_reports_due_stops_reloading(
+    client, make_staff, application, campaign
+):
+    campaign.messages.filter(state=MessageState.QUEUED).update(state=MessageState.CANCELLED)
+    campaign.state = CampaignState.DONE
+    campaign.save()
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    assert 'data-live="false"' in client.get(dashboard_url(campaign)).content.decode()
+
+
+def test_an_empty_campaign_shows_an_empty_dashboard(client, make_staff, application):
+    empty = make_campaign("sms", application=application, name="Empty")
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    html = client.get(dashboard_url(empty)).content.decode()
+
+    assert '<dd data-figure="total">0</dd>' in html
+    assert "No message has been delivered yet." in html
+
+
+def test_staff_not_granted_the_application_get_no_dashboard(client, make_staff, campaign):
+    client.force_login(make_staff("out", "Composer", applications=[make_application("B", "t-b")]))
+
+    for url in (dashboard_url(campaign), dashboard_url(campaign, part=True)):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert b"Rejected by network" not in response.content
+
+
+def test_the_dashboard_needs_a_sign_in(client, campaign):
+    response = client.get(dashboard_url(campaign))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
