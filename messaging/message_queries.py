@@ -1,0 +1,228 @@
+"""A campaign's messages, filtered and paged by id; one message's stages; its archived content.
+
+The message list must stay fast on a campaign of a million messages, so it never counts the
+campaign's messages and never pages with OFFSET. Each page reads "the next 51 ids after
+`after`" from the (campaign, state, id) index: a range scan per state, stopped after 51 rows,
+merged by id.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from operator import attrgetter
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from messaging.iliveit import (
+    APIUnavailable,
+    ArchivedMessage,
+    BadRequest,
+    ILiveItError,
+    InvalidMessage,
+    InvalidRoute,
+    RateLimited,
+    client_for,
+)
+from messaging.models import Campaign, Message, MessageState
+
+MESSAGES_PER_PAGE = 50
+
+# In the order iLiveIt's pipeline runs them (postbacks.merge.STAGES); Message has a
+# <stage>_code, <stage>_description and <stage>_at column for each.
+STAGES = ("build", "archive", "submit", "sent", "delivered")
+
+# The columns the list shows, so that a page does not load message bodies (OTP and
+# personalised content live in `body`).
+LIST_COLUMNS = (
+    "id",
+    "campaign_id",
+    "recipient",
+    "state",
+    "network",
+    "iliveit_id",
+    "submitted_at",
+    "updated_at",
+    *(f"{stage}_{part}" for stage in STAGES for part in ("code", "description", "at")),
+)
+
+# A page of the archived-content view waits this long for iLiveIt; a person is waiting.
+ARCHIVE_CONNECT_TIMEOUT_S = 3.05
+ARCHIVE_READ_TIMEOUT_S = 8.0
+
+
+@dataclass(frozen=True)
+class StageReport:
+    stage: str
+    code: int | None
+    description: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    # The id to pass as `after` for the next page; None on the last page.
+    next_after: int | None
+
+
+def message_stages(*, message: Message) -> list[StageReport]:
+    """Every stage of the message, in pipeline order, reported or not."""
+    return [
+        StageReport(
+            stage=stage,
+            code=getattr(message, f"{stage}_code"),
+            description=getattr(message, f"{stage}_description"),
+            at=getattr(message, f"{stage}_at"),
+        )
+        for stage in STAGES
+    ]
+
+
+def message_latest_stage(*, message: Message) -> StageReport | None:
+    """The most recent stage iLiveIt reported: the latest timestamp, and on a tie (or when
+    times are missing) the one later in the pipeline. None before any report."""
+    reported = [
+        (report.at is not None, report.at or datetime.min, index, report)
+        for index, report in enumerate(message_stages(message=message))
+        if report.code is not None
+    ]
+    if not reported:
+        return None
+    return max(reported, key=lambda item: item[:3])[3]
+
+
+def messages_filter(
+    *,
+    campaign: Campaign,
+    state: str = "",
+    network: str = "",
+    failure_code: int | None = None,
+    recipient: str = "",
+) -> list[QuerySet[Message]]:
+    """The campaign's messages (test sends excluded) that match, as one queryset per state.
+
+    One queryset per state, because the (campaign, state, id) index returns ids in order only
+    within one state: ordering all of a campaign's messages by id from it would sort every row,
+    while merging a few states' ordered ranges reads only a page's worth from each.
+
+    - `failure_code`: failed messages with that code at any stage (build, archive, submit,
+      sent or delivered). Any stage, because the code staff look up is the one a failure
+      report or the CSV showed them, and the pipeline's and the networks' code tables overlap
+      (2 is "Submitted" at submit but a network rejection at sent); the row shows the stage.
+      It implies the state "failed".
+    - `recipient`: a case-insensitive prefix. People look a recipient up from its start (the
+      number with its country code as stored, or an email's local part); a prefix does not
+      also list every number that merely contains the digits somewhere, and it is checked on
+      the rows the index range yields, so a page stops after 50 hits like any other filter.
+    """
+    base = Message.objects.filter(campaign=campaign, is_test=False)
+    if network:
+        base = base.filter(network=network)
+    if recipient:
+        base = base.filter(recipient__istartswith=recipient)
+    if failure_code is not None:
+        state = MessageState.FAILED
+        any_stage = Q()
+        for stage in STAGES:
+            any_stage |= Q(**{f"{stage}_code": failure_code})
+        base = base.filter(any_stage)
+    states = [state] if state else MessageState.values
+    return [base.filter(state=value).only(*LIST_COLUMNS) for value in states]
+
+
+def messages_page(
+    *, querysets: list[QuerySet[Message]], after: int = 0, size: int = MESSAGES_PER_PAGE
+) -> MessagePage:
+    """The first `size` messages with an id above `after`, by id, from `querysets` (each
+    already narrowed to one state; see messages_filter), and where the next page starts.
+
+    Each queryset yields at most size + 1 rows, read in id order from one range of the
+    (campaign, state, id) index; merging them by id gives the page. That is one small query
+    per state rather than one query, because SQLite (through Django) cannot UNION sliced
+    queries; each is an index probe, whatever the campaign's size.
+    """
+    parts = [
+        list(queryset.filter(id__gt=after).order_by("id")[: size + 1]) for queryset in querysets
+    ]
+    rows = list(islice(heapq.merge(*parts, key=attrgetter("id")), size + 1))
+    if len(rows) > size:
+        return MessagePage(messages=rows[:size], next_after=rows[size - 1].id)
+    return MessagePage(messages=rows, next_after=None)
+
+
+# --- archived content ----------------------------------------------------------------------------
+
+
+class ArchiveUnavailable(Exception):
+    """The archived content could not be shown; `status` is the HTTP status the page answers
+    with (404: iLiveIt has none for this message; 502: iLiveIt failed us), `reason` says why."""
+
+    def __init__(self, reason: str, *, status: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def message_archived(*, message: Message) -> ArchivedMessage:
+    """GET message/{id} with the token of the application that sent the message (a message is
+    visible only to its own application), or ArchiveUnavailable."""
+    if not message.iliveit_id:
+        raise ArchiveUnavailable(
+            "This message has no iLiveIt MessageID: it was never accepted by iLiveIt, so "
+            "nothing was archived.",
+            status=404,
+        )
+    application = message.campaign.application
+    client = client_for(
+        application.endpoint,
+        application.token,
+        connect_timeout=ARCHIVE_CONNECT_TIMEOUT_S,
+        read_timeout=ARCHIVE_READ_TIMEOUT_S,
+    )
+    try:
+        return client.archived_message(message.iliveit_id)
+    except (InvalidRoute, InvalidMessage) as error:
+        raise ArchiveUnavailable(
+            f"iLiveIt does not know this MessageID ({error.error}).", status=404
+        ) from error
+    except BadRequest as error:
+        # The sandbox and iLiveIt answer 400 "Message not archived yet" before the archive
+        # stage, and for one-time PINs, which are never archived.
+        raise ArchiveUnavailable(
+            f"iLiveIt has no archived content for this message: {error.error}", status=404
+        ) from error
+    except RateLimited as error:
+        raise ArchiveUnavailable(
+            "iLiveIt's rate limit for this application is spent; try again in a moment.",
+            status=502,
+        ) from error
+    except APIUnavailable as error:
+        raise ArchiveUnavailable(
+            f"iLiveIt did not answer ({error}); try again later.", status=502
+        ) from error
+    except ILiveItError as error:
+        raise ArchiveUnavailable(f"iLiveIt refused the request ({error}).", status=502) from error
+
+
+# Base64 media and attachments can run to megabytes; the page shows their start only.
+LONG_TEXT = 2000
+
+
+def archived_data_text(*, data: dict[str, Any]) -> str:
+    """The archived data as indented JSON, long strings cut to LONG_TEXT characters."""
+
+    def shorten(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > LONG_TEXT:
+            return f"{value[:LONG_TEXT]}… ({len(value)} characters in all)"
+        if isinstance(value, dict):
+            return {key: shorten(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [shorten(item) for item in value]
+        return value
+
+    return json.dumps(shorten(data), indent=2, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,171 @@
+"""messaging.message_queries: the message list's filters, keyset paging and the latest stage;
+archived content is tested through its page in test_message_views.py (against the sandbox)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from messaging.iliveit.types import ArchivedMessage
+from messaging.message_queries import (
+    LONG_TEXT,
+    archived_data_text,
+    message_latest_stage,
+    message_stages,
+    messages_filter,
+    messages_page,
+)
+from messaging.models import Message, MessageState
+from tests.messaging.compose_helpers import make_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaign():
+    return make_campaign("sms")
+
+
+def add(campaign, recipient, **fields) -> Message:
+    return Message.objects.create(campaign=campaign, recipient=recipient, **fields)
+
+
+def ids(querysets, **kwargs) -> list[int]:
+    return [message.id for message in messages_page(querysets=querysets, **kwargs).messages]
+
+
+def test_it_lists_a_campaigns_messages_by_id_across_states(campaign):
+    first = add(campaign, "27820000001", state=MessageState.DELIVERED)
+    second = add(campaign, "27820000002", state=MessageState.QUEUED)
+    third = add(campaign, "27820000003", state=MessageState.FAILED)
+    assert ids(messages_filter(campaign=campaign)) == [first.id, second.id, third.id]
+
+
+def test_it_leaves_out_test_sends_and_other_campaigns(campaign):
+    kept = add(campaign, "27820000001")
+    add(campaign, "27820000009", is_test=True)
+    add(make_campaign("sms", application=campaign.application), "27820000001")
+    assert ids(messages_filter(campaign=campaign)) == [kept.id]
+
+
+def test_the_state_filter_keeps_one_state(campaign):
+    add(campaign, "27820000001", state=MessageState.DELIVERED)
+    failed = add(campaign, "27820000002", state=MessageState.FAILED)
+    querysets = messages_filter(campaign=campaign, state=MessageState.FAILED)
+    assert ids(querysets) == [failed.id]
+
+
+def test_the_network_filter_is_exact(campaign):
+    vodacom = add(campaign, "27820000001", network="vodacom")
+    add(campaign, "27820000002", network="vodacom-za")
+    add(campaign, "27820000003", network="")
+    assert ids(messages_filter(campaign=campaign, network="vodacom")) == [vodacom.id]
+
+
+def test_the_failure_code_matches_a_failed_message_at_any_stage(campaign):
+    at_submit = add(campaign, "27820000001", state=MessageState.FAILED, submit_code=9)
+    at_delivery = add(
+        campaign, "27820000002", state=MessageState.FAILED, submit_code=2, delivered_code=9
+    )
+    add(campaign, "27820000003", state=MessageState.FAILED, submit_code=3)
+    # The same code on a message that did not fail is not a failure.
+    add(campaign, "27820000004", state=MessageState.DELIVERED, build_code=9)
+    querysets = messages_filter(campaign=campaign, failure_code=9)
+    assert ids(querysets) == [at_submit.id, at_delivery.id]
+
+
+def test_the_recipient_search_is_a_case_insensitive_prefix(campaign):
+    ann = add(campaign, "Ann@example.com")
+    add(campaign, "joann@example.com")
+    anna = add(campaign, "anna@example.com")
+    assert ids(messages_filter(campaign=campaign, recipient="ann")) == [ann.id, anna.id]
+
+
+def test_filters_combine(campaign):
+    wanted = add(campaign, "27821000001", state=MessageState.FAILED, network="mtn", sent_code=2)
+    add(campaign, "27821000002", state=MessageState.FAILED, network="cellc", sent_code=2)
+    add(campaign, "27831000003", state=MessageState.FAILED, network="mtn", sent_code=2)
+    querysets = messages_filter(campaign=campaign, network="mtn", failure_code=2, recipient="2782")
+    assert ids(querysets) == [wanted.id]
+
+
+def test_page_two_starts_after_page_ones_last_id_without_repeats(campaign):
+    states = [MessageState.DELIVERED, MessageState.FAILED, MessageState.QUEUED]
+    Message.objects.bulk_create(
+        Message(campaign=campaign, recipient=f"2782{n:07d}", state=states[n % 3])
+        for n in range(120)
+    )
+    all_ids = list(campaign.messages.order_by("id").values_list("id", flat=True))
+    querysets = messages_filter(campaign=campaign)
+
+    first = messages_page(querysets=querysets)
+    assert [m.id for m in first.messages] == all_ids[:50]
+    assert first.next_after == all_ids[49]
+    second = messages_page(querysets=querysets, after=first.next_after)
+    assert [m.id for m in second.messages] == all_ids[50:100]
+    third = messages_page(querysets=querysets, after=second.next_after)
+    assert [m.id for m in third.messages] == all_ids[100:]
+    assert third.next_after is None
+    seen = [m.id for page in (first, second, third) for m in page.messages]
+    assert len(seen) == len(set(seen)) == 120
+
+
+def test_a_full_last_page_has_no_next(campaign):
+    Message.objects.bulk_create(
+        Message(campaign=campaign, recipient=f"2782{n:07d}") for n in range(50)
+    )
+    page = messages_page(querysets=messages_filter(campaign=campaign))
+    assert len(page.messages) == 50
+    assert page.next_after is None
+
+
+def test_a_page_reads_each_states_next_rows_without_counting_or_offsets(campaign):
+    add(campaign, "27820000001")
+    with CaptureQueriesContext(connection) as queries:
+        messages_page(querysets=messages_filter(campaign=campaign), after=0)
+    assert len(queries) == len(MessageState.values)
+    for query in queries:
+        sql = query["sql"].upper()
+        assert "COUNT(" not in sql
+        assert "OFFSET" not in sql
+        assert "LIMIT 51" in sql
+
+
+def test_the_latest_stage_is_the_one_reported_last():
+    now = timezone.now()
+    message = Message(
+        submit_code=2,
+        submit_description="Submitted",
+        submit_at=now - timedelta(minutes=2),
+        archive_code=4,
+        archive_description="Archived",
+        archive_at=now - timedelta(minutes=1),
+    )
+    latest = message_latest_stage(message=message)
+    assert (latest.stage, latest.code, latest.description) == ("archive", 4, "Archived")
+
+
+def test_the_latest_stage_prefers_the_later_stage_on_a_tie_and_is_none_before_reports():
+    now = timezone.now()
+    message = Message(sent_code=1, sent_at=now, delivered_code=1, delivered_at=now)
+    assert message_latest_stage(message=message).stage == "delivered"
+    assert message_latest_stage(message=Message()) is None
+
+
+def test_every_stage_is_listed_in_pipeline_order():
+    stages = message_stages(message=Message(build_code=14))
+    assert [stage.stage for stage in stages] == ["build", "archive", "submit", "sent", "delivered"]
+    assert stages[0].code == 14
+    assert stages[1].code is None
+
+
+def test_archived_data_is_indented_json_with_long_strings_cut():
+    archived = ArchivedMessage(
+        type="mms", date_created=None, data={"slides": [{"data": "A" * (LONG_TEXT + 10)}]}
+    )
+    text = archived_data_text(data=archived.data)
+    assert '\n  "slides": [' in text
+    assert f"({LONG_TEXT + 10} characters in all)" in text
+    assert "A" * (LONG_TEXT + 1) not in text
