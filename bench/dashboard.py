@@ -1,0 +1,334 @@
+"""Benchmark: the campaign dashboard at 1,000 and 1,000,000 messages, on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/dashboard.py
+        [--large 1000000] [--small 1000] [--runs 20] [--naive-runs 5]
+
+Makes a throwaway database on DATABASE_URL's server and generates two campaigns in SQL
+(INSERT ... SELECT generate_series, in chunks of 250,000): each message submitted at 200/s, with
+a spread of networks, outcomes (refused at submission, still queued or submitted, sent,
+delivered, assumed delivered after 72 h, failed at the sent or delivered stage), stage times
+and failure codes, and one status event per reported message (some late, some polled). The
+triggers fill CampaignCount and the dashboard roll-ups as the rows go in; the run times that,
+and what the triggers cost on a 200,000-row insert (rolled back).
+
+Then times, warm, the median of --runs calls of campaign_dashboard for both campaigns, of
+--naive-runs calls of campaign_dashboard_recount (the scan) for the large one, and keyset pages
+of the large campaign's message list filtered by state (first page, and one half-way through).
+Checks that the large dashboard equals the recount. Ends with one RESULT line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.common import throwaway_database  # noqa: E402
+
+CHUNK = 250_000
+AIM_MS = 150
+
+# One campaign's messages, ids first..last of the series. Random draws are materialised once per
+# row (a volatile function in a subquery PostgreSQL may inline would be drawn again per use).
+MESSAGES_SQL = """
+WITH draws AS MATERIALIZED (
+    SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4
+    FROM generate_series(%(first)s, %(last)s) AS g
+), outcomes AS MATERIALIZED (
+    SELECT g, r4,
+        CASE WHEN r1 < 0.02 THEN 'refused' WHEN r1 < 0.025 THEN 'queued'
+             WHEN r1 < 0.03 THEN 'submitted' WHEN r1 < 0.06 THEN 'sent_failed'
+             WHEN r1 < 0.10 THEN 'delivery_failed' WHEN r1 < 0.15 THEN 'sent'
+             WHEN r1 < 0.16 THEN 'assumed' ELSE 'delivered' END AS outcome,
+        CASE WHEN r2 < 0.45 THEN 'vodacom' WHEN r2 < 0.80 THEN 'mtn'
+             WHEN r2 < 0.95 THEN 'cell_c' ELSE 'telkom' END AS network,
+        -- Submitted at 200 per second; sent 1-21 s later; delivered after a long-tailed wait.
+        date_trunc('second', %(start)s + g * interval '5 milliseconds') AS submit_at,
+        date_trunc('second', %(start)s + g * interval '5 milliseconds'
+            + (1 + r3 * 20) * interval '1 second') AS sent_at,
+        date_trunc('second', %(start)s + g * interval '5 milliseconds'
+            + (1 + r3 * 20 + exp(r4 * 8.5)) * interval '1 second') AS delivered_at
+    FROM draws
+), messages AS (
+    SELECT *,
+        outcome NOT IN ('refused', 'queued') AS accepted,
+        outcome IN ('sent', 'sent_failed', 'delivered', 'assumed', 'delivery_failed') AS was_sent,
+        outcome IN ('delivered', 'assumed', 'delivery_failed') AS reported
+    FROM outcomes
+)
+INSERT INTO messaging_message (
+    campaign_id, uuid, ref, recipient, is_test, is_single, iliveit_id, state, network,
+    attempts, last_error, error_retryable, created_at, submitted_at, updated_at,
+    build_description, archive_description,
+    submit_code, submit_description, submit_at,
+    sent_code, sent_description, sent_at,
+    delivered_code, delivered_description, delivered_at
+)
+SELECT
+    %(campaign)s, gen_random_uuid(), 'bench-' || %(campaign)s || '-' || g,
+    '2782' || lpad(g::text, 7, '0'), false, false,
+    CASE WHEN accepted THEN 'BENCH-' || %(campaign)s || '-' || g END,
+    CASE outcome WHEN 'refused' THEN 'failed' WHEN 'sent_failed' THEN 'failed'
+        WHEN 'delivery_failed' THEN 'failed' WHEN 'assumed' THEN 'delivered' ELSE outcome END,
+    CASE WHEN accepted THEN network ELSE '' END,
+    1,
+    CASE WHEN outcome <> 'refused' THEN ''
+        WHEN r4 < 0.6 THEN 'Invalid MSISDN' WHEN r4 < 0.9 THEN 'Number is blocked'
+        ELSE 'Quota exceeded for this application' END,
+    false, %(start)s, CASE WHEN accepted THEN submit_at END, now(),
+    '', '',
+    CASE WHEN accepted THEN 2 END, CASE WHEN accepted THEN 'Submitted' ELSE '' END,
+    CASE WHEN accepted THEN submit_at END,
+    CASE WHEN outcome = 'sent_failed' THEN (CASE WHEN r4 < 0.5 THEN 5 ELSE 2 END)
+        WHEN was_sent THEN 1 END,
+    CASE WHEN outcome = 'sent_failed' THEN (CASE WHEN r4 < 0.5 THEN 'Rejected'
+        ELSE 'Absent subscriber' END) WHEN was_sent THEN 'Sent' ELSE '' END,
+    CASE WHEN was_sent THEN sent_at END,
+    CASE outcome WHEN 'delivered' THEN 1 WHEN 'assumed' THEN 12
+        WHEN 'delivery_failed' THEN (CASE WHEN r4 < 0.7 THEN 3 ELSE 4 END) END,
+    CASE outcome WHEN 'delivered' THEN 'Delivered' WHEN 'assumed' THEN 'Assumed Delivered'
+        WHEN 'delivery_failed' THEN (CASE WHEN r4 < 0.7 THEN 'Expired' ELSE 'Undeliverable' END)
+        ELSE '' END,
+    CASE WHEN outcome = 'assumed' THEN submit_at + interval '72 hours'
+        WHEN reported THEN delivered_at END
+FROM messages
+"""
+
+# One status event per message that has a sent or delivered report: 2% learned by polling,
+# 3% of the postbacks later than the promised hour.
+EVENTS_SQL = """
+WITH reports AS MATERIALIZED (
+    SELECT id, random() AS r,
+        CASE WHEN delivered_code IS NOT NULL THEN 'delivered' ELSE 'sent' END AS stage,
+        coalesce(delivered_code, sent_code) AS code,
+        CASE WHEN delivered_code IS NOT NULL THEN delivered_description
+            ELSE sent_description END AS description,
+        coalesce(delivered_at, sent_at) AS stage_at
+    FROM messaging_message
+    WHERE campaign_id = %(campaign)s AND id > %(after)s AND sent_code IS NOT NULL
+)
+INSERT INTO postbacks_messageevent
+    (message_id, stage, code, description, stage_at, source, received_at, late_by_s)
+SELECT id, stage, code, description, stage_at,
+    CASE WHEN r < 0.02 THEN 'poll' ELSE 'postback' END, now(),
+    CASE WHEN r > 0.97 THEN 60 + (r * 100000)::int %% 7200 ELSE 0 END
+FROM reports
+"""
+
+LIST_SQL = """
+SELECT id, recipient, state, network, updated_at FROM messaging_message
+WHERE campaign_id = %s AND state = %s AND id > %s ORDER BY id LIMIT 50
+"""
+
+
+def generate(cursor, campaign_id: int, count: int, start) -> float:
+    """Insert `count` messages (and their events) for the campaign; answer the seconds taken."""
+    began = time.perf_counter()
+    for first in range(1, count + 1, CHUNK):
+        cursor.execute("SELECT coalesce(max(id), 0) FROM messaging_message")
+        (after,) = cursor.fetchone()
+        last = min(count, first + CHUNK - 1)
+        cursor.execute(
+            MESSAGES_SQL, {"campaign": campaign_id, "first": first, "last": last, "start": start}
+        )
+        cursor.execute(EVENTS_SQL, {"campaign": campaign_id, "after": after})
+    return time.perf_counter() - began
+
+
+def trigger_cost(connection, campaign_id: int, start, rows: int = 200_000) -> dict[str, float]:
+    """Seconds to insert `rows` messages with no triggers, with the CampaignCount trigger only,
+    and with every trigger; each insert is rolled back."""
+    variants = {
+        "no triggers": "SET LOCAL session_replication_role = replica",
+        "counts only": (
+            "ALTER TABLE messaging_message DISABLE TRIGGER messaging_message_rollups_insert"
+        ),
+        "counts + roll-ups": "",
+    }
+    seconds = {}
+    for name, setup in variants.items():
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            if setup:
+                cursor.execute(setup)
+            began = time.perf_counter()
+            cursor.execute(
+                MESSAGES_SQL, {"campaign": campaign_id, "first": 1, "last": rows, "start": start}
+            )
+            seconds[name] = time.perf_counter() - began
+            cursor.execute("ROLLBACK")
+    return seconds
+
+
+def page(campaign_id: int, state: str, after: int) -> Callable[[], list]:
+    """One keyset page of the campaign's message list: 50 rows of a state after id `after`."""
+    from django.db import connection  # Django is set up by then
+
+    def run() -> list:
+        with connection.cursor() as cursor:
+            cursor.execute(LIST_SQL, [campaign_id, state, after])
+            return cursor.fetchall()
+
+    return run
+
+
+def median_ms(call: Callable[[], object], runs: int) -> float:
+    call()  # warm: plans cached, pages in memory
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--naive-runs", type=int, default=5)
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("set DATABASE_URL to a PostgreSQL server (a throwaway database is made)")
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    database_url, drop_database = throwaway_database(tmp, "bench_dashboard")
+    os.environ.update(
+        DATABASE_URL=database_url,
+        DEBUG="0",
+        SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: S106
+        ALLOWED_HOSTS="127.0.0.1",
+        PORTAL_VAR_DIR=str(tmp),
+        LOG_LEVEL="warning",
+    )
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, str(REPO / "manage.py"), "migrate", "-v0"], check=True, cwd=REPO
+    )
+    os.environ["DJANGO_SETTINGS_MODULE"] = "iliveit_portal.settings"
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    from messaging.dashboard import campaign_dashboard, campaign_dashboard_recount
+    from messaging.models import (
+        Application,
+        Campaign,
+        CampaignCount,
+        CampaignFailure,
+        CampaignLatency,
+        CampaignMinute,
+        Channel,
+    )
+    from postbacks.models import CampaignEventCount
+
+    try:
+        application = Application.objects.create(
+            name="Bench",
+            endpoint="http://127.0.0.1:9/",
+            token="bench",  # noqa: S106 - never used: nothing is sent
+            mvno_id=1,
+        )
+        small, large, scratch = (
+            Campaign.objects.create(
+                name=name, channel=Channel.SMS, application=application, body_text="Bench"
+            )
+            for name in ("Small", "Large", "Scratch")
+        )
+        start = timezone.now().replace(microsecond=0) - timedelta(hours=6)
+        with connection.cursor() as cursor:
+            small_s = generate(cursor, small.pk, args.small, start)
+            large_s = generate(cursor, large.pk, args.large, start)
+        cost = trigger_cost(connection, scratch.pk, start)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+            cursor.execute("CHECKPOINT")
+        rollup_rows = {
+            model.__name__: model.objects.filter(campaign=large).count()
+            for model in (
+                CampaignCount,
+                CampaignMinute,
+                CampaignLatency,
+                CampaignFailure,
+                CampaignEventCount,
+            )
+        }
+
+        dashboard = campaign_dashboard(campaign_id=large.pk)
+        recount = campaign_dashboard_recount(campaign_id=large.pk)
+        small_ms = median_ms(lambda: campaign_dashboard(campaign_id=small.pk), args.runs)
+        large_ms = median_ms(lambda: campaign_dashboard(campaign_id=large.pk), args.runs)
+        naive_ms = median_ms(
+            lambda: campaign_dashboard_recount(campaign_id=large.pk), args.naive_runs
+        )
+
+        # A common state and a rare one: the planner walks the primary key for the first and
+        # the (campaign, state, id) index for the second.
+        lists, plans = {}, {}
+        for state in ("delivered", "failed"):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM messaging_message WHERE campaign_id = %s AND state = %s "
+                    "ORDER BY id OFFSET %s LIMIT 1",
+                    [large.pk, state, dashboard.totals[state] // 2],
+                )
+                (half_way,) = cursor.fetchone()
+                cursor.execute("EXPLAIN " + LIST_SQL, [large.pk, state, half_way])
+                plans[state] = [row[0] for row in cursor.fetchall()]
+            for name, after in (("first", 0), ("half-way", half_way)):
+                lists[f"{state}, {name} page"] = median_ms(page(large.pk, state, after), args.runs)
+    finally:
+        connection.close()
+        drop_database()
+
+    list_ms = max(lists.values())
+    print(
+        f"generated  {args.small} messages in {small_s:.1f} s, {args.large} in {large_s:.1f} s "
+        f"({args.large / large_s:.0f} rows/s, events included), PostgreSQL"
+    )
+    print(
+        "insert     200000 rows: "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in cost.items())
+    )
+    print(f"roll-ups   rows for the large campaign: {rollup_rows}")
+    print(
+        f"figures    total {dashboard.total}, funnel {dashboard.funnel}, delivery rate "
+        f"{dashboard.delivery_rate:.3f}, p50 <= {dashboard.latency_p50_s} s, p95 <= "
+        f"{dashboard.latency_p95_s} s, {len(dashboard.failure_reasons)} failure reasons, "
+        f"{len(dashboard.per_minute)} minutes, {len(dashboard.per_hour)} hours, late "
+        f"{dashboard.late_postbacks}, reconciled {dashboard.reconciled}"
+    )
+    print(f"check      large dashboard equals its recount: {dashboard == recount}")
+    print(f"{'':<40}{args.small:>12,}{args.large:>14,}")
+    print(f"{'campaign_dashboard (roll-ups)':<40}{small_ms:>9.1f} ms{large_ms:>11.1f} ms")
+    print(f"{'campaign_dashboard_recount (scan)':<40}{'':>12}{naive_ms:>11.1f} ms")
+    for name, ms in lists.items():
+        print(f"{'message list, ' + name:<40}{'':>12}{ms:>11.2f} ms")
+    print(
+        f"compare    roll-ups {naive_ms / large_ms:.0f}x faster than the scan at {args.large:,}; "
+        f"large vs small {large_ms / small_ms:.1f}x; aim < {AIM_MS} ms: "
+        f"{'met' if max(small_ms, large_ms) < AIM_MS else 'MISSED'}"
+    )
+    for state, plan in plans.items():
+        print(f"list plan  {state}: " + " / ".join(line.strip() for line in plan))
+    print(
+        f"RESULT small_ms={small_ms:.1f} large_ms={large_ms:.1f} naive_large_ms={naive_ms:.1f} "
+        f"list_large_ms={list_ms:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
