@@ -1,0 +1,128 @@
+"""messaging.exports: a campaign's messages as CSV lines, generated chunk by chunk."""
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from django.db.models import QuerySet
+
+from messaging import exports
+from messaging.exports import (
+    HEADER,
+    campaign_export_filename,
+    campaign_export_rows,
+    csv_cell,
+)
+from messaging.models import Message, MessageState
+from tests.messaging.compose_helpers import make_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaign():
+    return make_campaign("sms", name="Spring sale")
+
+
+def read(campaign) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO("".join(campaign_export_rows(campaign=campaign)))))
+
+
+def test_it_writes_a_header_then_one_row_per_message_in_id_order(campaign):
+    first = Message.objects.create(campaign=campaign, recipient="27820000001")
+    second = Message.objects.create(campaign=campaign, recipient="27820000002")
+    lines = list(campaign_export_rows(campaign=campaign))
+    assert next(csv.reader([lines[0]])) == HEADER
+    rows = read(campaign)
+    assert [row["id"] for row in rows] == [str(first.id), str(second.id)]
+
+
+def test_every_column_is_filled_and_times_are_iso_8601(campaign):
+    sent_at = datetime(2026, 11, 25, 8, 30, 5, tzinfo=UTC)
+    Message.objects.create(
+        campaign=campaign,
+        recipient="27820000001",
+        state=MessageState.DELIVERED,
+        network="vodacom",
+        iliveit_id="abc123",
+        attempts=2,
+        last_error="timed out once",
+        submitted_at=sent_at,
+        submit_code=2,
+        submit_description="Submitted",
+        submit_at=sent_at,
+        delivered_code=1,
+        delivered_description="Delivered",
+        delivered_at=sent_at,
+    )
+    (row,) = read(campaign)
+    assert row["recipient"] == "27820000001"
+    assert row["state"] == "delivered"
+    assert row["network"] == "vodacom"
+    assert row["iliveit_message_id"] == "abc123"
+    assert row["attempts"] == "2"
+    assert row["last_error"] == "timed out once"
+    assert datetime.fromisoformat(row["submitted_at"]) == sent_at
+    assert row["submit_code"] == "2"
+    assert row["submit_description"] == "Submitted"
+    assert datetime.fromisoformat(row["delivered_at"]) == sent_at
+    # Stages never reported are empty, not "None".
+    assert row["build_code"] == row["build_at"] == row["build_description"] == ""
+
+
+def test_it_leaves_out_test_sends_and_other_campaigns(campaign):
+    Message.objects.create(campaign=campaign, recipient="27820000001")
+    Message.objects.create(campaign=campaign, recipient="27820000002", is_test=True)
+    other = make_campaign("sms", application=campaign.application)
+    Message.objects.create(campaign=other, recipient="27820000003")
+    assert [row["recipient"] for row in read(campaign)] == ["27820000001"]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t"])
+def test_a_cell_that_would_run_as_a_formula_is_quoted(campaign, start):
+    Message.objects.create(
+        campaign=campaign,
+        recipient=f"{start}cmd|' /C calc'!A0",
+        state=MessageState.FAILED,
+        sent_code=2,
+        sent_description=f'{start}HYPERLINK("http://evil.example")',
+    )
+    (row,) = read(campaign)
+    assert row["recipient"] == f"'{start}cmd|' /C calc'!A0"
+    assert row["sent_description"].startswith(f"'{start}HYPERLINK")
+
+
+def test_numbers_the_portal_wrote_are_not_quoted():
+    assert csv_cell(-3) == -3
+    assert csv_cell(None) == ""
+    assert csv_cell("27820000001") == "27820000001"
+
+
+def test_rows_are_read_lazily_a_chunk_at_a_time(campaign, monkeypatch):
+    Message.objects.bulk_create(
+        Message(campaign=campaign, recipient=f"2782{n:07d}") for n in range(5)
+    )
+    chunk_sizes = []
+    real_iterator = QuerySet.iterator
+
+    def spy(self, chunk_size=None):
+        chunk_sizes.append(chunk_size)
+        return real_iterator(self, chunk_size=chunk_size)
+
+    monkeypatch.setattr(QuerySet, "iterator", spy)
+    rows = campaign_export_rows(campaign=campaign)
+    next(rows)  # the header is written before any message is read
+    assert chunk_sizes == []
+    assert len(list(rows)) == 5
+    assert chunk_sizes == [exports.CHUNK_SIZE]
+
+
+def test_the_filename_is_safe_whatever_the_campaign_is_called(campaign):
+    campaign.name = 'Sale "50%" ../../etc\r\nX-Evil: 1'
+    name = campaign_export_filename(campaign=campaign)
+    assert name == f"messages-{campaign.pk}-sale-50-etc-x-evil-1.csv"
+    campaign.name = "Ünïcödé ☃"
+    assert campaign_export_filename(campaign=campaign) == f"messages-{campaign.pk}-unicode.csv"
+    campaign.name = "☃☃"
+    assert campaign_export_filename(campaign=campaign) == f"messages-{campaign.pk}-campaign.csv"
