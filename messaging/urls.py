@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from messaging import dashboard_views, views
+from messaging import dashboard_views, message_views, views
 
 app_name = "messaging"
 
@@ -29,5 +29,19 @@ urlpatterns = [
             name=f"campaign_{action.replace('-', '_')}",
         )
         for action in views.CONTROLS
+    ),
+    # A campaign's messages, one message, and the export.
+    path("<int:pk>/messages/", message_views.message_list, name="message_list"),
+    path("<int:pk>/messages.csv", message_views.message_export, name="message_export"),
+    path("messages/<int:pk>/", message_views.message_detail, name="message_detail"),
+    path(
+        "messages/<int:pk>/archived/",
+        message_views.message_archived_view,
+        name="message_archived",
+    ),
+    path(
+        "messages/<int:pk>/replies/<int:reply_pk>/raw/",
+        message_views.message_reply_raw,
+        name="message_reply_raw",
     ),
 ]

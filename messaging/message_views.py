@@ -1,0 +1,197 @@
+"""Staff pages for a campaign's messages: the filtered list, one message's page, its archived
+content fetched from iLiveIt on demand, a reply's raw email, and the streamed CSV export.
+
+Views stay thin: messaging/message_queries.py filters, pages and fetches; messaging/exports.py
+writes the CSV rows. Every page is scoped by access.rules, so a message or campaign of an
+application the user is not granted answers 404.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import F
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from access.rules import messages_visible
+from messaging.compose import email_preview_document
+from messaging.exports import campaign_export_filename, campaign_export_rows
+from messaging.message_queries import (
+    ArchiveUnavailable,
+    archived_data_text,
+    message_archived,
+    message_latest_stage,
+    message_stages,
+    messages_filter,
+    messages_page,
+)
+from messaging.models import Message, MessageState
+from messaging.views import COMPOSE, LAUNCH, _any_permission, _visible_campaign, _with_csp
+from postbacks.models import Reply
+
+VIEW_REPLY = "postbacks.view_reply"
+
+# Who may read a campaign's messages: the same people who may open the campaign page.
+can_view_messages = _any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
+
+
+class MessageFilterForm(forms.Form):
+    """The message list's filters (GET). An invalid filter is shown with its error and left
+    out; the rest still apply (like the campaign list)."""
+
+    state = forms.ChoiceField(
+        label="State", required=False, choices=[("", "Any state"), *MessageState.choices]
+    )
+    network = forms.CharField(
+        label="Network", required=False, max_length=64, help_text="Exact network name."
+    )
+    failure_code = forms.IntegerField(
+        label="Failure code",
+        required=False,
+        # The stage code columns are SmallIntegerField.
+        min_value=-32768,
+        max_value=32767,
+        help_text="Failed messages with this code at any stage.",
+    )
+    q = forms.CharField(label="Recipient starts with", required=False, max_length=254, strip=True)
+    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        state = cleaned.get("state")
+        if cleaned.get("failure_code") is not None and state and state != MessageState.FAILED:
+            self.add_error(
+                "failure_code", "A failure code only matches failed messages; set State to Any."
+            )
+        return cleaned
+
+    def filters(self) -> dict:
+        """The valid filters, named as message_queries.messages_filter takes them."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "state": data.get("state", ""),
+            "network": data.get("network", "").strip(),
+            "failure_code": data.get("failure_code"),
+            "recipient": data.get("q", ""),
+        }
+
+
+@login_required
+@can_view_messages
+@_with_csp
+def message_list(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _visible_campaign(request, pk)
+    form = MessageFilterForm(request.GET)
+    form.is_valid()  # an invalid filter shows its error and is left out
+    after = form.cleaned_data.get("after") or 0
+    page = messages_page(
+        querysets=messages_filter(campaign=campaign, **form.filters()), after=after
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    rows = [(message, message_latest_stage(message=message)) for message in page.messages]
+    return render(
+        request,
+        "messaging/message_list.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "rows": rows,
+            "after": after,
+            "next_after": page.next_after,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _visible_message(request: HttpRequest, pk: int) -> Message:
+    return get_object_or_404(
+        messages_visible(request.user).select_related("campaign__application"), pk=pk
+    )
+
+
+def _raw_email_url(user, reply: Reply) -> str:
+    """Where this user downloads a reply's raw email, or "" when they may not. The admin
+    serves it to staff who may view messages there; others with the right to see replies use
+    message_reply_raw, which asks the same rights."""
+    if not reply.raw_email or not user.has_perm(VIEW_REPLY):
+        return ""
+    if user.is_staff and user.has_perm("messaging.view_message"):
+        return reverse("admin:messaging_message_reply_raw", args=[reply.message_id, reply.pk])
+    return reverse("messaging:message_reply_raw", args=[reply.message_id, reply.pk])
+
+
+@login_required
+@can_view_messages
+@_with_csp
+def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    message = _visible_message(request, pk)
+    replies = list(message.replies.all()) if request.user.has_perm(VIEW_REPLY) else None
+    return render(
+        request,
+        "messaging/message_detail.html",
+        {
+            "message": message,
+            "campaign": message.campaign,
+            "stages": message_stages(message=message),
+            # When each change happened at iLiveIt, not when we heard: postbacks arrive out of
+            # order, and a poll can tell of a change long after it.
+            "events": message.events.order_by(F("stage_at").asc(nulls_last=True), "id"),
+            "replies": [(reply, _raw_email_url(request.user, reply)) for reply in replies or ()],
+            "can_view_replies": replies is not None,
+        },
+    )
+
+
+@login_required
+@can_view_messages
+@_with_csp
+def message_archived_view(request: HttpRequest, pk: int) -> HttpResponse:
+    message = _visible_message(request, pk)
+    context: dict = {"message": message, "campaign": message.campaign}
+    try:
+        archived = message_archived(message=message)
+    except ArchiveUnavailable as error:
+        context["error"] = error.reason
+        return render(request, "messaging/message_archived.html", context, status=error.status)
+    html = archived.data.get("html") if archived.type == "email" else None
+    context.update(
+        archived=archived,
+        data_text=archived_data_text(data=archived.data),
+        preview=email_preview_document(body_html=html) if isinstance(html, str) and html else "",
+    )
+    return render(request, "messaging/message_archived.html", context)
+
+
+@login_required
+@can_view_messages
+@permission_required(VIEW_REPLY, raise_exception=True)
+def message_reply_raw(request: HttpRequest, pk: int, reply_pk: int) -> FileResponse:
+    """A reply's raw email, for those who may see replies but not the admin. Never served from
+    MEDIA_URL: a reply is personal data."""
+    message = _visible_message(request, pk)
+    reply = get_object_or_404(Reply, pk=reply_pk, message=message)
+    if not reply.raw_email:
+        raise Http404("This reply has no raw email.")
+    return FileResponse(
+        reply.raw_email.open("rb"),
+        as_attachment=True,
+        filename=f"reply-{reply.pk}.eml",
+        content_type="message/rfc822",
+    )
+
+
+@login_required
+@can_view_messages
+def message_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    campaign = _visible_campaign(request, pk)
+    response = StreamingHttpResponse(
+        campaign_export_rows(campaign=campaign), content_type="text/csv; charset=utf-8"
+    )
+    filename = campaign_export_filename(campaign=campaign)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Personal data: not kept by shared caches or the browser's.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

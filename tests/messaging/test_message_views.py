@@ -1,0 +1,381 @@
+"""The message list, the message page, its archived content (from the sandbox over HTTP), a
+reply's raw email and the CSV export, through the test client."""
+
+import csv
+import io
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from messaging.models import Campaign, Channel, Message, MessageState
+from messaging.services import campaign_launch, message_submit
+from postbacks.models import EventSource, MessageEvent, Reply, ReplyKind
+from tests.messaging.compose_helpers import make_application, make_campaign, make_user
+from tests.support.sandbox import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def application():
+    return make_application()
+
+
+@pytest.fixture
+def campaign(application):
+    return make_campaign("sms", application=application, name="Spring sale")
+
+
+@pytest.fixture
+def message(campaign):
+    return campaign.messages.create(
+        recipient="27820000001",
+        state=MessageState.FAILED,
+        network="vodacom",
+        iliveit_id="msg-1",
+        submit_code=2,
+        submit_description="Submitted",
+        sent_code=5,
+        sent_description="Network rejected",
+    )
+
+
+@pytest.fixture
+def viewer(client, make_staff, application):
+    client.force_login(make_staff("viewer", "Viewer", applications=[application]))
+    return client
+
+
+def _page(response) -> str:
+    return response.content.decode()
+
+
+def _listed(response) -> list[int]:
+    return [message.pk for message, _ in response.context["rows"]]
+
+
+# --- who may see what ----------------------------------------------------------------------------
+
+
+def _urls(campaign, message, reply) -> list[str]:
+    return [
+        reverse("messaging:message_list", args=[campaign.pk]),
+        reverse("messaging:message_export", args=[campaign.pk]),
+        reverse("messaging:message_detail", args=[message.pk]),
+        reverse("messaging:message_archived", args=[message.pk]),
+        reverse("messaging:message_reply_raw", args=[message.pk, reply.pk]),
+    ]
+
+
+@pytest.fixture
+def reply(message):
+    reply = Reply(
+        message=message,
+        kind=ReplyKind.EMAIL,
+        sender="reader@example.com",
+        subject="Re: <b>hello</b>",
+        text="Thanks <script>alert(1)</script>",
+        content_hash="b",
+    )
+    reply.raw_email.save("raw.eml", ContentFile(b"Subject: Re: hello\r\n\r\nThanks!"))
+    return reply
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, campaign, message, reply):
+    for url in _urls(campaign, message, reply):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("admin:login")), url
+
+
+def test_a_viewer_not_granted_the_application_gets_404_everywhere(
+    client, make_staff, campaign, message, reply
+):
+    other = make_application("App B", token="token-b")
+    client.force_login(make_staff("stranger", "Viewer", applications=[other]))
+    for url in _urls(campaign, message, reply):
+        assert client.get(url).status_code == 404, url
+
+
+def test_a_user_without_a_role_is_refused(client, make_staff, application, campaign, message):
+    client.force_login(make_staff("nobody", None, applications=[application]))
+    assert client.get(reverse("messaging:message_list", args=[campaign.pk])).status_code == 403
+    assert client.get(reverse("messaging:message_detail", args=[message.pk])).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["Viewer", "Composer", "Admin"])
+def test_each_role_granted_the_application_sees_the_pages(
+    client, make_staff, application, campaign, message, role
+):
+    client.force_login(make_staff("someone", role, applications=[application]))
+    assert client.get(reverse("messaging:message_list", args=[campaign.pk])).status_code == 200
+    assert client.get(reverse("messaging:message_detail", args=[message.pk])).status_code == 200
+    export = client.get(reverse("messaging:message_export", args=[campaign.pk]))
+    assert export.status_code == 200
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+
+def test_the_list_shows_each_messages_columns_and_links_to_its_page(viewer, campaign, message):
+    response = viewer.get(reverse("messaging:message_list", args=[campaign.pk]))
+    html = _page(response)
+    assert response.status_code == 200
+    assert f'href="{reverse("messaging:message_detail", args=[message.pk])}"' in html
+    assert "27820000001" in html
+    assert 'class="badge state-failed"' in html
+    assert "vodacom" in html
+    assert "Network rejected" in html  # the latest stage reported
+    assert response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"state": "delivered"}, ["delivered"]),
+        ({"network": "mtn"}, ["delivered"]),
+        ({"failure_code": "5"}, ["failed"]),
+        ({"q": "2783"}, ["delivered"]),
+    ],
+)
+def test_each_filter_narrows_the_list(viewer, campaign, message, query, expected):
+    campaign.messages.create(
+        recipient="27830000002", state=MessageState.DELIVERED, network="mtn", delivered_code=5
+    )
+    response = viewer.get(reverse("messaging:message_list", args=[campaign.pk]), query)
+    assert response.status_code == 200
+    assert [m.state for m, _ in response.context["rows"]] == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"failure_code": "abc"},
+        {"failure_code": "99999"},
+        {"state": "exploded"},
+        {"after": "-1"},
+        {"after": "x"},
+        {"state": "delivered", "failure_code": "5"},
+        {"q": "x" * 300},
+    ],
+)
+def test_a_bad_filter_shows_its_error_and_is_left_out(viewer, campaign, message, query):
+    response = viewer.get(reverse("messaging:message_list", args=[campaign.pk]), query)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert 'class="error"' in _page(response)
+
+
+def test_page_two_starts_after_page_ones_last_id(viewer, campaign):
+    Message.objects.bulk_create(
+        Message(campaign=campaign, recipient=f"2782{n:07d}", state=MessageState.QUEUED)
+        for n in range(60)
+    )
+    url = reverse("messaging:message_list", args=[campaign.pk])
+    first = viewer.get(url, {"state": "queued"})
+    assert len(_listed(first)) == 50
+    next_after = first.context["next_after"]
+    assert next_after == _listed(first)[-1]
+    assert f"state=queued&amp;after={next_after}" in _page(first)
+    second = viewer.get(url, {"state": "queued", "after": next_after})
+    assert len(_listed(second)) == 10
+    assert min(_listed(second)) > next_after
+    assert not set(_listed(first)) & set(_listed(second))
+    assert second.context["next_after"] is None
+
+
+# --- the message page ----------------------------------------------------------------------------
+
+
+def test_the_page_shows_every_stage(viewer, message):
+    html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
+    assert "msg-1" in html
+    for stage in ("build", "archive", "submit", "sent", "delivered"):
+        assert f'<th scope="row">{stage}</th>' in html
+    assert "Network rejected" in html
+    assert f'href="{reverse("messaging:message_archived", args=[message.pk])}"' in html
+
+
+def test_the_timeline_runs_by_stage_time_and_marks_late_events(viewer, message):
+    now = timezone.now()
+    sent = MessageEvent.objects.create(
+        message=message,
+        stage="sent",
+        code=5,
+        description="Network rejected",
+        stage_at=now - timedelta(minutes=1),
+        source=EventSource.POLL,
+        late_by_s=125,
+    )
+    submitted = MessageEvent.objects.create(
+        message=message,
+        stage="submit",
+        code=2,
+        description="Submitted",
+        stage_at=now - timedelta(minutes=5),
+        source=EventSource.POSTBACK,
+    )
+    response = viewer.get(reverse("messaging:message_detail", args=[message.pk]))
+    assert [event.pk for event in response.context["events"]] == [submitted.pk, sent.pk]
+    html = _page(response)
+    assert html.index(f'data-event="{submitted.pk}"') < html.index(f'data-event="{sent.pk}"')
+    assert html.count("data-late") == 1
+    assert "late by 125 s" in html
+    assert "Status poll" in html and "Postback" in html
+
+
+def test_replies_are_shown_escaped_with_the_admins_raw_email_link(viewer, message, reply):
+    html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
+    assert "Re: &lt;b&gt;hello&lt;/b&gt;" in html
+    assert "Thanks &lt;script&gt;" in html
+    raw_url = reverse("admin:messaging_message_reply_raw", args=[message.pk, reply.pk])
+    assert f'href="{raw_url}"' in html
+    assert viewer.get(raw_url).status_code == 200
+
+
+def test_replies_are_hidden_from_those_who_may_not_see_them(client, application, message, reply):
+    user = make_user("campaigns-only", "messaging.view_campaign")
+    user.application_grants.create(application=application)
+    client.force_login(user)
+    html = _page(client.get(reverse("messaging:message_detail", args=[message.pk])))
+    assert "reader@example.com" not in html
+    assert "Download the raw email" not in html
+    raw = reverse("messaging:message_reply_raw", args=[message.pk, reply.pk])
+    assert client.get(raw).status_code == 403
+
+
+def test_those_who_may_see_replies_but_not_the_admin_download_here(
+    client, application, message, reply
+):
+    user = make_user("reader", "messaging.view_campaign", "postbacks.view_reply", staff=False)
+    user.application_grants.create(application=application)
+    client.force_login(user)
+    html = _page(client.get(reverse("messaging:message_detail", args=[message.pk])))
+    raw_url = reverse("messaging:message_reply_raw", args=[message.pk, reply.pk])
+    assert f'href="{raw_url}"' in html
+    assert "admin" not in raw_url
+    response = client.get(raw_url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "message/rfc822"
+    assert "attachment" in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == b"Subject: Re: hello\r\n\r\nThanks!"
+
+
+def test_an_sms_reply_shows_its_text_and_no_download(viewer, message):
+    Reply.objects.create(
+        message=message, kind=ReplyKind.SMS, sender="27820000001", text="STOP", content_hash="a"
+    )
+    html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
+    assert "STOP" in html
+    assert "Download the raw email" not in html
+
+
+# --- archived content (the sandbox, over HTTP) ---------------------------------------------------
+
+
+@pytest.fixture
+def sent_message(sandbox_application, empty_task_queue):
+    """A message really submitted to the sandbox, which archives it a step later."""
+    campaign = Campaign.objects.create(
+        name="Archived",
+        channel=Channel.EMAIL,
+        application=sandbox_application,
+        subject="Hello <there>",
+        body_html='<p onclick="x()">Hi <img src="https://tracker.example/p.gif"></p>',
+        body_text="Hi",
+    )
+    campaign.messages.create(recipient="reader@example.com")
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    message_submit(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.iliveit_id
+    return message
+
+
+@pytest.fixture
+def sandbox_viewer(client, make_staff, sandbox_application):
+    client.force_login(make_staff("viewer", "Viewer", applications=[sandbox_application]))
+    return client
+
+
+def _archived(client, message, *, wait_s: float = 5.0):
+    """The archived page, asked again until the sandbox has reached the archive stage."""
+    url = reverse("messaging:message_archived", args=[message.pk])
+    deadline = time.monotonic() + wait_s
+    while True:
+        response = client.get(url)
+        if response.status_code != 404 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
+
+
+def test_the_archived_content_of_a_sent_message_is_shown_escaped(sandbox_viewer, sent_message):
+    response = _archived(sandbox_viewer, sent_message)
+    assert response.status_code == 200
+    html = _page(response)
+    assert response.context["archived"].type == "email"
+    assert response.context["archived"].date_created is not None
+    assert "Hello &lt;there&gt;" in html  # the subject, in the escaped JSON
+    assert "<there>" not in html
+    # The HTML body only inside a sandboxed srcdoc iframe (escaped into its attribute), under
+    # the page's strict policy.
+    assert "<iframe" in html and "sandbox" in html
+    assert '<p onclick="x()">' not in html
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_a_message_without_a_message_id_has_no_archived_content(viewer, campaign):
+    unsent = campaign.messages.create(recipient="27820000009", state=MessageState.QUEUED)
+    response = viewer.get(reverse("messaging:message_archived", args=[unsent.pk]))
+    assert response.status_code == 404
+    assert "no iLiveIt MessageID" in _page(response)
+
+
+def test_a_message_id_the_sandbox_does_not_know_is_a_clear_404(sandbox_viewer, sent_message):
+    Message.objects.filter(pk=sent_message.pk).update(iliveit_id="no-such-message")
+    response = sandbox_viewer.get(reverse("messaging:message_archived", args=[sent_message.pk]))
+    assert response.status_code == 404
+    assert "does not know this MessageID" in _page(response)
+
+
+def test_the_sandbox_being_down_is_a_clear_502(sandbox_viewer, sent_message):
+    application = sent_message.campaign.application
+    application.endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    application.save()
+    response = sandbox_viewer.get(reverse("messaging:message_archived", args=[sent_message.pk]))
+    assert response.status_code == 502
+    assert "iLiveIt did not answer" in _page(response)
+    assert 'role="alert"' in _page(response)
+
+
+# --- the CSV export ------------------------------------------------------------------------------
+
+
+def test_the_export_streams_a_csv_attachment_of_the_campaigns_messages(viewer, campaign, message):
+    campaign.messages.create(recipient='=HYPERLINK("http://evil.example")')
+    campaign.messages.create(recipient="27820000099", is_test=True)
+    response = viewer.get(reverse("messaging:message_export", args=[campaign.pk]))
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="messages-{campaign.pk}-spring-sale.csv"'
+    )
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["recipient"] for row in rows] == [
+        "27820000001",
+        '\'=HYPERLINK("http://evil.example")',
+    ]
+    assert rows[0]["sent_code"] == "5"
