@@ -8,15 +8,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from messaging.dashboard import FUNNEL, CampaignDashboard, campaign_dashboard
+from messaging.guards import can_view_campaigns, visible_campaign, with_csp
 from messaging.models import MessageState
-from messaging.views import (
-    COMPOSE,
-    LAUNCH,
-    _any_permission,
-    _settling,
-    _visible_campaign,
-    _with_csp,
-)
+from messaging.views import campaign_settling
 
 # Which failure stages show beside each funnel step.
 FAILED_AT = {
@@ -87,12 +81,12 @@ def _series(figures: CampaignDashboard) -> dict:
 
 
 @login_required
-@_any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
-@_with_csp
+@can_view_campaigns
+@with_csp
 def campaign_dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The dashboard; `?part=figures` answers only the figures, which the page fetches every
     few seconds while the campaign is live."""
-    campaign = _visible_campaign(request, pk)
+    campaign = visible_campaign(request, pk)
     figures = campaign_dashboard(campaign_id=campaign.pk)
     series = _series(figures)
     rows = list(
@@ -101,7 +95,7 @@ def campaign_dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "campaign": campaign,
         "figures": figures,
-        "live": _settling(campaign, figures.totals),
+        "live": campaign_settling(campaign, figures.totals),
         "funnel": _funnel(figures),
         "networks": _networks(figures),
         "series": series,

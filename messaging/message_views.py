@@ -18,6 +18,7 @@ from django.urls import reverse
 from access.rules import messages_visible
 from messaging.compose import email_preview_document
 from messaging.exports import campaign_export_filename, campaign_export_rows
+from messaging.guards import can_view_campaigns, visible_campaign, with_csp
 from messaging.message_queries import (
     ArchiveUnavailable,
     archived_data_text,
@@ -28,13 +29,9 @@ from messaging.message_queries import (
     messages_page,
 )
 from messaging.models import Message, MessageState
-from messaging.views import COMPOSE, LAUNCH, _any_permission, _visible_campaign, _with_csp
 from postbacks.models import Reply
 
 VIEW_REPLY = "postbacks.view_reply"
-
-# Who may read a campaign's messages: the same people who may open the campaign page.
-can_view_messages = _any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
 
 
 class MessageFilterForm(forms.Form):
@@ -79,10 +76,10 @@ class MessageFilterForm(forms.Form):
 
 
 @login_required
-@can_view_messages
-@_with_csp
+@can_view_campaigns
+@with_csp
 def message_list(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _visible_campaign(request, pk)
+    campaign = visible_campaign(request, pk)
     form = MessageFilterForm(request.GET)
     form.is_valid()  # an invalid filter shows its error and is left out
     after = form.cleaned_data.get("after") or 0
@@ -124,8 +121,8 @@ def _raw_email_url(user, reply: Reply) -> str:
 
 
 @login_required
-@can_view_messages
-@_with_csp
+@can_view_campaigns
+@with_csp
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = _visible_message(request, pk)
     replies = list(message.replies.all()) if request.user.has_perm(VIEW_REPLY) else None
@@ -146,8 +143,8 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@can_view_messages
-@_with_csp
+@can_view_campaigns
+@with_csp
 def message_archived_view(request: HttpRequest, pk: int) -> HttpResponse:
     message = _visible_message(request, pk)
     context: dict = {"message": message, "campaign": message.campaign}
@@ -166,7 +163,7 @@ def message_archived_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@can_view_messages
+@can_view_campaigns
 @permission_required(VIEW_REPLY, raise_exception=True)
 def message_reply_raw(request: HttpRequest, pk: int, reply_pk: int) -> FileResponse:
     """A reply's raw email, for those who may see replies but not the admin. Never served from
@@ -184,9 +181,9 @@ def message_reply_raw(request: HttpRequest, pk: int, reply_pk: int) -> FileRespo
 
 
 @login_required
-@can_view_messages
+@can_view_campaigns
 def message_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    campaign = _visible_campaign(request, pk)
+    campaign = visible_campaign(request, pk)
     response = StreamingHttpResponse(
         campaign_export_rows(campaign=campaign), content_type="text/csv; charset=utf-8"
     )

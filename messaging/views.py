@@ -7,14 +7,12 @@ recipients and messaging/services.py launches and controls campaigns.
 from __future__ import annotations
 
 import json
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required, user_passes_test
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -37,48 +35,18 @@ from messaging.forms import (
     TestSendForm,
     error_summary,
 )
+from messaging.guards import (
+    COMPOSE,
+    LAUNCH,
+    can_view_campaigns,
+    visible_campaign,
+    with_csp,
+)
 from messaging.listing import campaign_rows, campaigns_filter
 from messaging.models import Campaign, CampaignState, Channel, MessageState
 from messaging.sms import gsm_alphabet, sms_segments
 
-COMPOSE = "messaging.add_campaign"
-LAUNCH = "messaging.launch_campaign"
 CAMPAIGNS_PER_PAGE = 25
-
-# The portal's own pages load only their own CSS and JS. The email preview is a srcdoc iframe,
-# which inherits this policy (and adds its own, see email_preview_document): inline styles,
-# which emails are full of, are allowed; remote images, which would tell a sender that staff
-# opened the preview, are not.
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-
-
-def _with_csp(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        return response
-
-    return wrapped
-
-
-def _any_permission(*perms: str):
-    def check(user) -> bool:
-        if any(user.has_perm(perm) for perm in perms):
-            return True
-        raise PermissionDenied
-
-    return user_passes_test(check)
-
-
-def _visible_campaign(request: HttpRequest, pk: int) -> Campaign:
-    """The campaign, if the user's grants cover its application; otherwise 404, so that an
-    outsider learns nothing, not even that it exists."""
-    return get_object_or_404(campaigns_visible(request.user).select_related("application"), pk=pk)
 
 
 def _services():
@@ -93,8 +61,8 @@ def _services():
 
 
 @login_required
-@_any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
-@_with_csp
+@can_view_campaigns
+@with_csp
 def campaign_list(request: HttpRequest) -> HttpResponse:
     form = CampaignFilterForm(request.GET, applications=applications_visible(request.user))
     form.is_valid()  # an invalid filter shows its error and is left out
@@ -117,14 +85,14 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(COMPOSE, raise_exception=True)
-@_with_csp
+@with_csp
 def compose_choose(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/compose_choose.html", {"channels": Channel.choices})
 
 
 @login_required
 @permission_required(COMPOSE, raise_exception=True)
-@_with_csp
+@with_csp
 def campaign_new(request: HttpRequest, channel: str) -> HttpResponse:
     if channel not in Channel.values:
         raise Http404("No such channel.")
@@ -133,9 +101,9 @@ def campaign_new(request: HttpRequest, channel: str) -> HttpResponse:
 
 @login_required
 @permission_required(COMPOSE, raise_exception=True)
-@_with_csp
+@with_csp
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _visible_campaign(request, pk)
+    campaign = visible_campaign(request, pk)
     if not campaign_is_editable(campaign):
         messages.error(
             request,
@@ -184,10 +152,10 @@ def _compose(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 
 
 @login_required
-@_any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
-@_with_csp
+@can_view_campaigns
+@with_csp
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _visible_campaign(request, pk)
+    campaign = visible_campaign(request, pk)
     return _detail(request, campaign)
 
 
@@ -203,7 +171,7 @@ def _detail(
     states = [(value, label, by_state[value]) for value, label in MessageState.choices]
     context = {
         "campaign": campaign,
-        "settling": _settling(campaign, by_state),
+        "settling": campaign_settling(campaign, by_state),
         "recipients_count": sum(by_state.values()),
         "states": states,
         "failed_count": by_state.get("failed", 0),
@@ -240,9 +208,9 @@ def _controls(campaign: Campaign, *, failed: int) -> dict[str, bool]:
 @login_required
 @permission_required(LAUNCH, raise_exception=True)
 @require_POST
-@_with_csp
+@with_csp
 def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _visible_campaign(request, pk)
+    campaign = visible_campaign(request, pk)
     form = TestSendForm(request.POST, channel=campaign.channel)
     if not form.is_valid():
         return _detail(request, campaign, test_form=form, status=400)
@@ -264,9 +232,9 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required(LAUNCH, raise_exception=True)
 @require_POST
-@_with_csp
+@with_csp
 def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _visible_campaign(request, pk)
+    campaign = visible_campaign(request, pk)
     form = LaunchForm(request.POST)
     if not form.is_valid():
         return _detail(request, campaign, launch_form=form, status=400)
@@ -289,10 +257,10 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@_any_permission(COMPOSE, LAUNCH, "messaging.view_campaign")
+@can_view_campaigns
 def campaign_progress(request: HttpRequest, pk: int) -> JsonResponse:
     """The live part of the campaign page, polled by static/messaging/progress.js."""
-    campaign = _visible_campaign(request, pk)
+    campaign = visible_campaign(request, pk)
     states = _services().campaign_progress(campaign=campaign)
     return JsonResponse(
         {
@@ -300,7 +268,7 @@ def campaign_progress(request: HttpRequest, pk: int) -> JsonResponse:
             "state_label": campaign.get_state_display(),
             "paused_reason": campaign.paused_reason,
             "states": states,
-            "settling": _settling(campaign, states),
+            "settling": campaign_settling(campaign, states),
         }
     )
 
@@ -316,7 +284,7 @@ IN_FLIGHT = (
 )
 
 
-def _settling(campaign: Campaign, states: dict[str, int]) -> bool:
+def campaign_settling(campaign: Campaign, states: dict[str, int]) -> bool:
     """Whether the page should keep refreshing: the campaign is under way, or it is done
     submitting but delivery reports are still coming in."""
     live = campaign.state in (CampaignState.SENDING, CampaignState.PAUSED, CampaignState.SCHEDULED)
@@ -336,7 +304,7 @@ CONTROLS = {
 @permission_required(LAUNCH, raise_exception=True)
 @require_POST
 def campaign_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    campaign = _visible_campaign(request, pk)
+    campaign = visible_campaign(request, pk)
     function_name, done = CONTROLS[action]
     services = _services()
     try:
@@ -353,9 +321,9 @@ def campaign_control(request: HttpRequest, pk: int, action: str) -> HttpResponse
 
 @login_required
 @permission_required(COMPOSE, raise_exception=True)
-@_with_csp
+@with_csp
 def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _visible_campaign(request, pk)
+    campaign = visible_campaign(request, pk)
     result = None
     if request.method == "POST":
         form = RecipientsForm(request.POST, request.FILES)
