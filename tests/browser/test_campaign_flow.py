@@ -1,0 +1,108 @@
+"""A composer's day in a real browser: sign in, compose and launch an email campaign to the
+sandbox, watch its dashboard reach "delivered" by itself, read a failed message's timeline
+and export the CSV. A real Celery worker sends; the sandbox posts postbacks to the live
+server."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from access.models import ApplicationGrant
+from iliveit_portal.celery import app as celery_app
+from messaging.models import Application, Campaign
+from tests.conftest import APP_A
+from tests.support.worker import CeleryWorker, database_url_for_workers
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+PASSWORD = "correct horse battery staple"
+RECIPIENTS = ["ann@example.com", "ben@example.com", "bounce@example.com"]
+
+
+@pytest.fixture
+def portal(live_server, sandbox, settings):
+    settings.PORTAL_BASE_URL = live_server.url
+    celery_app.control.purge()
+    worker = CeleryWorker(
+        queue=django_settings.CELERY_TASK_DEFAULT_QUEUE,
+        env={"DATABASE_URL": database_url_for_workers(), "PORTAL_BASE_URL": live_server.url},
+        concurrency=2,
+    )
+    application = Application.objects.create(
+        name="Sandbox", endpoint=sandbox.url, token=APP_A.token, mvno_id=APP_A.mvno_id
+    )
+    user = get_user_model().objects.create_user("thandi", password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="Composer"))
+    ApplicationGrant.objects.create(user=user, application=application)
+    yield live_server.url
+    worker.stop()
+
+
+def sign_in(page, base: str) -> None:
+    page.goto(base + "/")
+    page.fill("[name=username]", "thandi")
+    page.fill("[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Campaigns").wait_for()
+
+
+def compose_and_launch(page, base: str) -> Campaign:
+    page.get_by_role("link", name="Compose a campaign").click()
+    page.get_by_role("link", name=re.compile("Email", re.I)).first.click()
+    page.fill("[name=name]", "Browser spring sale")
+    page.select_option("[name=application]", value=str(Application.objects.get(name="Sandbox").pk))
+    page.fill("[name=subject]", "Spring sale")
+    page.fill("[name=body_text]", "Hello from the portal")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved").wait_for()
+    campaign = Campaign.objects.get(name="Browser spring sale")
+    page.goto(f"{base}/campaigns/{campaign.pk}/recipients/")
+    page.fill("[name=pasted]", "\n".join(RECIPIENTS))
+    page.get_by_role("button", name="Add recipients").click()
+    page.goto(f"{base}/campaigns/{campaign.pk}/")
+    page.get_by_role("button", name="Launch").click()
+    page.locator("[data-campaign-state]").filter(has_text=re.compile("Sending|Done")).wait_for()
+    return campaign
+
+
+def test_a_launched_campaigns_dashboard_reaches_delivered_by_itself(page, portal):
+    sign_in(page, portal)
+    campaign = compose_and_launch(page, portal)
+
+    page.goto(f"{portal}/campaigns/{campaign.pk}/dashboard/")
+    # No reload from here on: the page fetches its own figures while the campaign is live.
+    delivered = page.locator('[data-figure="delivered"]')
+    delivered.filter(has_text=re.compile(r"^2$")).wait_for(timeout=60_000)
+    page.locator('[data-figure="failed"]').filter(has_text=re.compile(r"^1$")).wait_for()
+
+    assert page.locator('[data-figure="total"]').inner_text() == "3"
+    assert page.locator("svg.timeseries polyline").count() == 3
+
+
+def test_a_failed_messages_timeline_and_the_csv_export(page, portal):
+    sign_in(page, portal)
+    campaign = compose_and_launch(page, portal)
+    page.goto(f"{portal}/campaigns/{campaign.pk}/dashboard/")
+    page.locator('[data-figure="failed"]').filter(has_text=re.compile(r"^1$")).wait_for(
+        timeout=60_000
+    )
+
+    page.goto(f"{portal}/campaigns/{campaign.pk}/messages/?state=failed")
+    page.get_by_role("link", name="bounce@example.com").click()
+    timeline = page.get_by_role("table", name=re.compile("Every status change"))
+    bounced = timeline.get_by_role("row").filter(has_text="delivered").filter(has_text="Bounced")
+    bounced.wait_for()
+    assert timeline.get_by_role("row").filter(has_text="Submitted").count() == 1
+
+    page.goto(f"{portal}/campaigns/{campaign.pk}/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    assert sorted(row["recipient"] for row in rows) == sorted(RECIPIENTS)
+    failed = next(row for row in rows if row["recipient"] == "bounce@example.com")
+    assert failed["state"] == "failed"
