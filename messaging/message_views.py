@@ -9,16 +9,18 @@ application the user is not granted answers 404.
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from access.rules import messages_visible
 from messaging.compose import email_preview_document
 from messaging.exports import campaign_export_filename, campaign_export_rows
-from messaging.guards import can_view_campaigns, visible_campaign, with_csp
+from messaging.guards import LAUNCH, can_view_campaigns, visible_campaign, with_csp
 from messaging.message_queries import (
     ArchiveUnavailable,
     archived_data_text,
@@ -29,6 +31,8 @@ from messaging.message_queries import (
     messages_page,
 )
 from messaging.models import Message, MessageState
+from messaging.services import CampaignError
+from messaging.services import message_resend as message_resend_service
 from postbacks.models import Reply
 
 VIEW_REPLY = "postbacks.view_reply"
@@ -138,8 +142,29 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": message.events.order_by(F("stage_at").asc(nulls_last=True), "id"),
             "replies": [(reply, _raw_email_url(request.user, reply)) for reply in replies or ()],
             "can_view_replies": replies is not None,
+            "can_resend": bool(
+                message.iliveit_id
+                and message.campaign
+                and not message.campaign.is_otp
+                and request.user.has_perm(LAUNCH)
+            ),
+            "resends": message.resends.order_by("id"),
         },
     )
+
+
+@login_required
+@permission_required(LAUNCH, raise_exception=True)
+@require_POST
+def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    message = _visible_message(request, pk)
+    try:
+        copy = message_resend_service(message=message, user=request.user)
+    except CampaignError as error:
+        messages.error(request, str(error))
+        return redirect("messaging:message_detail", pk=message.pk)
+    messages.success(request, "Resent. This is the new message; its reports follow here.")
+    return redirect("messaging:message_detail", pk=copy.pk)
 
 
 @login_required

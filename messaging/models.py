@@ -147,6 +147,10 @@ class Message(models.Model):
     is_test = models.BooleanField(default=False)
     # Sent on its own (command line, API) rather than as one of a campaign's recipients.
     is_single = models.BooleanField(default=False)
+    # A resend (iLiveIt's message/resend) is a message of its own, sent on the original's behalf.
+    resent_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
+    )
     # Content of this message alone (single sends, personalised OTPs), shaped like the
     # campaign's fields; None means "the campaign's content". OTP bodies are erased once sent.
     body = models.JSONField(null=True, blank=True)

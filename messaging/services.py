@@ -19,11 +19,13 @@ from django.utils import timezone
 
 from messaging.counting import campaign_counts
 from messaging.iliveit import (
+    ALL_POSTBACK_TYPES,
     APIUnavailable,
     BuildRequest,
     ILiveItError,
     InvalidMessage,
     RateLimited,
+    ResendRequest,
     client_for,
 )
 from messaging.iliveit.validation import validate_build_request, validate_new_message
@@ -518,6 +520,8 @@ def messages_sweep() -> dict[str, int]:
         state=MessageState.UNCERTAIN,
         iliveit_id__isnull=True,
         postbacks__isnull=True,  # any postback on its own URL proves it was accepted
+        # Queued again, a resend would go out as a new message instead; it stays unknown.
+        resent_from__isnull=True,
         updated_at__lt=now - timedelta(seconds=settings.RECONCILE_UNCERTAIN_AFTER_S),
     ).update(state=MessageState.QUEUED, next_attempt_at=None, updated_at=now)
 
@@ -615,3 +619,67 @@ def message_send_single(
         if enqueue:
             _enqueue_message(message.pk)
     return message
+
+
+# --- resending one message ------------------------------------------------------------------
+
+
+def message_resend(*, message: Message, user) -> Message:
+    """Send an archived message again to its recipient through iLiveIt's message/resend.
+
+    The resend is a message row of its own (saved before the call, linked to the original),
+    with its own postback URL, so its delivery is followed like any other.
+    """
+    from postbacks.signing import status_url
+
+    campaign = message.campaign
+    if not message.iliveit_id or campaign is None:
+        raise CampaignError("iLiveIt never accepted this message, so there is nothing to resend.")
+    if campaign.is_otp:
+        raise CampaignError("One-time PINs cannot be resent.")
+    application = campaign.application
+    try:
+        if not limiter_for(application.pk, application.rate_limit).take(max_wait=2.0):
+            raise CampaignError("iLiveIt's rate limit is taken up by sending; try again shortly.")
+    except redis.RedisError as error:
+        raise CampaignError(f"The rate limiter is unavailable: {error}") from None
+    copy = Message.objects.create(
+        campaign=campaign,
+        recipient=message.recipient,
+        is_single=True,
+        resent_from=message,
+        state=MessageState.SUBMITTING,
+        attempts=1,
+    )
+    is_email = campaign.channel == Channel.EMAIL
+    request = ResendRequest(
+        message_id=message.iliveit_id,
+        msisdn="" if is_email else message.recipient,
+        email=message.recipient if is_email else "",
+        postback_status_url=status_url(copy.ref),
+        postback_status_types=ALL_POSTBACK_TYPES,
+    )
+    client = client_for(
+        application.endpoint,
+        application.token,
+        connect_timeout=settings.ILIVEIT_CONNECT_TIMEOUT,
+        read_timeout=settings.ILIVEIT_READ_TIMEOUT,
+    )
+    try:
+        iliveit_id = client.resend(request)
+    except APIUnavailable as error:
+        if error.request_sent and error.status_code is None:
+            # iLiveIt may have it: its first postback on the copy's URL will tell.
+            _settle(copy, state=MessageState.UNCERTAIN, last_error=str(error)[:2000])
+            copy.refresh_from_db()
+            return copy
+        _settle(copy, state=MessageState.FAILED, last_error=str(error)[:2000])
+        raise CampaignError(f"iLiveIt could not take the resend: {error}") from None
+    except ILiveItError as error:
+        _settle(copy, state=MessageState.FAILED, last_error=error.error[:2000])
+        raise CampaignError(f"iLiveIt refused the resend: {error.error}") from None
+    _settle(copy, state=MessageState.SUBMITTED, iliveit_id=iliveit_id, submitted_at=timezone.now())
+    _apply_waiting_postbacks([copy.pk])
+    logger.info("message %s resent as %s by %s", message.pk, copy.pk, getattr(user, "pk", None))
+    copy.refresh_from_db()
+    return copy

@@ -34,6 +34,7 @@ urlpatterns = [
     path("<int:pk>/messages/", message_views.message_list, name="message_list"),
     path("<int:pk>/messages.csv", message_views.message_export, name="message_export"),
     path("messages/<int:pk>/", message_views.message_detail, name="message_detail"),
+    path("messages/<int:pk>/resend/", message_views.message_resend, name="message_resend"),
     path(
         "messages/<int:pk>/archived/",
         message_views.message_archived_view,

@@ -379,3 +379,58 @@ def test_the_export_streams_a_csv_attachment_of_the_campaigns_messages(viewer, c
         '\'=HYPERLINK("http://evil.example")',
     ]
     assert rows[0]["sent_code"] == "5"
+
+
+# --- resending ----------------------------------------------------------------------------------
+
+
+def _wait_archived(sandbox, message) -> None:
+    deadline = time.monotonic() + 10
+    while sandbox.message(message.iliveit_id)["status"]["archive_status"] != 4:
+        assert time.monotonic() < deadline, "the sandbox did not archive it"
+        time.sleep(0.05)
+
+
+def test_a_composer_resends_a_message_and_lands_on_the_new_one(
+    client, make_staff, sandbox_application, sandbox, sent_message
+):
+    client.force_login(make_staff("cara", "Composer", applications=[sandbox_application]))
+    page = client.get(reverse("messaging:message_detail", args=[sent_message.pk]))
+    assert "Resend to reader@example.com" in _page(page)
+    _wait_archived(sandbox, sent_message)
+
+    response = client.post(reverse("messaging:message_resend", args=[sent_message.pk]))
+
+    copy = sent_message.resends.get()
+    assert response.status_code == 302
+    assert response.url == reverse("messaging:message_detail", args=[copy.pk])
+    new_page = _page(client.get(response.url))
+    assert f"message {sent_message.pk}</a>" in new_page
+    assert copy.iliveit_id and copy.iliveit_id != sent_message.iliveit_id
+
+
+def test_a_refused_resend_says_why_on_the_message_page(
+    client, make_staff, sandbox_application, sandbox, sent_message
+):
+    sandbox.configure(step_seconds=60)  # not archived yet
+    client.force_login(make_staff("cara", "Composer", applications=[sandbox_application]))
+
+    response = client.post(reverse("messaging:message_resend", args=[sent_message.pk]), follow=True)
+
+    assert "refused the resend" in _page(response)
+    assert sent_message.resends.get().state == MessageState.FAILED
+
+
+def test_viewers_may_not_resend_and_outsiders_get_404(
+    client, make_staff, sandbox_application, sent_message
+):
+    url = reverse("messaging:message_resend", args=[sent_message.pk])
+    client.force_login(make_staff("vic", "Viewer", applications=[sandbox_application]))
+    assert client.post(url).status_code == 403
+    assert "Resend to" not in _page(
+        client.get(reverse("messaging:message_detail", args=[sent_message.pk]))
+    )
+
+    client.force_login(make_staff("out", "Composer"))
+    assert client.post(url).status_code == 404
+    assert not sent_message.resends.exists()
