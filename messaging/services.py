@@ -516,6 +516,10 @@ def messages_sweep() -> dict[str, int]:
         updated_at=now,
     )
     # An unknown outcome with no postback within the provider's promise was never accepted.
+    # Postbacks the drains have not reached yet still count as heard.
+    from postbacks.services import inbox_resolve_pending
+
+    inbox_resolve_pending()
     requeued = Message.objects.filter(
         state=MessageState.UNCERTAIN,
         iliveit_id__isnull=True,

@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from messaging.iliveit import MalformedStatus, PostbackType, StatusResult
@@ -57,6 +58,17 @@ def inbox_resolve(rows: list[PostbackInbox]) -> None:
     for row in rows:
         if row.message_id is None and row.ref in ids:
             row.message_id = ids[row.ref]
+
+
+def inbox_resolve_pending() -> int:
+    """Link every stored postback not yet applied to its message, in one statement: what
+    has been heard from iLiveIt about a message must count before it is applied (a message
+    whose outcome is unknown is sent again only if nothing at all came on its URL)."""
+    message = Message.objects.filter(ref=OuterRef("ref")).values("pk")[:1]
+    unlinked = PostbackInbox.objects.filter(
+        state__in=(InboxState.PENDING, InboxState.WAITING), message__isnull=True
+    ).exclude(ref="")
+    return unlinked.update(message_id=Subquery(message))
 
 
 def status_of(message: Message) -> MessageStatus:

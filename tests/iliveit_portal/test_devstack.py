@@ -60,7 +60,9 @@ def test_make_run_starts_the_portal_with_the_sandbox_and_stops_cleanly(tmp_path)
             },
             timeout=5,
         )
-        assert signed_in.url.endswith("/admin/"), "the demo admin login should work"
+        # Signed in, the portal opens on the campaign list.
+        assert signed_in.url.endswith("/campaigns/"), "the demo admin login should work"
+        assert "Campaigns" in signed_in.text
 
         deadline = time.monotonic() + 30
         while "celery@" not in (tmp_path / "devstack.log").read_text():

@@ -553,3 +553,47 @@ def test_a_one_time_pin_cannot_be_resent(application):
 
     with pytest.raises(CampaignError, match="One-time PINs"):
         message_resend(message=message, user=None)
+
+
+# --- unknown outcomes and postbacks the drains have not reached --------------------------------
+
+
+def uncertain_for_a_while(application) -> Message:
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    long_ago = timezone.now() - timedelta(hours=2)
+    Message.objects.filter(pk=message.pk).update(state=MessageState.UNCERTAIN, updated_at=long_ago)
+    return message
+
+
+def test_an_unknown_outcome_with_nothing_heard_is_queued_again(application):
+    message = uncertain_for_a_while(application)
+
+    messages_sweep()
+
+    message.refresh_from_db()
+    assert message.state == MessageState.QUEUED
+
+
+def test_a_postback_stored_but_not_yet_applied_keeps_it_from_being_sent_again(application):
+    from postbacks.models import InboxKind
+    from postbacks.services import postback_store
+
+    message = uncertain_for_a_while(application)
+    # Stored by the webhook (by its URL's ref alone); no drain has run yet.
+    row = postback_store(
+        ref=message.ref,
+        kind=InboxKind.STATUS,
+        body=b"{}",
+        truncated=False,
+        headers={},
+        source_ip=None,
+    )
+
+    messages_sweep()
+
+    message.refresh_from_db()
+    assert message.state == MessageState.UNCERTAIN
+    row.refresh_from_db()
+    assert row.message_id == message.pk
