@@ -182,6 +182,38 @@ def page(campaign_id: int, state: str, after: int) -> Callable[[], list]:
     return run
 
 
+def served_pages(small, large, *, lists_after: int, runs: int) -> dict[str, float]:
+    """Median serving time of each staff page through Django's test client (in process, no
+    network), signed in as a superuser."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("bench"))
+
+    def get(url: str) -> Callable[[], object]:
+        def run() -> object:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            return response
+
+        return run
+
+    messages = reverse("messaging:message_list", args=[large.pk])
+    urls = {
+        "dashboard page, small": reverse("messaging:campaign_dashboard", args=[small.pk]),
+        "dashboard page, large": reverse("messaging:campaign_dashboard", args=[large.pk]),
+        "dashboard figures part, large": reverse("messaging:campaign_dashboard", args=[large.pk])
+        + "?part=figures",
+        "message list page, first": messages,
+        "message list page, half-way": f"{messages}?after={lists_after}",
+        "message list page, failed half-way": f"{messages}?state=failed&after={lists_after}",
+        "campaign list page": reverse("messaging:campaign_list"),
+    }
+    return {name: median_ms(get(url), runs) for name, url in urls.items()}
+
+
 def median_ms(call: Callable[[], object], runs: int) -> float:
     call()  # warm: plans cached, pages in memory
     times = []
@@ -208,7 +240,7 @@ def main() -> None:
         DATABASE_URL=database_url,
         DEBUG="0",
         SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: S106
-        ALLOWED_HOSTS="127.0.0.1",
+        ALLOWED_HOSTS="127.0.0.1,testserver",
         PORTAL_VAR_DIR=str(tmp),
         LOG_LEVEL="warning",
     )
@@ -290,11 +322,15 @@ def main() -> None:
                 plans[state] = [row[0] for row in cursor.fetchall()]
             for name, after in (("first", 0), ("half-way", half_way)):
                 lists[f"{state}, {name} page"] = median_ms(page(large.pk, state, after), args.runs)
+
+        # The pages themselves, as staff get them: middleware, sign-in, queries and template.
+        pages = served_pages(small, large, lists_after=half_way, runs=args.runs)
     finally:
         connection.close()
         drop_database()
 
     list_ms = max(lists.values())
+    page_list_ms = max(ms for name, ms in pages.items() if "list" in name)
     print(
         f"generated  {args.small} messages in {small_s:.1f} s, {args.large} in {large_s:.1f} s "
         f"({args.large / large_s:.0f} rows/s, events included), PostgreSQL"
@@ -322,11 +358,23 @@ def main() -> None:
         f"large vs small {large_ms / small_ms:.1f}x; aim < {AIM_MS} ms: "
         f"{'met' if max(small_ms, large_ms) < AIM_MS else 'MISSED'}"
     )
+    for name, ms in pages.items():
+        print(f"{'served: ' + name:<40}{'':>12}{ms:>11.1f} ms")
+    served_small, served_large = pages["dashboard page, small"], pages["dashboard page, large"]
+    print(
+        f"served     dashboard page {served_small:.1f} ms at {args.small:,}, {served_large:.1f} ms "
+        f"at {args.large:,}; slowest list page {page_list_ms:.1f} ms; aim < {AIM_MS} ms: "
+        f"{'met' if max(served_small, served_large, page_list_ms) < AIM_MS else 'MISSED'}"
+    )
     for state, plan in plans.items():
         print(f"list plan  {state}: " + " / ".join(line.strip() for line in plan))
+    # small_ms and large_ms are the dashboard page as served; list_large_ms the slowest message
+    # list page at the large size. The bare function and query figures follow.
     print(
-        f"RESULT small_ms={small_ms:.1f} large_ms={large_ms:.1f} naive_large_ms={naive_ms:.1f} "
-        f"list_large_ms={list_ms:.2f}"
+        f"RESULT small_ms={served_small:.1f} large_ms={served_large:.1f} "
+        f"naive_large_ms={naive_ms:.1f} list_large_ms={page_list_ms:.1f} "
+        f"dashboard_fn_small_ms={small_ms:.1f} dashboard_fn_large_ms={large_ms:.1f} "
+        f"list_query_large_ms={list_ms:.2f}"
     )
 
 

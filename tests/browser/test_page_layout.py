@@ -1,0 +1,72 @@
+"""The staff pages at phone width and from the keyboard, in a real browser."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from access.models import ApplicationGrant
+from messaging.models import Application, Campaign, Channel, MessageState
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+PASSWORD = "correct horse battery staple"
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture
+def campaign():
+    application = Application.objects.create(
+        name="Phone app", endpoint="http://127.0.0.1:9/", token="t", mvno_id=1
+    )
+    user = get_user_model().objects.create_user("vuyo", password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="Viewer"))
+    ApplicationGrant.objects.create(user=user, application=application)
+    campaign = Campaign.objects.create(
+        name="A campaign with a rather long name for a small screen",
+        channel=Channel.SMS,
+        application=application,
+        body_text="Hello",
+    )
+    for n, state in enumerate([MessageState.DELIVERED] * 3 + [MessageState.FAILED]):
+        campaign.messages.create(recipient=f"2782000000{n}", state=state, network="vodacom")
+    return campaign
+
+
+def sign_in(page, base: str) -> None:
+    page.goto(base + "/")
+    page.fill("[name=username]", "vuyo")
+    page.fill("[name=password]", PASSWORD)
+    page.keyboard.press("Enter")  # the form submits from the keyboard
+    page.get_by_role("heading", name="Campaigns").wait_for()
+
+
+def overflows(page) -> bool:
+    return page.evaluate(
+        "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    )
+
+
+@pytest.mark.parametrize("path", ["/campaigns/", "/campaigns/{pk}/dashboard/", "/campaigns/{pk}/"])
+def test_pages_fit_a_phone_without_sideways_scrolling(page, live_server, campaign, path):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url)
+
+    page.goto(live_server.url + path.format(pk=campaign.pk))
+
+    assert not overflows(page)
+
+
+def test_the_campaign_list_works_from_the_keyboard(page, live_server, campaign):
+    sign_in(page, live_server.url)
+    page.get_by_label("Search").focus()
+
+    page.keyboard.type("rather long")
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name=campaign.name, exact=True).wait_for()
+    for _ in range(40):  # Tab through the filters to the campaign's link and open it
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == campaign.name:
+            break
+    page.keyboard.press("Enter")
+
+    page.get_by_role("heading", name=campaign.name).wait_for()
