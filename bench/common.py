@@ -27,3 +27,29 @@ def throwaway_database(tmp: Path, prefix: str) -> tuple[str, Callable[[], None]]
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return urlunsplit(parts._replace(path=f"/{name}")), drop
+
+
+def django_for_bench(tmp: Path, database_url: str, **environment: str) -> None:
+    """Point this process (and the processes it starts) at the benchmark's database with
+    production-like settings, migrate it, and set Django up."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    os.environ.update(
+        DATABASE_URL=database_url,
+        DEBUG="0",
+        SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: S106
+        ALLOWED_HOSTS="127.0.0.1,testserver",
+        PORTAL_VAR_DIR=str(tmp),
+        LOG_LEVEL="warning",
+        **environment,
+    )
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, str(repo / "manage.py"), "migrate", "-v0"], check=True, cwd=repo
+    )
+    os.environ["DJANGO_SETTINGS_MODULE"] = "iliveit_portal.settings"
+    import django
+
+    django.setup()

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import throwaway_database  # noqa: E402
+from bench.common import django_for_bench, throwaway_database  # noqa: E402
 
 CHUNK = 250_000
 AIM_MS = 150
@@ -236,22 +235,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     database_url, drop_database = throwaway_database(tmp, "bench_dashboard")
-    os.environ.update(
-        DATABASE_URL=database_url,
-        DEBUG="0",
-        SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: S106
-        ALLOWED_HOSTS="127.0.0.1,testserver",
-        PORTAL_VAR_DIR=str(tmp),
-        LOG_LEVEL="warning",
-    )
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-    subprocess.run(  # noqa: S603 - our own manage.py
-        [sys.executable, str(REPO / "manage.py"), "migrate", "-v0"], check=True, cwd=REPO
-    )
-    os.environ["DJANGO_SETTINGS_MODULE"] = "iliveit_portal.settings"
-    import django
-
-    django.setup()
+    django_for_bench(tmp, database_url)
     from django.db import connection
     from django.utils import timezone
 

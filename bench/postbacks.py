@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import throwaway_database  # noqa: E402
+from bench.common import django_for_bench, throwaway_database  # noqa: E402
 
 STAGES = ("build", "archive", "submit", "sent", "delivered")
 # (postback_type, the stage it reports, its code and description), in lifecycle order.
@@ -274,24 +274,12 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-postbacks-"))
     database_url, drop_database = throwaway_database(tmp, "bench_postbacks")
-    os.environ.update(
-        DATABASE_URL=database_url,
-        DEBUG="0",
-        SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: S106
-        ALLOWED_HOSTS="127.0.0.1",
-        PORTAL_VAR_DIR=str(tmp),
-        LOG_LEVEL="warning",
+    django_for_bench(
+        tmp,
+        database_url,
         # The sweeper would take the rows the view is applying; none runs here.
         CELERY_QUEUE=f"bench-{os.getpid()}",
     )
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-    subprocess.run(  # noqa: S603 - our own manage.py
-        [sys.executable, str(REPO / "manage.py"), "migrate", "-v0"], check=True, cwd=REPO
-    )
-    os.environ["DJANGO_SETTINGS_MODULE"] = "iliveit_portal.settings"
-    import django
-
-    django.setup()
     from django.db import connections
     from django.db.models import Count
     from django.urls import reverse

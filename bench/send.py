@@ -26,7 +26,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import throwaway_database  # noqa: E402
+from bench.common import django_for_bench, throwaway_database  # noqa: E402
 from tests.support.sandbox import SandboxApp, SandboxProcess  # noqa: E402
 
 TOKEN = "bench-token"  # noqa: S105 - the sandbox's throwaway token
@@ -77,23 +77,12 @@ def main() -> None:
         from iliveit_portal.embedded_redis import start_embedded_redis
 
         redis_server, os.environ["REDIS_URL"] = start_embedded_redis(tmp / "redis.db")
-    os.environ.update(
-        DATABASE_URL=database_url,
-        DEBUG="0",
-        SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: S106
-        ALLOWED_HOSTS="127.0.0.1",
+    django_for_bench(
+        tmp,
+        database_url,
         PORTAL_BASE_URL=postback_sink(),
         CELERY_QUEUE=f"bench-{os.getpid()}",
-        PORTAL_VAR_DIR=str(tmp),
-        LOG_LEVEL="warning",
     )
-    subprocess.run(  # noqa: S603 - our own manage.py
-        [sys.executable, str(REPO / "manage.py"), "migrate", "-v0"], check=True, cwd=REPO
-    )
-    import django
-
-    os.environ["DJANGO_SETTINGS_MODULE"] = "iliveit_portal.settings"
-    django.setup()
     from messaging.models import Application, Campaign, Channel, Message, MessageState
     from messaging.services import campaign_launch
 

@@ -50,20 +50,12 @@ from messaging.models import (
     Message,
     MessageState,
 )
-from postbacks.merge import DELIVERED_OK, NETWORK_OK, PIPELINE_FAILURES
+from postbacks.merge import DELIVERED_OK, NETWORK_OK, ORDER, PIPELINE_FAILURES
 from postbacks.models import CampaignEventCount, EventSource, MessageEvent
 
 FUNNEL = ("queued", "submitted", "built", "sent", "delivered")
-# The states a launched message moves through, in order (postbacks.merge.ORDER from queued).
-PROGRESS = (
-    MessageState.QUEUED,
-    MessageState.SUBMITTING,
-    MessageState.UNCERTAIN,
-    MessageState.SUBMITTED,
-    MessageState.BUILT,
-    MessageState.SENT,
-    MessageState.DELIVERED,
-)
+# The states a launched message moves through, in order.
+PROGRESS = ORDER[ORDER.index(MessageState.QUEUED) :]
 # The stage a failure counts under, in pipeline order; then, for failed messages without a
 # failing stage code, "submission" (refused before iLiveIt had it: no MessageID) and "unknown"
 # (the failing report was superseded by a newer one of the same stage).

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from messaging.clients import application_client
 from messaging.iliveit import (
     APIUnavailable,
     ArchivedMessage,
@@ -26,7 +27,6 @@ from messaging.iliveit import (
     InvalidMessage,
     InvalidRoute,
     RateLimited,
-    client_for,
 )
 from messaging.models import Campaign, Message, MessageState
 
@@ -178,11 +178,8 @@ def message_archived(*, message: Message) -> ArchivedMessage:
             status=404,
         )
     application = message.campaign.application
-    client = client_for(
-        application.endpoint,
-        application.token,
-        connect_timeout=ARCHIVE_CONNECT_TIMEOUT_S,
-        read_timeout=ARCHIVE_READ_TIMEOUT_S,
+    client = application_client(
+        application, connect_timeout=ARCHIVE_CONNECT_TIMEOUT_S, read_timeout=ARCHIVE_READ_TIMEOUT_S
     )
     try:
         return client.archived_message(message.iliveit_id)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from messaging.clients import application_client
 from messaging.counting import campaign_counts
 from messaging.iliveit import (
     ALL_POSTBACK_TYPES,
@@ -26,7 +27,6 @@ from messaging.iliveit import (
     InvalidMessage,
     RateLimited,
     ResendRequest,
-    client_for,
 )
 from messaging.iliveit.validation import validate_build_request, validate_new_message
 from messaging.models import (
@@ -363,12 +363,7 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
 
     try:
         payload = build_payload(message)
-        client = client_for(
-            application.endpoint,
-            application.token,
-            connect_timeout=settings.ILIVEIT_CONNECT_TIMEOUT,
-            read_timeout=settings.ILIVEIT_READ_TIMEOUT,
-        )
+        client = application_client(application)
         if isinstance(payload, BuildRequest):
             iliveit_id = client.generate_video(payload)
         else:
@@ -663,12 +658,7 @@ def message_resend(*, message: Message, user) -> Message:
         postback_status_url=status_url(copy.ref),
         postback_status_types=ALL_POSTBACK_TYPES,
     )
-    client = client_for(
-        application.endpoint,
-        application.token,
-        connect_timeout=settings.ILIVEIT_CONNECT_TIMEOUT,
-        read_timeout=settings.ILIVEIT_READ_TIMEOUT,
-    )
+    client = application_client(application)
     try:
         iliveit_id = client.resend(request)
     except APIUnavailable as error:

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from messaging.iliveit import ILiveItError, RateLimited, client_for
+from messaging.clients import application_client
+from messaging.iliveit import ILiveItError, RateLimited
 from messaging.models import Campaign, Message, MessageState
 from messaging.ratelimit import limiter_for
 from postbacks.models import EventSource, MessageEvent
@@ -105,12 +106,7 @@ def messages_reconcile(*, limit: int = 500, budget_s: float | None = None) -> di
             done_apps.add(application.pk)
             counts["rate_limited"] += 1
             continue
-        client = client_for(
-            application.endpoint,
-            application.token,
-            connect_timeout=settings.ILIVEIT_CONNECT_TIMEOUT,
-            read_timeout=settings.ILIVEIT_READ_TIMEOUT,
-        )
+        client = application_client(application)
         try:
             result = client.status(message.iliveit_id)
         except RateLimited:
