@@ -3,7 +3,6 @@ to a recount of the campaign's messages, whichever way the messages changed."""
 
 import json
 import random
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from messaging.services import campaign_cancel, campaign_launch
 from postbacks.models import InboxKind
 from postbacks.services import postback_apply, postback_store
 from tests.postbacks.bodies import status_body
+from tests.support.threads import in_threads
 
 NETWORKS = ("vodacom", "mtn", "cell_c", "")
 # Codes each stage may report, successes and failures alike (NOTES.md's code table).
@@ -210,24 +210,7 @@ def test_counters_stay_exact_under_concurrent_postbacks(campaign):
     add_recipients(campaign, 200)
     campaign_launch(campaign=campaign, user=None)
     bodies = random_postbacks(submit_all(campaign), random.Random(7))
-    errors: list[BaseException] = []
-    start = threading.Barrier(8)
-
-    def deliver(batch: list[tuple[int, bytes]]) -> None:
-        start.wait()
-        try:
-            for message_id, raw in batch:
-                post(message_id, raw)
-        except BaseException as error:  # a deadlock would land here
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver, args=(bodies[i::8],)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = in_threads(bodies, lambda body: post(*body))
 
     assert errors == []
     assert_counts_match(campaign)

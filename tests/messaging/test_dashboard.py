@@ -4,7 +4,6 @@ always equal to a recount of the campaign's messages and events."""
 import importlib
 import json
 import random
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,6 +28,7 @@ from postbacks.models import CampaignEventCount, EventSource
 from postbacks.services import status_apply
 from tests.messaging.test_counting import add_recipients, post, random_postbacks, submit_all
 from tests.postbacks.bodies import status_body
+from tests.support.threads import in_threads
 
 
 @pytest.fixture
@@ -341,24 +341,7 @@ def test_the_migration_buckets_latency_by_the_models_bounds():
 )
 def test_rollups_stay_exact_under_concurrent_postbacks(campaign):
     bodies = random_postbacks(launched(campaign, 200), random.Random(11))
-    errors: list[BaseException] = []
-    start = threading.Barrier(8)
-
-    def deliver(batch: list[tuple[int, bytes]]) -> None:
-        start.wait()
-        try:
-            for message_id, raw in batch:
-                post(message_id, raw)
-        except BaseException as error:  # a deadlock would land here
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver, args=(bodies[i::8],)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = in_threads(bodies, lambda body: post(*body))
 
     assert errors == []
     assert_dashboard_matches(campaign)
