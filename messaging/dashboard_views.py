@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from messaging.dashboard import FUNNEL, CampaignDashboard, campaign_dashboard
+from messaging.dashboard import FAILURE_STAGES, FUNNEL, CampaignDashboard, campaign_dashboard
 from messaging.guards import can_view_campaigns, visible_campaign, with_csp
 from messaging.models import MessageState
 from messaging.views import campaign_settling
@@ -45,6 +45,15 @@ def _funnel(figures: CampaignDashboard) -> list[dict]:
             "failed": sum(figures.failures_by_stage.get(name, 0) for name in FAILED_AT[stage]),
         }
         for stage in FUNNEL
+    ]
+
+
+def _failures_by_stage(figures: CampaignDashboard) -> list[tuple[str, list]]:
+    """Every failure reason, grouped by the stage it failed at, in pipeline order."""
+    return [
+        (stage, [reason for reason in figures.failure_reasons if reason.stage == stage])
+        for stage in FAILURE_STAGES
+        if figures.failures_by_stage.get(stage)
     ]
 
 
@@ -97,6 +106,7 @@ def campaign_dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
         "figures": figures,
         "live": campaign_settling(campaign, figures.totals),
         "funnel": _funnel(figures),
+        "failures": _failures_by_stage(figures),
         "networks": _networks(figures),
         "series": series,
         "series_rows": rows,

@@ -136,3 +136,15 @@ def test_the_dashboard_needs_a_sign_in(client, campaign):
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
+
+
+def test_failures_show_under_the_stage_they_failed_at_with_code_and_description(
+    client, make_staff, application, campaign
+):
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    html = client.get(dashboard_url(campaign)).content.decode()
+
+    failures = html[html.index("Failures by stage") :]
+    assert "<dt>Sent</dt>" in failures
+    assert "5 · Rejected by network: 1" in failures
