@@ -76,7 +76,11 @@ def test_stages_arrive_in_order_one_step_apart(sandbox, api: Api) -> None:
 
     wait_until(progress, lambda now: now[3] == 1)
 
-    assert seen == [(1, 0, 0, 0), (1, 4, 0, 0), (2, 4, 0, 0), (2, 4, 1, 0), (2, 4, 1, 1)]
+    # The first stage is set by the sandbox's scheduler a moment after the answer, so on a
+    # loaded machine the very first read may still show nothing.
+    reported = [now for now in seen if any(now)]
+    assert reported == [(1, 0, 0, 0), (1, 4, 0, 0), (2, 4, 0, 0), (2, 4, 1, 0), (2, 4, 1, 1)]
+    assert seen[: len(seen) - len(reported)] in ([], [(0, 0, 0, 0)])
 
 
 def test_a_video_is_built_then_sent_as_its_after_build_action(api: Api) -> None:
