@@ -53,8 +53,10 @@ def dispatch_campaign(campaign_id: int) -> int:
 
 @shared_task(ignore_result=True)
 def sweep() -> dict:
+    from iliveit_portal.health import beat_seen
     from postbacks.drain import postbacks_sweep
 
+    beat_seen()
     # Postbacks first: one that adopts a MessageID settles a message the message sweep would
     # otherwise re-queue.
     return {**postbacks_sweep(), **messages_sweep()}
