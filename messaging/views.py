@@ -45,6 +45,7 @@ from messaging.guards import (
 from messaging.listing import campaign_rows, campaigns_filter
 from messaging.models import Campaign, CampaignState, Channel, MessageState
 from messaging.sms import gsm_alphabet, sms_segments
+from postbacks.merge import ORDER
 
 CAMPAIGNS_PER_PAGE = 25
 
@@ -273,15 +274,8 @@ def campaign_progress(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-# Message states whose reports are still to come.
-IN_FLIGHT = (
-    MessageState.QUEUED,
-    MessageState.SUBMITTING,
-    MessageState.UNCERTAIN,
-    MessageState.SUBMITTED,
-    MessageState.BUILT,
-    MessageState.SENT,
-)
+# Message states whose reports are still to come: launched, and not yet delivered.
+IN_FLIGHT = ORDER[ORDER.index(MessageState.QUEUED) : ORDER.index(MessageState.DELIVERED)]
 
 
 def campaign_settling(campaign: Campaign, states: dict[str, int]) -> bool:

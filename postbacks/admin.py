@@ -18,16 +18,22 @@ from postbacks.reconcile import late_postbacks_count
 BODY_PREVIEW_CHARS = 4000
 
 
-def _message_link(message):
-    if message is None:
-        return "-"
-    url = reverse("admin:messaging_message_change", args=[message.pk])
-    return format_html('<a href="{}">{}</a>', url, message)
+class MessageRowAdmin(GrantScopedAdmin, HistoryAdmin):
+    """A read-only history of rows that belong to a message: scoped by the message's
+    application, each row linking to its message."""
+
+    to_application = "message__campaign__application"
+
+    @admin.display(description="message")
+    def message_link(self, row):
+        if row.message is None:
+            return "-"
+        url = reverse("admin:messaging_message_change", args=[row.message.pk])
+        return format_html('<a href="{}">{}</a>', url, row.message)
 
 
 @admin.register(PostbackInbox)
-class PostbackInboxAdmin(GrantScopedAdmin, HistoryAdmin):
-    to_application = "message__campaign__application"
+class PostbackInboxAdmin(MessageRowAdmin):
     list_display = ["id", "kind", "message_link", "state", "reason", "received_at", "source_ip"]
     list_filter = ["state", "kind", "truncated"]
     list_select_related = ["message"]
@@ -48,10 +54,6 @@ class PostbackInboxAdmin(GrantScopedAdmin, HistoryAdmin):
         "body_text",
     ]
     readonly_fields = fields
-
-    @admin.display(description="message")
-    def message_link(self, inbox: PostbackInbox):
-        return _message_link(inbox.message)
 
     @admin.display(description="body")
     def body_text(self, inbox: PostbackInbox):
@@ -85,8 +87,7 @@ class LateFilter(admin.SimpleListFilter):
 
 
 @admin.register(MessageEvent)
-class MessageEventAdmin(GrantScopedAdmin, HistoryAdmin):
-    to_application = "message__campaign__application"
+class MessageEventAdmin(MessageRowAdmin):
     list_display = [
         "message_link",
         "stage",
@@ -111,10 +112,6 @@ class MessageEventAdmin(GrantScopedAdmin, HistoryAdmin):
         "received_at",
     ]
     readonly_fields = fields
-
-    @admin.display(description="message")
-    def message_link(self, event: MessageEvent):
-        return _message_link(event.message)
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
         # The campaign link (?message__campaign=<id>) is not one of the sidebar filters.
