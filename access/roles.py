@@ -2,8 +2,9 @@
 
 - Viewer: dashboards, campaign and message pages of the applications they are granted.
 - Composer: a viewer who also composes, launches, pauses, resumes, cancels and resends.
-- Admin: a composer who also manages applications (tokens) and grants, reads the postback
-  inbox, and sees every application without a grant.
+- Admin: a composer who also manages applications (tokens), API tokens (of users who are not
+  superusers) and grants, reads the postback inbox and the audit log, and sees every
+  application without a grant.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -36,6 +37,10 @@ _ADMIN_PERMS = [
     "access.change_applicationgrant",
     "access.delete_applicationgrant",
     "access.view_all_applications",
+    "audit.view_auditentry",
+    "api.view_apitoken",
+    "api.add_apitoken",
+    "api.change_apitoken",
 ]
 ROLES = {VIEWER: _VIEWER_PERMS, COMPOSER: _COMPOSER_PERMS, ADMIN: _ADMIN_PERMS}
 

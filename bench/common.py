@@ -43,6 +43,8 @@ def django_for_bench(tmp: Path, database_url: str, **environment: str) -> None:
         ALLOWED_HOSTS="127.0.0.1,testserver",
         PORTAL_VAR_DIR=str(tmp),
         LOG_LEVEL="warning",
+        # Plain HTTP on loopback, as behind a TLS proxy: production without the redirect.
+        HTTPS="0",
         **environment,
     )
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")

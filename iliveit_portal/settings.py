@@ -1,6 +1,7 @@
 """Django settings for the iLiveIt Portal. Every deployment-specific value comes from the
 environment; the README's configuration table lists them."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -50,19 +51,33 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_prometheus",
     "messaging",
     "postbacks",
+    "audit",
+    "api",
+    # Last: after each migrate its roles are given permissions of the apps above, which exist
+    # only once those apps' own post-migrate handlers have run.
     "access",
 ]
 
 MIDDLEWARE = [
+    # First and last, so that django-prometheus times the whole stack in between.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files answered before sessions and the rest are looked at.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "iliveit_portal.security.SecurityHeadersMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "iliveit_portal.urls"
@@ -126,6 +141,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "portal")
 
+# Shared by every web process: API throttles and login throttling must count across them.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
+        "TIMEOUT": 300,
+    }
+}
+
 # --- iLiveIt ---------------------------------------------------------------------------------
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ILIVEIT_ENVIRONMENT = env_choice("ILIVEIT_ENVIRONMENT", ("staging", "production"), "staging")
@@ -135,6 +160,33 @@ ILIVEIT_MVNO_ID = env_int("ILIVEIT_MVNO_ID", 0, minimum=0)
 ILIVEIT_CONNECT_TIMEOUT = env_int("ILIVEIT_CONNECT_TIMEOUT_MS", 3050, minimum=1) / 1000
 ILIVEIT_READ_TIMEOUT = env_int("ILIVEIT_READ_TIMEOUT_MS", 10000, minimum=1) / 1000
 
+# --- Security --------------------------------------------------------------------------------
+# HTTPS is assumed in production; the local stack (DEBUG) and the test servers run plain HTTP.
+HTTPS = env_bool("HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
+# Probes and the metrics scraper talk to the container directly, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients):
+# without this, every request would look like plain HTTP and be redirected forever.
+if env_bool("BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Sign-in throttling (iliveit_portal/security.py): failures of one name from one address, and
+# of any names from one address, within the lockout window.
+LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5, minimum=1)
+LOGIN_ADDRESS_FAILURES_ALLOWED = env_int("LOGIN_ADDRESS_FAILURES_ALLOWED", 50, minimum=1)
+LOGIN_LOCKOUT_S = env_int("LOGIN_LOCKOUT_S", 900, minimum=1)
+
 # --- Auth, i18n, static ------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -143,6 +195,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Kept server-side: a new API token's secret is shown once through a message, and must not
+# travel in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-us"
@@ -153,17 +208,74 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The Docker image runs collectstatic at build time and sets STATICFILES_MANIFEST=1: file names
+# then carry a hash of their content, so WhiteNoise lets browsers keep them for good. Off (make
+# run, the tests, bench) nothing is collected, and a manifest lookup would fail every page.
+STATICFILES_MANIFEST = env_bool("STATICFILES_MANIFEST", False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATICFILES_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Uncollected, STATIC_ROOT does not exist: WhiteNoise then looks files up per request (as it
+# does under DEBUG) instead of indexing, and warning about, a missing folder at start.
+WHITENOISE_AUTOREFRESH = DEBUG or not STATICFILES_MANIFEST
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 LOG_LEVEL = env_choice("LOG_LEVEL", ("debug", "info", "warning", "error"), "info").upper()
+# JSON lines for log collectors in production; plain lines for people.
+LOG_FORMAT = env_choice("LOG_FORMAT", ("json", "plain"), "plain" if DEBUG else "json")
+_log_handler = {
+    "class": "logging.StreamHandler",
+    "formatter": LOG_FORMAT,
+    # On every handler: no token or key reaches any log output (iliveit_portal/logs.py).
+    "filters": ["context", "redact"],
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "iliveit_portal.logs.ContextFilter"},
+        "redact": {"()": "iliveit_portal.logs.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {
+            "()": "iliveit_portal.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "iliveit_portal.logs.JsonFormatter"},
+    },
+    "handlers": {"console": _log_handler},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # runserver's request lines have a handler of their own in Django's defaults; this one
+    # redacts (a postback URL's MAC is a credential).
+    "loggers": {
+        # Django's defaults give these handlers of their own, which would neither redact nor
+        # write JSON: django's records go to the root's handler, runserver's to the same one.
+        "django": {"handlers": [], "level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # A Celery worker gives its pool's logger a plain handler unless it already has one.
+        "multiprocessing": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
+# Celery would otherwise replace the root logger's handlers with its own plain, unfiltered one.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# /metrics answers without a login to these networks (a scraper that comes straight to the app
+# server, never through a proxy), or to a bearer METRICS_TOKEN from anywhere.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+_metrics_nets = env_list(
+    "METRICS_ALLOWED_NETS",
+    ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
+try:
+    METRICS_ALLOWED_NETS = [ipaddress.ip_network(net, strict=False) for net in _metrics_nets]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETS: {exc}") from None
 
 # --- Campaigns and sending ---------------------------------------------------------------------
 # Region assumed for phone numbers written without a country code.
@@ -207,7 +319,62 @@ RECONCILE_POLL_LIMIT = env_int("RECONCILE_POLL_LIMIT", 500, minimum=1)
 # worker slot while it runs).
 POSTBACK_DRAINS = env_int("POSTBACK_DRAINS", 4, minimum=1)
 
+# Raw postbacks, per-message bodies and replies older than this many days are pruned hourly
+# (messaging/retention.py); 0 keeps them forever. At least 3: a message may still hear from
+# iLiveIt for 72 hours (assumed delivered), and its inbox rows prove what was heard.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 90, minimum=0)
+if 0 < RETENTION_DAYS < 3:
+    raise ImproperlyConfigured("RETENTION_DAYS must be 0 (keep forever) or at least 3.")
+
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "messaging.tasks.sweep", "schedule": SWEEP_INTERVAL_S},
     "reconcile": {"task": "postbacks.tasks.reconcile", "schedule": RECONCILE_POLL_INTERVAL_S},
+    "prune": {"task": "messaging.tasks.prune_old_data", "schedule": 3600.0},
+}
+
+# --- REST API ----------------------------------------------------------------------------------
+# /api/v1/ (api/): token or session sign-in, one JSON error shape, cursor pages, a rate per token.
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/min")
+_api_count, _, _api_period = API_RATE_LIMIT.partition("/")
+if not (_api_count.isdigit() and int(_api_count) > 0 and _api_period[:1] in ("s", "m", "h", "d")):
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT must look like 600/min (a count per s, min, hour or day); "
+        f"got {API_RATE_LIMIT!r}"
+    )
+REST_FRAMEWORK = {
+    # Token first: an unauthenticated request then answers 401 with WWW-Authenticate: Bearer.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "iLiveIt Portal API",
+    "DESCRIPTION": "Campaigns, messages and single sends through the iLiveIt Messaging API.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc come from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise send the schema to validator.swagger.io for a badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStateEnum": "messaging.models.CampaignState",
+        "MessageStateEnum": "messaging.models.MessageState",
+        "ChannelEnum": "messaging.models.Channel",
+        "SingleSendChannelEnum": "api.serializers.messages.SINGLE_SEND_CHANNELS",
+        "ReplyKindEnum": "postbacks.models.ReplyKind",
+    },
 }

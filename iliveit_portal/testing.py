@@ -11,11 +11,18 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# Live servers and the test client speak plain HTTP; tests/iliveit_portal/test_security.py
+# checks the HTTPS settings themselves.
+os.environ.setdefault("HTTPS", "0")
 # The live server's threads would otherwise keep PostgreSQL sessions open past the test
 # database's teardown.
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
+# DEBUG is off in tests, which would mean JSON logs; people read test output.
+os.environ.setdefault("LOG_FORMAT", "plain")
 # Each test run gets its own Celery queue, so tasks left by another run never reach its workers.
 os.environ.setdefault("CELERY_QUEUE", f"portal-test-{os.getpid()}")
+# And its own cache keys (throttle counters), for the same reason.
+os.environ.setdefault("CACHE_KEY_PREFIX", f"portal-test-{os.getpid()}")
 os.environ.setdefault(
     "PORTAL_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
 )

@@ -16,6 +16,8 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from access.admin import GrantScopedAdmin
+from audit.models import AuditAction
+from audit.services import audit_record
 from messaging.compose import campaign_is_editable
 from messaging.models import Application, Campaign, Message
 from postbacks.models import Reply
@@ -87,6 +89,17 @@ class ApplicationAdmin(GrantScopedAdmin):
     @admin.display(description="token")
     def token_hint(self, application: Application) -> str:
         return application.token_hint if application.pk else "—"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("new_token"):
+            audit_record(
+                actor=request.user,
+                action=AuditAction.APPLICATION_TOKEN,
+                target=obj,
+                # The token itself never goes in the log; its last characters tell them apart.
+                detail={"token_hint": obj.token_hint, "first": not change},
+            )
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

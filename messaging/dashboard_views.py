@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from messaging.dashboard import FAILURE_STAGES, FUNNEL, CampaignDashboard, campaign_dashboard
-from messaging.guards import can_view_campaigns, visible_campaign, with_csp
+from messaging.guards import can_view_campaigns, visible_campaign
 from messaging.models import MessageState
 from messaging.views import campaign_settling
 
@@ -91,7 +91,6 @@ def _series(figures: CampaignDashboard) -> dict:
 
 @login_required
 @can_view_campaigns
-@with_csp
 def campaign_dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The dashboard; `?part=figures` answers only the figures, which the page fetches every
     few seconds while the campaign is live."""

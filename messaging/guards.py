@@ -1,6 +1,5 @@
-"""What every staff page of the messaging app checks: permissions, grants and the page CSP."""
-
-from functools import wraps
+"""What every staff page of the messaging app checks: permissions and grants. (Every response
+gets the page CSP from iliveit_portal.security.)"""
 
 from django.contrib.auth.decorators import user_passes_test
 from django.core.exceptions import PermissionDenied
@@ -13,26 +12,6 @@ from messaging.models import Campaign
 COMPOSE = "messaging.add_campaign"
 LAUNCH = "messaging.launch_campaign"
 VIEW = "messaging.view_campaign"
-
-# The portal's own pages load only their own CSS and JS. The email preview is a srcdoc iframe,
-# which inherits this policy (and adds its own, see email_preview_document): inline styles,
-# which emails are full of, are allowed; remote images, which would tell a sender that staff
-# opened the preview, are not.
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-
-
-def with_csp(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        return response
-
-    return wrapped
 
 
 def any_permission(*perms: str):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from access.rules import messages_visible
 from messaging.compose import email_preview_document
 from messaging.exports import campaign_export_filename, campaign_export_rows
-from messaging.guards import LAUNCH, can_view_campaigns, visible_campaign, with_csp
+from messaging.guards import LAUNCH, can_view_campaigns, visible_campaign
 from messaging.message_queries import (
     ArchiveUnavailable,
     archived_data_text,
@@ -81,7 +81,6 @@ class MessageFilterForm(forms.Form):
 
 @login_required
 @can_view_campaigns
-@with_csp
 def message_list(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = visible_campaign(request, pk)
     form = MessageFilterForm(request.GET)
@@ -126,7 +125,6 @@ def _raw_email_url(user, reply: Reply) -> str:
 
 @login_required
 @can_view_campaigns
-@with_csp
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = _visible_message(request, pk)
     replies = list(message.replies.all()) if request.user.has_perm(VIEW_REPLY) else None
@@ -169,7 +167,6 @@ def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @can_view_campaigns
-@with_csp
 def message_archived_view(request: HttpRequest, pk: int) -> HttpResponse:
     message = _visible_message(request, pk)
     context: dict = {"message": message, "campaign": message.campaign}

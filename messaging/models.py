@@ -207,6 +207,8 @@ class Message(models.Model):
             models.Index(fields=["campaign", "state", "id"]),
             # The sweeper: queued (or retry-due) rows nobody picked up.
             models.Index(fields=["state", "next_attempt_at"]),
+            # Retention (messaging/retention.py): the few messages with a body of their own.
+            models.Index(fields=["id"], name="message_with_body", condition=Q(body__isnull=False)),
             # Reconciliation (postbacks.reconcile.overdue_messages): messages with a MessageID
             # that are not final, least recently updated first.
             models.Index(

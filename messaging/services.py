@@ -17,6 +17,9 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from audit.models import AuditAction
+from audit.services import audit_record
+from iliveit_portal import metrics as portal_metrics
 from messaging.clients import application_client
 from messaging.counting import campaign_counts
 from messaging.iliveit import (
@@ -123,6 +126,12 @@ def campaign_launch(
             campaign.state = CampaignState.SCHEDULED
             campaign.launch_at = at
             campaign.save(update_fields=["state", "launch_at", "canary_size", "canary_min_success"])
+            audit_record(
+                actor=user,
+                action=AuditAction.CAMPAIGN_LAUNCH,
+                target=campaign,
+                detail={"scheduled_for": at.isoformat()},
+            )
             return campaign
         if campaign.canary_size:
             first = list(drafts.order_by("id").values_list("id", flat=True)[: campaign.canary_size])
@@ -139,6 +148,12 @@ def campaign_launch(
                 "canary_size",
                 "canary_min_success",
             ]
+        )
+        audit_record(
+            actor=user,
+            action=AuditAction.CAMPAIGN_LAUNCH,
+            target=campaign,
+            detail={"canary_size": campaign.canary_size} if campaign.canary_size else {},
         )
         _enqueue_campaign(campaign.pk)
     logger.info("campaign %s launched by %s", campaign.pk, getattr(user, "pk", None))
@@ -164,6 +179,12 @@ def campaign_pause(*, campaign: Campaign, user, reason: str = "") -> Campaign:
         campaign.state = CampaignState.PAUSED
         campaign.paused_reason = reason[:255]
         campaign.save(update_fields=["state", "paused_reason"])
+        audit_record(
+            actor=user,
+            action=AuditAction.CAMPAIGN_PAUSE,
+            target=campaign,
+            detail={"reason": campaign.paused_reason} if reason else {},
+        )
     return campaign
 
 
@@ -175,6 +196,7 @@ def campaign_resume(*, campaign: Campaign, user) -> Campaign:
         campaign.state = CampaignState.SENDING
         campaign.paused_reason = ""
         campaign.save(update_fields=["state", "paused_reason"])
+        audit_record(actor=user, action=AuditAction.CAMPAIGN_RESUME, target=campaign)
         _enqueue_campaign(campaign.pk)
     return campaign
 
@@ -185,12 +207,18 @@ def campaign_cancel(*, campaign: Campaign, user) -> Campaign:
         campaign = _locked(campaign)
         if campaign.state in (CampaignState.DONE, CampaignState.CANCELLED):
             raise CampaignError(f"The campaign is already {campaign.state}.")
-        campaign.messages.filter(state__in=(MessageState.DRAFT, MessageState.QUEUED)).update(
-            state=MessageState.CANCELLED, updated_at=timezone.now()
-        )
+        cancelled = campaign.messages.filter(
+            state__in=(MessageState.DRAFT, MessageState.QUEUED)
+        ).update(state=MessageState.CANCELLED, updated_at=timezone.now())
         campaign.state = CampaignState.CANCELLED
         campaign.finished_at = timezone.now()
         campaign.save(update_fields=["state", "finished_at"])
+        audit_record(
+            actor=user,
+            action=AuditAction.CAMPAIGN_CANCEL,
+            target=campaign,
+            detail={"messages_cancelled": cancelled},
+        )
     return campaign
 
 
@@ -213,6 +241,12 @@ def campaign_retry_failed(*, campaign: Campaign, user) -> int:
             campaign.finished_at = None
             campaign.save(update_fields=["state", "finished_at"])
             _enqueue_campaign(campaign.pk)
+        audit_record(
+            actor=user,
+            action=AuditAction.CAMPAIGN_RETRY_FAILED,
+            target=campaign,
+            detail={"messages_requeued": count},
+        )
     return count
 
 
@@ -364,11 +398,13 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
     try:
         payload = build_payload(message)
         client = application_client(application)
-        if isinstance(payload, BuildRequest):
-            iliveit_id = client.generate_video(payload)
-        else:
-            iliveit_id = client.send(payload)
+        with portal_metrics.send_timer():
+            if isinstance(payload, BuildRequest):
+                iliveit_id = client.generate_video(payload)
+            else:
+                iliveit_id = client.send(payload)
     except RateLimited as error:
+        portal_metrics.iliveit_rate_limited()
         # Nothing was accepted; iLiveIt says a later retry is safe. Not counted as an attempt.
         delay = error.retry_after or random.uniform(0.5, 1.5)  # noqa: S311
         return _requeue(message, delay=delay, error=str(error), count_attempt=False)
@@ -642,14 +678,22 @@ def message_resend(*, message: Message, user) -> Message:
             raise CampaignError("iLiveIt's rate limit is taken up by sending; try again shortly.")
     except redis.RedisError as error:
         raise CampaignError(f"The rate limiter is unavailable: {error}") from None
-    copy = Message.objects.create(
-        campaign=campaign,
-        recipient=message.recipient,
-        is_single=True,
-        resent_from=message,
-        state=MessageState.SUBMITTING,
-        attempts=1,
-    )
+    with transaction.atomic():
+        copy = Message.objects.create(
+            campaign=campaign,
+            recipient=message.recipient,
+            is_single=True,
+            resent_from=message,
+            state=MessageState.SUBMITTING,
+            attempts=1,
+        )
+        # Recorded before the call: an attempt that ends in an unknown outcome still counts.
+        audit_record(
+            actor=user,
+            action=AuditAction.MESSAGE_RESEND,
+            target=message,
+            detail={"resent_as": copy.pk, "campaign_id": campaign.pk},
+        )
     is_email = campaign.channel == Channel.EMAIL
     request = ResendRequest(
         message_id=message.iliveit_id,

@@ -60,3 +60,17 @@ def sweep() -> dict:
     # Postbacks first: one that adopts a MessageID settles a message the message sweep would
     # otherwise re-queue.
     return {**postbacks_sweep(), **messages_sweep()}
+
+
+@shared_task(ignore_result=True)
+def prune_old_data() -> dict:
+    from django.conf import settings
+
+    from api.idempotency import idempotency_keys_prune
+    from messaging.retention import retention_prune
+
+    # Idempotency keys have their own fixed lifetime (24 h), whatever the retention.
+    pruned = {"idempotency_keys": idempotency_keys_prune()}
+    if settings.RETENTION_DAYS:
+        pruned.update(retention_prune(days=settings.RETENTION_DAYS))
+    return pruned

@@ -40,7 +40,6 @@ from messaging.guards import (
     LAUNCH,
     can_view_campaigns,
     visible_campaign,
-    with_csp,
 )
 from messaging.listing import campaign_rows, campaigns_filter
 from messaging.models import Campaign, CampaignState, Channel, MessageState
@@ -63,7 +62,6 @@ def _services():
 
 @login_required
 @can_view_campaigns
-@with_csp
 def campaign_list(request: HttpRequest) -> HttpResponse:
     form = CampaignFilterForm(request.GET, applications=applications_visible(request.user))
     form.is_valid()  # an invalid filter shows its error and is left out
@@ -86,14 +84,12 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(COMPOSE, raise_exception=True)
-@with_csp
 def compose_choose(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/compose_choose.html", {"channels": Channel.choices})
 
 
 @login_required
 @permission_required(COMPOSE, raise_exception=True)
-@with_csp
 def campaign_new(request: HttpRequest, channel: str) -> HttpResponse:
     if channel not in Channel.values:
         raise Http404("No such channel.")
@@ -102,7 +98,6 @@ def campaign_new(request: HttpRequest, channel: str) -> HttpResponse:
 
 @login_required
 @permission_required(COMPOSE, raise_exception=True)
-@with_csp
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = visible_campaign(request, pk)
     if not campaign_is_editable(campaign):
@@ -154,7 +149,6 @@ def _compose(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 
 @login_required
 @can_view_campaigns
-@with_csp
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = visible_campaign(request, pk)
     return _detail(request, campaign)
@@ -209,7 +203,6 @@ def _controls(campaign: Campaign, *, failed: int) -> dict[str, bool]:
 @login_required
 @permission_required(LAUNCH, raise_exception=True)
 @require_POST
-@with_csp
 def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = visible_campaign(request, pk)
     form = TestSendForm(request.POST, channel=campaign.channel)
@@ -233,7 +226,6 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required(LAUNCH, raise_exception=True)
 @require_POST
-@with_csp
 def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = visible_campaign(request, pk)
     form = LaunchForm(request.POST)
@@ -315,7 +307,6 @@ def campaign_control(request: HttpRequest, pk: int, action: str) -> HttpResponse
 
 @login_required
 @permission_required(COMPOSE, raise_exception=True)
-@with_csp
 def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = visible_campaign(request, pk)
     result = None

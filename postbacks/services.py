@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from iliveit_portal import metrics as portal_metrics
 from messaging.iliveit import MalformedStatus, PostbackType, StatusResult
 from messaging.models import Message, MessageState
 from postbacks.merge import STAGES, MessageStatus, Stage, merge_status
@@ -231,12 +232,17 @@ def _parse(body: bytes) -> StatusResult:
 
 
 def inbox_finish(inbox: PostbackInbox, state: str, reason: str = "", *, save: bool = True) -> None:
+    first_taken = inbox.state == InboxState.PENDING
     inbox.state = state
     inbox.reason = reason[:255]
     # A waiting row is not processed yet: the sweeper and the submit path look for it.
     inbox.processed_at = None if state == InboxState.WAITING else timezone.now()
     if save:
         inbox.save(update_fields=["message", "state", "reason", "processed_at"])
+        # Rows settled one at a time (replies) are counted here; _apply_batch counts its own.
+        transaction.on_commit(
+            lambda: portal_metrics.postbacks_settled(received=int(first_taken), states=[state])
+        )
 
 
 # States in which the message has no MessageID and no request in flight: a postback on its
@@ -314,6 +320,7 @@ def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
             .order_by("pk")
         )
         rows = list(rows[:limit] if limit else rows)
+        first_taken = sum(row.state == InboxState.PENDING for row in rows)
         inbox_resolve(rows)
         parsed = _parsed_rows(rows)
         message_ids = {row.message_id for row in rows if row.pk in parsed}
@@ -352,6 +359,8 @@ def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
             [messages[pk] for pk in sorted(changed)], [*STATUS_FIELDS, "updated_at"]
         )
         PostbackInbox.objects.bulk_update(rows, ["message", "state", "reason", "processed_at"])
+    # Counted once the batch committed: one round trip per batch, never on the webhook.
+    portal_metrics.postbacks_settled(received=first_taken, states=[row.state for row in rows])
     _auto_pause(
         {
             messages[pk].campaign_id

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from iliveit_portal.celery import app as celery_app
 from tests.support.receiver import PostbackReceiver
 from tests.support.sandbox import SandboxApp, SandboxProcess
 
@@ -53,3 +54,11 @@ def make_staff(db):
         return user
 
     return make
+
+
+@pytest.fixture
+def empty_task_queue():
+    """Launches enqueue hints for workers; where none run, drop them before and after."""
+    celery_app.control.purge()
+    yield
+    celery_app.control.purge()

@@ -1,36 +1,18 @@
 """Settings are read at import, so each case starts a fresh interpreter with its own environment."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests.support.sandbox import REPO_ROOT
+from tests.support.settings_process import load_settings as load_script
 
 PRINT_SETTINGS = (
-    "import django; django.setup(); from django.conf import settings as s; "
+    "from django.conf import settings as s; "
     "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.ILIVEIT_ENVIRONMENT, "
     "s.ILIVEIT_MVNO_ID, s.PORTAL_BASE_URL)"
 )
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess:
-    base = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_", "REDIS_", "ILIVEIT_", "PORTAL_", "DEBUG"))
-        and key not in ("SECRET_KEY", "ALLOWED_HOSTS")
-    }
-    base["DJANGO_SETTINGS_MODULE"] = "iliveit_portal.settings"
-    return subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
-        [sys.executable, "-c", PRINT_SETTINGS],
-        env={**base, **env},
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def load_settings(**env: str):
+    return load_script(PRINT_SETTINGS, **env)
 
 
 PRODUCTION = {"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "portal.example.com"}

@@ -1,6 +1,5 @@
 import pytest
 
-from iliveit_portal.celery import app as celery_app
 from messaging.models import Application
 from tests.conftest import APP_A
 
@@ -15,11 +14,3 @@ def sandbox_application(sandbox):
         mvno_id=APP_A.mvno_id,
         rate_limit=500,
     )
-
-
-@pytest.fixture
-def empty_task_queue():
-    """Launches enqueue hints for workers; where none run, drop them before and after."""
-    celery_app.control.purge()
-    yield
-    celery_app.control.purge()

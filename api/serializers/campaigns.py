@@ -1,0 +1,230 @@
+"""Campaigns in and out."""
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from api.serializers.fields import MAX_INT, JSONObjectField
+from messaging.models import Attachment, Campaign, CampaignState, Channel, Slide
+
+MAX_RECIPIENTS_PER_REQUEST = 100_000
+
+
+# --- out ------------------------------------------------------------------------------------
+
+
+class ProgressSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    past_submission = serializers.IntegerField(
+        help_text="Messages iLiveIt has, or that will never be sent (failed, cancelled)."
+    )
+    delivered = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class SlideSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Slide
+        fields = ["position", "duration", "text", "media_type", "mime"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["filename", "mime", "size"]
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    application_name = serializers.CharField(source="application.name", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "channel",
+            "state",
+            "application",
+            "application_name",
+            "subject",
+            "body_html",
+            "body_text",
+            "from_name",
+            "reply_to",
+            "template_id",
+            "template_data",
+            "network",
+            "is_otp",
+            "submit_not_before",
+            "submit_not_after",
+            "canary_size",
+            "canary_min_success",
+            "canary_released_at",
+            "launch_at",
+            "paused_reason",
+            "created_by",
+            "created_at",
+            "launched_at",
+            "finished_at",
+            "progress",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, campaign) -> ProgressSerializer:
+        # Filled by the view from the counters, one query for the whole page (campaign_rows).
+        row = self.context["progress"][campaign.pk]
+        return ProgressSerializer(row).data
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        source="_counts",
+        read_only=True,
+        help_text="Messages by state, from the campaign's counters.",
+    )
+    slides = SlideSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "counts", "slides", "attachments"]
+        read_only_fields = fields
+
+
+class RejectedRecipientSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="1-based position in the list sent.")
+    value = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class RecipientsImportSerializer(serializers.Serializer):
+    added = serializers.IntegerField()
+    already_present = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = RejectedRecipientSerializer(many=True, help_text="The first 1,000 rejected.")
+    rejected_total = serializers.IntegerField()
+
+
+class CampaignCreatedSerializer(CampaignDetailSerializer):
+    recipients_import = RecipientsImportSerializer(
+        source="_recipients_import", read_only=True, allow_null=True
+    )
+
+    class Meta(CampaignDetailSerializer.Meta):
+        fields = [*CampaignDetailSerializer.Meta.fields, "recipients_import"]
+        read_only_fields = fields
+
+
+class RetriedSerializer(serializers.Serializer):
+    requeued = serializers.IntegerField(help_text="Failed messages queued again.")
+    campaign = CampaignDetailSerializer()
+
+
+# --- in -------------------------------------------------------------------------------------
+
+
+class CampaignFilterSerializer(serializers.Serializer):
+    # Blank values mean "any", as a form's empty select does.
+    state = serializers.ChoiceField(choices=CampaignState.choices, required=False, allow_blank=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
+    application = serializers.IntegerField(min_value=1, max_value=MAX_INT, required=False)
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Part of the name or subject."
+    )
+
+
+class SlideInSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000, allow_blank=True, required=False, default="")
+    duration = serializers.IntegerField(min_value=1, max_value=60, required=False, default=5)
+
+
+class RecipientsInSerializer(serializers.Serializer):
+    recipients = serializers.ListField(
+        child=serializers.CharField(max_length=254),
+        max_length=MAX_RECIPIENTS_PER_REQUEST,
+        help_text="Phone numbers (SMS, MMS, video) or email addresses, one per item.",
+    )
+
+    def validate_recipients(self, recipients: list[str]) -> list[str]:
+        # Items are joined one a line to be parsed: a line break inside one would shift the
+        # positions that rejections report.
+        bad = {
+            str(index): ["One recipient per item; no line breaks."]
+            for index, value in enumerate(recipients)
+            if "\n" in value or "\r" in value
+        }
+        if bad:
+            raise serializers.ValidationError(bad)
+        return recipients
+
+
+class CampaignCreateSerializer(serializers.ModelSerializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    application = serializers.IntegerField(
+        min_value=1, max_value=MAX_INT, help_text="One of the applications you are granted."
+    )
+    template_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_INT, required=False, allow_null=True
+    )
+    template_data = JSONObjectField(required=False)
+    slides = SlideInSerializer(many=True, required=False, help_text="MMS only: text slides.")
+    recipients = serializers.ListField(
+        child=serializers.CharField(max_length=254),
+        max_length=MAX_RECIPIENTS_PER_REQUEST,
+        required=False,
+        help_text="Added as draft messages; rejected entries are reported, not fatal.",
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "channel",
+            "application",
+            "subject",
+            "body_html",
+            "body_text",
+            "from_name",
+            "reply_to",
+            "template_id",
+            "template_data",
+            "network",
+            "is_otp",
+            "submit_not_before",
+            "submit_not_after",
+            "slides",
+            "recipients",
+        ]
+
+    def validate_recipients(self, recipients: list[str]) -> list[str]:
+        return RecipientsInSerializer().validate_recipients(recipients)
+
+
+class LaunchSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Schedule the launch; omit to launch now."
+    )
+    canary_size = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_INT,
+        required=False,
+        allow_null=True,
+        help_text="Send to this many first; the rest once enough of them are delivered.",
+    )
+    canary_min_success = serializers.FloatField(
+        min_value=0.01,
+        max_value=1.0,
+        required=False,
+        allow_null=True,
+        help_text="Share of the canary that must be delivered (0.01 to 1).",
+    )
+
+    def validate_at(self, at):
+        if at is not None and at <= timezone.now():
+            raise serializers.ValidationError("Must be in the future.")
+        return at
+
+
+class PauseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")

@@ -1,0 +1,24 @@
+"""One request rate per API token (or per signed-in user, for session calls)."""
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from api.models import ApiToken
+
+
+class ApiRateThrottle(SimpleRateThrottle):
+    scope = "api"
+
+    def get_rate(self) -> str:
+        # Read per request rather than from DRF's settings cache, so that a changed setting
+        # (and a test's override) applies at once.
+        return settings.API_RATE_LIMIT
+
+    def get_cache_key(self, request, view) -> str:
+        if isinstance(request.auth, ApiToken):
+            ident = f"token-{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = f"anon-{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -1,0 +1,387 @@
+"""/api/v1/campaigns/: who may read and act, what each input is checked for, and that every
+action goes through messaging's services."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditAction, AuditEntry
+from messaging.models import Campaign, CampaignState, Message, MessageState, Slide
+from tests.api.conftest import error_of, sms_campaign, token_client
+
+# Launches enqueue their tasks on commit, which these tests never reach: no worker is needed.
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/v1/campaigns/"
+
+
+def detail(campaign) -> str:
+    return f"/api/v1/campaigns/{campaign.pk}/"
+
+
+def action(campaign, name: str) -> str:
+    return f"/api/v1/campaigns/{campaign.pk}/{name}/"
+
+
+def sms(app, **fields) -> dict:
+    return {"name": "API sale", "channel": "sms", "application": app.pk, "body_text": "Hello"} | (
+        fields
+    )
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["as_viewer", "as_composer", "as_admin"])
+def test_every_role_lists_the_campaigns_it_is_granted(request, who, campaign, other_campaign):
+    client = request.getfixturevalue(who)
+
+    response = client.get(LIST)
+
+    assert response.status_code == 200
+    ids = [row["id"] for row in response.json()["results"]]
+    expected = [other_campaign.pk, campaign.pk] if who == "as_admin" else [campaign.pk]
+    assert ids == expected
+
+
+def test_an_outsider_sees_no_campaign_of_an_application_it_is_not_granted(
+    as_outsider, campaign, other_campaign
+):
+    response = as_outsider.get(LIST)
+
+    assert [row["id"] for row in response.json()["results"]] == [other_campaign.pk]
+    assert error_of(as_outsider.get(detail(campaign)))["code"] == "not_found"
+    assert as_outsider.get(detail(campaign)).status_code == 404
+    assert as_outsider.get(action(campaign, "stats")).status_code == 404
+
+
+def test_a_user_without_a_role_is_refused(no_role, campaign):
+    response = token_client(no_role).get(LIST)
+
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "permission_denied"
+
+
+def test_anonymous_is_asked_to_authenticate(anonymous, campaign):
+    response = anonymous.get(LIST)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert error_of(response)["code"] == "not_authenticated"
+
+
+def test_the_list_filters_by_state_channel_application_and_name(
+    as_admin, application, other_application
+):
+    spring = sms_campaign(application, name="Spring sale")
+    winter = sms_campaign(application, name="Winter sale", state=CampaignState.DONE)
+    beta = sms_campaign(other_application, name="Spring in Beta")
+
+    def ids(**query):
+        response = as_admin.get(LIST, query)
+        assert response.status_code == 200, response.json()
+        return {row["id"] for row in response.json()["results"]}
+
+    assert ids(state="done") == {winter.pk}
+    assert ids(channel="sms") == {spring.pk, winter.pk, beta.pk}
+    assert ids(channel="email") == set()
+    assert ids(application=other_application.pk) == {beta.pk}
+    assert ids(search="spring") == {spring.pk, beta.pk}
+    assert ids(search="", state="", channel="") == {spring.pk, winter.pk, beta.pk}
+
+
+def test_a_bad_filter_answers_400_with_the_field(as_viewer, campaign):
+    response = as_viewer.get(LIST, {"state": "nonsense", "application": "x"})
+
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {"state", "application"}
+
+
+def test_the_detail_shows_content_progress_and_counts(as_viewer, campaign):
+    response = as_viewer.get(detail(campaign))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "Spring sale"
+    assert body["application_name"] == "Alpha"
+    assert body["counts"]["draft"] == 3
+    assert body["progress"] == {"total": 3, "past_submission": 0, "delivered": 0, "failed": 0}
+
+
+def test_stats_come_from_the_dashboard_figures(as_viewer, campaign):
+    Message.objects.filter(campaign=campaign).update(state=MessageState.DELIVERED)
+
+    response = as_viewer.get(action(campaign, "stats"))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["totals"]["delivered"] == 3
+    assert body["funnel"]["delivered"] == 3
+    assert body["delivery_rate"] == 1.0
+    assert body["latency_p50_s"] is None
+    assert {"by_network", "failure_reasons", "latency", "per_hour"} <= set(body)
+
+
+# --- creating ----------------------------------------------------------------------------------
+
+
+def test_a_composer_creates_an_sms_campaign_with_recipients_and_sees_the_rejects(
+    as_composer, composer, application
+):
+    recipients = ["0821234567", "not a number", "+27821234567", "27000000001"]
+
+    response = as_composer.post(LIST, sms(application, recipients=recipients), format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    campaign = Campaign.objects.get(pk=body["id"])
+    assert campaign.state == CampaignState.DRAFT
+    assert campaign.created_by == composer
+    assert sorted(campaign.messages.values_list("recipient", flat=True)) == [
+        "27000000001",
+        "27821234567",
+    ]
+    imported = body["recipients_import"]
+    assert imported["added"] == 2
+    assert imported["duplicates"] == 1
+    assert [(row["line"], row["value"]) for row in imported["rejected"]] == [(2, "not a number")]
+
+
+def test_an_email_campaign_needs_a_subject_and_a_body(as_composer, application):
+    response = as_composer.post(
+        LIST,
+        {"name": "Mail", "channel": "email", "application": application.pk},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    fields = error_of(response)["fields"]
+    assert {"subject", "body_html", "body_text"} <= set(fields)
+
+
+def test_a_video_network_is_checked(as_composer, application):
+    body = {
+        "name": "Video",
+        "channel": "video",
+        "application": application.pk,
+        "template_id": 12,
+        "template_data": {},
+        "network": "bad network!",
+    }
+
+    response = as_composer.post(LIST, body, format="json")
+
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == ["network"]
+
+
+def test_a_video_campaign_takes_template_data_as_an_object(as_composer, application):
+    body = {
+        "name": "Video",
+        "channel": "video",
+        "application": application.pk,
+        "template_id": 12,
+        "template_data": {"name": "Thandi", "items": [1, 2]},
+        "network": "*",
+    }
+
+    response = as_composer.post(LIST, body, format="json")
+
+    assert response.status_code == 201, response.json()
+    campaign = Campaign.objects.get(pk=response.json()["id"])
+    assert campaign.template_data == {"name": "Thandi", "items": [1, 2]}
+    assert campaign.network == ""
+
+
+def test_an_mms_campaign_takes_text_slides(as_composer, application):
+    body = {
+        "name": "MMS",
+        "channel": "mms",
+        "application": application.pk,
+        "subject": "Hi",
+        "slides": [{"text": "One", "duration": 3}, {"text": "Two"}],
+    }
+
+    response = as_composer.post(LIST, body, format="json")
+
+    assert response.status_code == 201, response.json()
+    slides = Slide.objects.filter(campaign_id=response.json()["id"]).order_by("position")
+    assert [(s.text, s.duration) for s in slides] == [("One", 3), ("Two", 5)]
+    assert [s["text"] for s in response.json()["slides"]] == ["One", "Two"]
+
+
+@pytest.mark.parametrize(
+    ("change", "bad_field"),
+    [
+        ({"name": ""}, "name"),
+        ({"channel": "fax"}, "channel"),
+        ({"application": "one"}, "application"),
+        ({"body_text": ""}, "body_text"),
+        ({"reply_to": "not-an-email"}, "reply_to"),
+        ({"template_id": 2**40}, "template_id"),
+        ({"template_data": ["not", "an", "object"]}, "template_data"),
+        ({"template_data": {"nul": "a\x00b"}}, "template_data"),
+        ({"name": "a\x00b"}, "name"),
+        ({"recipients": "0821234567"}, "recipients"),
+        ({"recipients": ["0821234567\n0821234568"]}, "recipients.0"),
+        ({"slides": [{"text": "x"}]}, "slides"),
+        ({"submit_not_after": "2001-01-01T00:00:00Z"}, "submit_not_after"),
+        ({"network": "any"}, "network"),
+        ({"subject": "SMS has none"}, "subject"),
+    ],
+)
+def test_bad_campaign_input_answers_400_naming_the_field(
+    as_composer, application, change, bad_field
+):
+    response = as_composer.post(LIST, sms(application, **change), format="json")
+
+    assert response.status_code == 400, response.json()
+    error = error_of(response)
+    assert error["code"] == "invalid"
+    assert bad_field in error["fields"], error
+    assert not Campaign.objects.exists()
+
+
+def test_a_campaign_cannot_name_an_application_it_is_not_granted(as_composer, other_application):
+    response = as_composer.post(LIST, sms(other_application), format="json")
+
+    assert response.status_code == 400
+    assert "application" in error_of(response)["fields"]
+    assert not Campaign.objects.exists()
+
+
+def test_a_viewer_cannot_create(as_viewer, application):
+    response = as_viewer.post(LIST, sms(application), format="json")
+
+    assert response.status_code == 403
+    assert not Campaign.objects.exists()
+
+
+def test_recipients_are_added_to_a_draft_and_refused_once_it_is_launched(as_composer, campaign):
+    url = action(campaign, "recipients")
+
+    added = as_composer.post(url, {"recipients": ["0821111111", "12345"]}, format="json")
+    campaign.state = CampaignState.SENDING
+    campaign.save()
+    refused = as_composer.post(url, {"recipients": ["0822222222"]}, format="json")
+
+    assert added.status_code == 200, added.json()
+    assert added.json()["added"] == 1
+    assert added.json()["rejected"][0]["line"] == 2
+    assert refused.status_code == 409
+    assert "Sending" in error_of(refused)["message"]
+
+
+# --- launching and controlling ------------------------------------------------------------------
+
+
+def test_a_composer_launches_pauses_resumes_and_cancels(as_composer, campaign):
+    launched = as_composer.post(action(campaign, "launch"), {}, format="json")
+    paused = as_composer.post(action(campaign, "pause"), {"reason": "lunch"}, format="json")
+    resumed = as_composer.post(action(campaign, "resume"))
+    cancelled = as_composer.post(action(campaign, "cancel"))
+
+    assert [r.status_code for r in (launched, paused, resumed, cancelled)] == [200] * 4
+    assert launched.json()["state"] == "sending"
+    assert launched.json()["counts"]["queued"] == 3
+    assert paused.json()["paused_reason"] == "lunch"
+    assert resumed.json()["state"] == "sending"
+    assert cancelled.json()["state"] == "cancelled"
+    actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
+    assert actions[-4:] == [
+        AuditAction.CAMPAIGN_LAUNCH,
+        AuditAction.CAMPAIGN_PAUSE,
+        AuditAction.CAMPAIGN_RESUME,
+        AuditAction.CAMPAIGN_CANCEL,
+    ]
+
+
+def test_a_launch_can_be_scheduled_with_a_canary(as_composer, campaign):
+    at = timezone.now() + timedelta(hours=2)
+
+    response = as_composer.post(
+        action(campaign, "launch"),
+        {"at": at.isoformat(), "canary_size": 1, "canary_min_success": 0.5},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.SCHEDULED
+    assert campaign.launch_at == at
+    assert (campaign.canary_size, campaign.canary_min_success) == (1, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("body", "bad_field"),
+    [
+        ({"at": "2001-01-01T00:00:00Z"}, "at"),
+        ({"at": "tomorrow"}, "at"),
+        ({"canary_size": 0}, "canary_size"),
+        ({"canary_min_success": 1.5}, "canary_min_success"),
+        ({"canary_min_success": 0}, "canary_min_success"),
+    ],
+)
+def test_bad_launch_input_answers_400(as_composer, campaign, body, bad_field):
+    response = as_composer.post(action(campaign, "launch"), body, format="json")
+
+    assert response.status_code == 400
+    assert bad_field in error_of(response)["fields"]
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+
+
+def test_a_refused_action_answers_409_with_the_services_reason(as_composer, application):
+    empty = sms_campaign(application, recipients=0)
+
+    launch = as_composer.post(action(empty, "launch"))
+    pause = as_composer.post(action(empty, "pause"))
+    resume = as_composer.post(action(empty, "resume"))
+    retry = as_composer.post(action(empty, "retry-failed"))
+
+    assert launch.status_code == pause.status_code == resume.status_code == retry.status_code == 409
+    assert error_of(launch) == {
+        "code": "conflict",
+        "message": "The campaign has no recipients yet.",
+    }
+    assert error_of(pause)["message"] == "Only a sending campaign can be paused."
+    assert error_of(resume)["message"] == "Only a paused campaign can be resumed."
+    assert error_of(retry)["message"] == "A draft campaign cannot retry messages."
+
+
+def test_retry_failed_requeues_the_retryable_failures(as_composer, campaign):
+    campaign.state = CampaignState.DONE
+    campaign.save()
+    campaign.messages.update(state=MessageState.FAILED, error_retryable=True)
+
+    response = as_composer.post(action(campaign, "retry-failed"))
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["requeued"] == 3
+    assert response.json()["campaign"]["state"] == "sending"
+
+
+@pytest.mark.parametrize("name", ["launch", "pause", "resume", "cancel", "retry-failed"])
+def test_a_viewer_may_not_act(as_viewer, campaign, name):
+    response = as_viewer.post(action(campaign, name))
+
+    assert response.status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+
+
+@pytest.mark.parametrize("name", ["launch", "pause", "resume", "cancel", "retry-failed"])
+def test_an_outsider_gets_404_for_an_ungranted_campaign(as_outsider, campaign, name):
+    response = as_outsider.post(action(campaign, name))
+
+    assert response.status_code == 404
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+
+
+def test_actions_answer_405_to_get(as_composer, campaign):
+    response = as_composer.get(action(campaign, "launch"))
+
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"

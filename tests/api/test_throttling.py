@@ -1,0 +1,47 @@
+"""api.throttling: one rate per token, answered 429 in the error shape with Retry-After."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from api.throttling import ApiRateThrottle
+from tests.api.conftest import error_of, forget_throttle, token_client
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/v1/campaigns/"
+
+
+def test_a_token_past_its_rate_gets_429_with_retry_after(settings, composer):
+    settings.API_RATE_LIMIT = "3/min"
+    client = token_client(composer)
+    forget_throttle(client)
+
+    answers = [client.get(LIST).status_code for _ in range(4)]
+
+    assert answers == [200, 200, 200, 429]
+    throttled = client.get(LIST)
+    assert error_of(throttled)["code"] == "throttled"
+    assert 0 < int(throttled["Retry-After"]) <= 60
+
+
+def test_each_token_has_its_own_rate(settings, composer):
+    settings.API_RATE_LIMIT = "2/min"
+    first, second = token_client(composer), token_client(composer)
+    for client in (first, second):
+        forget_throttle(client)
+
+    first.get(LIST), first.get(LIST)
+
+    assert first.get(LIST).status_code == 429
+    assert second.get(LIST).status_code == 200
+
+
+def test_a_session_is_limited_per_user(settings, composer):
+    settings.API_RATE_LIMIT = "1/min"
+    cache.delete(ApiRateThrottle.cache_format % {"scope": "api", "ident": f"user-{composer.pk}"})
+    client = APIClient()
+    client.force_login(composer)
+
+    assert client.get(LIST).status_code == 200
+    assert client.get(LIST).status_code == 429
