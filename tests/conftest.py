@@ -62,3 +62,17 @@ def empty_task_queue():
     celery_app.control.purge()
     yield
     celery_app.control.purge()
+
+
+@pytest.fixture
+def sandbox_application(sandbox):
+    """An application that sends to the test sandbox as APP_A."""
+    from messaging.models import Application
+
+    return Application.objects.create(
+        name="Sandbox A",
+        endpoint=sandbox.url,
+        token=APP_A.token,
+        mvno_id=APP_A.mvno_id,
+        rate_limit=500,
+    )

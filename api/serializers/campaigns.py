@@ -27,6 +27,22 @@ class SlideSerializer(serializers.ModelSerializer):
         fields = ["position", "duration", "text", "media_type", "mime"]
 
 
+# What a composer writes: read back by every campaign answer, taken by create.
+CONTENT_FIELDS = (
+    "subject",
+    "body_html",
+    "body_text",
+    "from_name",
+    "reply_to",
+    "template_id",
+    "template_data",
+    "network",
+    "is_otp",
+    "submit_not_before",
+    "submit_not_after",
+)
+
+
 class AttachmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attachment
@@ -47,17 +63,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "state",
             "application",
             "application_name",
-            "subject",
-            "body_html",
-            "body_text",
-            "from_name",
-            "reply_to",
-            "template_id",
-            "template_data",
-            "network",
-            "is_otp",
-            "submit_not_before",
-            "submit_not_after",
+            *CONTENT_FIELDS,
             "canary_size",
             "canary_min_success",
             "canary_released_at",
@@ -182,17 +188,7 @@ class CampaignCreateSerializer(serializers.ModelSerializer):
             "name",
             "channel",
             "application",
-            "subject",
-            "body_html",
-            "body_text",
-            "from_name",
-            "reply_to",
-            "template_id",
-            "template_data",
-            "network",
-            "is_otp",
-            "submit_not_before",
-            "submit_not_after",
+            *CONTENT_FIELDS,
             "slides",
             "recipients",
         ]

@@ -4,8 +4,8 @@ from rest_framework.test import APIClient
 
 from api.throttling import ApiRateThrottle
 from api.tokens import api_token_create
-from messaging.models import Application, Campaign, Channel, Message
-from tests.conftest import APP_A
+from messaging.models import Application
+from tests.support.campaigns import sms_campaign
 
 
 @pytest.fixture(autouse=True)
@@ -28,17 +28,6 @@ def application(db):
 def other_application(db):
     return Application.objects.create(
         name="Beta", endpoint="http://127.0.0.1:9", token="beta-token-0002", mvno_id=2
-    )
-
-
-@pytest.fixture
-def sandbox_application(sandbox):
-    return Application.objects.create(
-        name="Sandbox A",
-        endpoint=sandbox.url,
-        token=APP_A.token,
-        mvno_id=APP_A.mvno_id,
-        rate_limit=500,
     )
 
 
@@ -105,20 +94,6 @@ def as_outsider(outsider):
 @pytest.fixture
 def anonymous():
     return APIClient()
-
-
-def sms_campaign(application, *, recipients: int = 3, **fields) -> Campaign:
-    campaign = Campaign.objects.create(
-        name=fields.pop("name", "Spring sale"),
-        channel=Channel.SMS,
-        application=application,
-        body_text="Hello from the portal",
-        **fields,
-    )
-    Message.objects.bulk_create(
-        Message(campaign=campaign, recipient=f"2782{n:07d}") for n in range(recipients)
-    )
-    return campaign
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditEntry
 from messaging.models import Campaign, CampaignState, Message, MessageState, Slide
-from tests.api.conftest import error_of, sms_campaign, token_client
+from tests.api.conftest import error_of, token_client
+from tests.support.campaigns import sms_campaign
 
 # Launches enqueue their tasks on commit, which these tests never reach: no worker is needed.
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from django.utils import timezone
 from iliveit_portal.celery import app as celery_app
 from messaging.models import Application, Campaign, Message, MessageState
 from postbacks.models import EventSource, MessageEvent, Reply, ReplyKind
-from tests.api.conftest import error_of, sms_campaign, token_client
+from tests.api.conftest import error_of, token_client
+from tests.support.campaigns import sms_campaign
 from tests.support.worker import CeleryWorker, database_url_for_workers
 
 LIST = "/api/v1/messages/"

@@ -6,7 +6,8 @@ import pytest
 
 from api.pagination import MAX_PAGE_SIZE
 from messaging.models import Message
-from tests.api.conftest import error_of, sms_campaign
+from tests.api.conftest import error_of
+from tests.support.campaigns import sms_campaign
 
 pytestmark = pytest.mark.django_db
 

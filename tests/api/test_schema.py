@@ -13,7 +13,8 @@ from schemathesis.checks import not_a_server_error
 
 from iliveit_portal.celery import app as celery_app
 from messaging.models import CampaignState, MessageState
-from tests.api.conftest import sms_campaign, token_client
+from tests.api.conftest import token_client
+from tests.support.campaigns import sms_campaign
 
 SCHEMA = "/api/v1/schema/"
 

@@ -13,7 +13,6 @@ from messaging.models import Application, Campaign, Channel, Message, MessageSta
 from messaging.services import campaign_launch, message_submit
 from postbacks.drain import postbacks_drain
 from postbacks.signing import sign
-from tests.conftest import APP_A
 
 pytestmark = pytest.mark.django_db
 
@@ -43,17 +42,6 @@ def scrape(client, **extra) -> dict[tuple, float]:
 
 def value(samples, name: str, **labels) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-@pytest.fixture
-def sandbox_application(sandbox):
-    return Application.objects.create(
-        name="Metrics",
-        endpoint=sandbox.url,
-        token=APP_A.token,
-        mvno_id=APP_A.mvno_id,
-        rate_limit=500,
-    )
 
 
 def launched(application, recipients) -> list[Message]:

@@ -8,10 +8,11 @@ import pytest
 from django.conf import settings as django_settings
 
 from iliveit_portal.celery import app as celery_app
-from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
+from messaging.models import Application, Campaign, CampaignState, Message, MessageState
 from messaging.services import campaign_launch, campaign_pause, campaign_resume
 from messaging.tasks import sweep
 from tests.conftest import APP_A, APP_TIGHT
+from tests.support.campaigns import sms_campaign
 from tests.support.redis_restart import restart_redis
 from tests.support.worker import CeleryWorker, database_url_for_workers
 
@@ -84,20 +85,6 @@ def make_application(sandbox, app=APP_A, rate_limit=200) -> Application:
     )
 
 
-def sms_campaign(application, recipients: int = 200, **fields) -> Campaign:
-    campaign = Campaign.objects.create(
-        name="Spring sale",
-        channel=Channel.SMS,
-        application=application,
-        body_text="Hello from the portal",
-        **fields,
-    )
-    Message.objects.bulk_create(
-        Message(campaign=campaign, recipient=f"2782{n:07d}") for n in range(recipients)
-    )
-    return campaign
-
-
 def states(campaign: Campaign) -> dict[str, int]:
     counts: dict[str, int] = {}
     for state in campaign.messages.values_list("state", flat=True):
@@ -142,7 +129,7 @@ def assert_submitted_exactly_once(campaign: Campaign, sandbox, timeout: float = 
 
 
 def test_a_campaign_of_200_is_submitted_once_each_and_delivered(worker, sandbox):
-    campaign = sms_campaign(make_application(sandbox))
+    campaign = sms_campaign(make_application(sandbox), recipients=200)
     campaign_launch(campaign=campaign, user=None)
 
     assert_submitted_exactly_once(campaign, sandbox)
@@ -160,7 +147,7 @@ def test_429_bursts_are_retried_until_all_are_in(worker, sandbox):
     # The portal is told 100/s while the sandbox allows this application 10/s; and, so that a
     # slow machine still sees bursts, a share of calls is refused with 429 regardless.
     sandbox.configure(throttle_rate=0.2, seed=3)
-    campaign = sms_campaign(make_application(sandbox, APP_TIGHT, rate_limit=100))
+    campaign = sms_campaign(make_application(sandbox, APP_TIGHT, rate_limit=100), recipients=200)
     campaign_launch(campaign=campaign, user=None)
 
     assert_submitted_exactly_once(campaign, sandbox, timeout=120)
@@ -169,7 +156,7 @@ def test_429_bursts_are_retried_until_all_are_in(worker, sandbox):
 
 def test_5xx_answers_are_retried_with_back_off(worker, sandbox):
     sandbox.configure(error_rate=0.3, seed=7)
-    campaign = sms_campaign(make_application(sandbox))
+    campaign = sms_campaign(make_application(sandbox), recipients=200)
     campaign_launch(campaign=campaign, user=None)
 
     assert_submitted_exactly_once(campaign, sandbox)
@@ -180,7 +167,7 @@ def test_5xx_answers_are_retried_with_back_off(worker, sandbox):
 def test_answers_slower_than_the_client_timeout_are_reconciled_not_resent(worker, sandbox):
     # Stored by the sandbox, answered after the worker gave up: the outcome is unknown.
     sandbox.configure(slow_rate=0.1, slow_seconds=2.0, seed=11)
-    campaign = sms_campaign(make_application(sandbox))
+    campaign = sms_campaign(make_application(sandbox), recipients=200)
     campaign_launch(campaign=campaign, user=None)
 
     assert_submitted_exactly_once(campaign, sandbox)
@@ -189,7 +176,7 @@ def test_answers_slower_than_the_client_timeout_are_reconciled_not_resent(worker
 
 def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(start_worker, sandbox):
     first = start_worker("w1")
-    campaign = sms_campaign(make_application(sandbox, rate_limit=40))
+    campaign = sms_campaign(make_application(sandbox, rate_limit=40), recipients=200)
     campaign_launch(campaign=campaign, user=None)
     wait_until(lambda: submitted_count(campaign) >= 50, 30, describe=lambda: states(campaign))
 
@@ -201,7 +188,7 @@ def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(star
 
 
 def test_a_redis_restart_mid_campaign_loses_nothing_and_sends_nothing_twice(worker, sandbox):
-    campaign = sms_campaign(make_application(sandbox, rate_limit=40))
+    campaign = sms_campaign(make_application(sandbox, rate_limit=40), recipients=200)
     campaign_launch(campaign=campaign, user=None)
     wait_until(lambda: submitted_count(campaign) >= 50, 30, describe=lambda: states(campaign))
 
@@ -212,7 +199,7 @@ def test_a_redis_restart_mid_campaign_loses_nothing_and_sends_nothing_twice(work
 
 
 def test_pause_stops_sending_within_seconds_and_resume_finishes(worker, sandbox):
-    campaign = sms_campaign(make_application(sandbox, rate_limit=20))
+    campaign = sms_campaign(make_application(sandbox, rate_limit=20), recipients=200)
     campaign_launch(campaign=campaign, user=None)
     # Without sweeping: on a loaded machine one sweep can take long enough for the whole
     # campaign to go out before the pause.
