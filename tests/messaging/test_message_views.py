@@ -409,10 +409,17 @@ def test_a_composer_resends_a_message_and_lands_on_the_new_one(
     assert copy.iliveit_id and copy.iliveit_id != sent_message.iliveit_id
 
 
+@pytest.fixture
+def slow_lifecycle(sandbox):
+    # Set before the message is submitted: at the tests' 0.05 s steps it is archived (and so
+    # may be resent) a moment after its submission.
+    sandbox.configure(step_seconds=60)
+
+
 def test_a_refused_resend_says_why_on_the_message_page(
-    client, make_staff, sandbox_application, sandbox, sent_message
+    client, make_staff, sandbox_application, slow_lifecycle, sent_message
 ):
-    sandbox.configure(step_seconds=60)  # not archived yet
+    # Not archived yet: iLiveIt refuses to resend it.
     client.force_login(make_staff("cara", "Composer", applications=[sandbox_application]))
 
     response = client.post(reverse("messaging:message_resend", args=[sent_message.pk]), follow=True)
