@@ -92,7 +92,7 @@ def api_world(application, composer_client):
 
 # Per operation: generated valid requests, then invalid ones; and for operations on one object,
 # as many again aimed at an object that exists, so that they get past the 404.
-EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 10}
+EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}
 
 
 def exercise(operation, strategy, examples: int, headers: dict, tally: list) -> None:
