@@ -25,6 +25,9 @@ max_requests_jitter = max_requests // 10
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or None
 # The portal's own log lines are JSON (settings.LOGGING); access lines would repeat what the
 # proxy logs, and would carry each postback URL's MAC.
+# gunicorn 27's control socket lives under $HOME, which the image's unprivileged user cannot
+# write (and nothing here uses it): without this every start logs a permission error.
+control_socket_disable = True
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
