@@ -65,8 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First and last, so that django-prometheus times the whole stack in between.
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First and last, so that the request figures time the whole stack in between.
+    "iliveit_portal.request_metrics.RequestMetricsBefore",
     "django.middleware.security.SecurityMiddleware",
     # Static files answered before sessions and the rest are looked at.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "iliveit_portal.security.SecurityHeadersMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "iliveit_portal.request_metrics.RequestMetricsAfter",
 ]
 
 ROOT_URLCONF = "iliveit_portal.urls"
