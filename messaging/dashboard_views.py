@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from messaging.dashboard import FAILURE_STAGES, FUNNEL, CampaignDashboard, campaign_dashboard
 from messaging.guards import can_view_campaigns, visible_campaign
-from messaging.models import MessageState
+from messaging.models import Channel, MessageState
 from messaging.views import campaign_settling
 
 # Which failure stages show beside each funnel step.
@@ -35,17 +35,25 @@ def _pct(n: int, of: int) -> float:
     return 100.0 * n / of if of else 0.0
 
 
-def _funnel(figures: CampaignDashboard) -> list[dict]:
-    return [
-        {
-            "stage": stage,
-            "label": FUNNEL_LABELS[stage],
-            "n": figures.funnel[stage],
-            "pct": _pct(figures.funnel[stage], figures.total),
-            "failed": sum(figures.failures_by_stage.get(name, 0) for name in FAILED_AT[stage]),
-        }
-        for stage in FUNNEL
-    ]
+def _funnel(figures: CampaignDashboard, channel: str) -> list[dict]:
+    """The funnel's steps. Only a video MMS is built (rendered), so other channels skip that
+    step and count a failure at build or archive with the failures on the way to "sent"."""
+    built = channel == Channel.VIDEO
+    steps = []
+    for stage in FUNNEL:
+        if stage == "built" and not built:
+            continue
+        failed_at = FAILED_AT[stage] + (FAILED_AT["built"] if stage == "sent" and not built else ())
+        steps.append(
+            {
+                "stage": stage,
+                "label": FUNNEL_LABELS[stage],
+                "n": figures.funnel[stage],
+                "pct": _pct(figures.funnel[stage], figures.total),
+                "failed": sum(figures.failures_by_stage.get(name, 0) for name in failed_at),
+            }
+        )
+    return steps
 
 
 def _failures_by_stage(figures: CampaignDashboard) -> list[tuple[str, list]]:
@@ -104,7 +112,7 @@ def campaign_dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
         "campaign": campaign,
         "figures": figures,
         "live": campaign_settling(campaign, figures.totals),
-        "funnel": _funnel(figures),
+        "funnel": _funnel(figures, campaign.channel),
         "failures": _failures_by_stage(figures),
         "networks": _networks(figures),
         "series": series,

@@ -19,31 +19,46 @@
     var source = container.querySelector("#series-data");
     if (!svg || !source) return;
     var data = JSON.parse(source.textContent);
-    var width = 640, height = 240, left = 40, bottom = 20, top = 10;
+    // Drawn in the element's own pixels, so that text and dots keep their shape at any width.
+    var width = Math.max(svg.clientWidth, 200), height = Math.max(svg.clientHeight, 120);
+    var left = 40, bottom = 20, top = 10, right = 8;
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
     var count = data.labels.length;
     var highest = 1;
     SERIES.forEach(function (name) {
       data[name].forEach(function (n) { if (n > highest) highest = n; });
     });
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    svg.appendChild(element("line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, "class": "axis" }));
+    svg.appendChild(element("line", { x1: left, y1: height - bottom, x2: width - right, y2: height - bottom, "class": "axis" }));
     svg.appendChild(element("line", { x1: left, y1: top, x2: left, y2: height - bottom, "class": "axis" }));
-    var label = element("text", { x: 2, y: top + 10 });
-    label.textContent = String(highest);
-    svg.appendChild(label);
+    var most = element("text", { x: left - 6, y: top + 10, "text-anchor": "end" });
+    most.textContent = String(highest);
+    svg.appendChild(most);
+    var zero = element("text", { x: left - 6, y: height - bottom, "text-anchor": "end" });
+    zero.textContent = "0";
+    svg.appendChild(zero);
     if (count === 0) return;
-    var x = function (i) { return left + (count === 1 ? 0.5 : i / (count - 1)) * (width - left - 4); };
+    var span = width - left - right - 8;
+    var x = function (i) { return left + 4 + (count === 1 ? 0.5 : i / (count - 1)) * span; };
     var y = function (n) { return height - bottom - (n / highest) * (height - bottom - top); };
+    // Dots where the points are few enough to tell apart; one point is a dot and nothing else.
+    var dots = count <= span / 6;
     SERIES.forEach(function (name) {
       var points = data[name].map(function (n, i) { return x(i).toFixed(1) + "," + y(n).toFixed(1); });
       svg.appendChild(element("polyline", { points: points.join(" "), "class": name }));
+      if (!dots) return;
+      data[name].forEach(function (n, i) {
+        svg.appendChild(element("circle", { cx: x(i).toFixed(1), cy: y(n).toFixed(1), r: 3, "class": name }));
+      });
     });
     var first = element("text", { x: left, y: height - 4 });
     first.textContent = data.labels[0];
     svg.appendChild(first);
-    var last = element("text", { x: width - 4, y: height - 4, "text-anchor": "end" });
-    last.textContent = data.labels[count - 1];
-    svg.appendChild(last);
+    if (count > 1) {
+      var last = element("text", { x: width - right, y: height - 4, "text-anchor": "end" });
+      last.textContent = data.labels[count - 1];
+      svg.appendChild(last);
+    }
   }
 
   function live() {
@@ -66,6 +81,11 @@
       .catch(function () { window.setTimeout(refresh, 15000); });
   }
 
+  var resized = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resized);
+    resized = window.setTimeout(draw, 150);
+  });
   draw();
   if (live()) window.setTimeout(refresh, 5000);
 })();

@@ -5,6 +5,7 @@ server."""
 
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -82,6 +83,9 @@ def test_a_launched_campaigns_dashboard_reaches_delivered_by_itself(page, portal
 
     assert page.locator('[data-figure="total"]').inner_text() == "3"
     assert page.locator("svg.timeseries polyline").count() == 3
+    # A few minutes of points are drawn as dots too, so that a one-minute send shows at all.
+    points = len(json.loads(page.locator("#series-data").inner_text())["labels"])
+    assert page.locator("svg.timeseries circle").count() == 3 * points
 
 
 def test_a_failed_messages_timeline_and_the_csv_export(page, portal):

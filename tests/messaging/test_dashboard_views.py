@@ -148,3 +148,47 @@ def test_failures_show_under_the_stage_they_failed_at_with_code_and_description(
     failures = html[html.index("Failures by stage") :]
     assert "<dt>Sent</dt>" in failures
     assert "5 · Rejected by network: 1" in failures
+
+
+def funnel_rows(html: str) -> dict[str, tuple[str, str]]:
+    """Each funnel step's (reached, failed here), by stage."""
+    rows = {}
+    table = html[html.index('<table class="funnel">') : html.index("</table>")]
+    for part in table.split('<tr data-stage="')[1:]:
+        stage = part[: part.index('"')]
+        cells = [cell.split("<")[0] for cell in part.split('<td class="number">')[1:]]
+        rows[stage] = (cells[0], cells[1])
+    return rows
+
+
+def test_an_sms_funnel_has_no_built_step_and_counts_build_failures_on_the_way_to_sent(
+    client, make_staff, application, campaign
+):
+    campaign.messages.create(
+        recipient="27820000011",
+        state=MessageState.FAILED,
+        submit_code=2,
+        archive_code=11,
+        archive_description="Archive failed",
+    )
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    rows = funnel_rows(client.get(dashboard_url(campaign)).content.decode())
+
+    assert list(rows) == ["queued", "submitted", "sent", "delivered"]
+    assert rows["sent"] == ("4", "2")
+
+
+def test_a_video_funnel_shows_the_built_step_with_its_own_failures(client, make_staff, application):
+    video = make_campaign("video", application=application, state=CampaignState.SENDING)
+    video.messages.create(recipient="27820000001", state=MessageState.SENT, build_code=14)
+    video.messages.create(
+        recipient="27820000002", state=MessageState.FAILED, submit_code=2, build_code=12
+    )
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    rows = funnel_rows(client.get(dashboard_url(video)).content.decode())
+
+    assert list(rows) == ["queued", "submitted", "built", "sent", "delivered"]
+    assert rows["built"] == ("1", "1")
+    assert rows["sent"] == ("1", "0")
