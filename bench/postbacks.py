@@ -8,6 +8,8 @@ messages, then posts --postbacks status postbacks (each message's build, archive
 sent and delivery reports, shuffled so that most arrive out of order) from --connections
 concurrent loopback connections to the real webhook on gunicorn. The same run posts the same
 bodies to a bare view that only inserts one row, behind the same middleware (bench/bare_urls.py).
+A paced run then posts at half the bare view's rate, and the same INSERT is sent straight from
+psycopg on that schedule: the latency floor that PostgreSQL and its disk set, with no web stack.
 
 Prints throughput, p50 and p99 latency and errors for both, and the ratio; then counts inbox
 rows against the 200s answered (lost). The webhook only stores; the worker's drain that applies
@@ -186,6 +188,37 @@ def load(
     return asyncio.run(_load(port, requests, connections, rate))
 
 
+async def _floor(database_url: str, bodies: list[bytes], connections: int, rate: float) -> Run:
+    """The webhook's one INSERT, sent straight from psycopg on `connections` connections on the
+    same schedule as the paced run: the latency that PostgreSQL and its disk alone give at that
+    rate, with no HTTP, gunicorn or Django in front."""
+    import psycopg
+    from psycopg import sql
+
+    from postbacks.models import PostbackInbox
+
+    insert = sql.SQL(
+        "INSERT INTO {} (ref, kind, body, truncated, headers, received_at, state, reason) "
+        "VALUES ('', 'status', %s, false, '{{}}', now(), 'pending', '')"
+    ).format(sql.Identifier(PostbackInbox._meta.db_table))
+    run = Run()
+    queue = iter(enumerate(bodies))
+    begin = time.perf_counter()
+
+    async def connection() -> None:
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as db:
+            for index, body in queue:
+                due = begin + index / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                await db.execute(insert, (body,))
+                run.latencies.append(time.perf_counter() - due)
+                run.statuses[200] = run.statuses.get(200, 0) + 1
+
+    await asyncio.gather(*(connection() for _ in range(connections)))
+    run.elapsed = time.perf_counter() - begin
+    return run
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -357,6 +390,15 @@ def main() -> None:
             stored_before = PostbackInbox.objects.count()
             paced_run = load(servers["postbacks"][1], paced, args.connections, rate=paced_rate)
             paced_run.stored = PostbackInbox.objects.count() - stored_before
+            # As many database connections as gunicorn's threads hold.
+            floor_run = asyncio.run(
+                _floor(
+                    database_url,
+                    [body for _, body in paced],
+                    args.gunicorn_workers * args.threads,
+                    paced_rate,
+                )
+            )
         finally:
             for process, _ in servers.values():
                 stop(process)
@@ -399,11 +441,16 @@ def main() -> None:
     report("bare view", bare_run)
     report("postbacks", real_run)
     report(f"paced {paced_rate:.0f}/s", paced_run)
+    report("db floor", floor_run)
     print(f"ratio      {ratio:.2f} of the bare view   aim >= 0.7")
     print(
         f"p99        {real_run.percentile_ms(0.99):.1f} ms saturated (bare view "
         f"{bare_run.percentile_ms(0.99):.1f} ms), {paced_run.percentile_ms(0.99):.1f} ms at "
         f"{paced_rate:.0f}/s   aim < 50 ms"
+    )
+    print(
+        f"floor      the same INSERT straight from psycopg at {paced_rate:.0f}/s: p99 "
+        f"{floor_run.percentile_ms(0.99):.1f} ms (what PostgreSQL and its disk alone give)"
     )
     print(
         f"stored     {real_run.stored} inbox rows for {real_run.ok} answered 200 "
@@ -422,7 +469,7 @@ def main() -> None:
         f"RESULT rps={real_run.rps:.0f} bare_rps={bare_run.rps:.0f} ratio={ratio:.2f} "
         f"p50_ms={real_run.percentile_ms(0.50):.1f} p99_ms={real_run.percentile_ms(0.99):.1f} "
         f"lost={lost} paced_rps={paced_rate:.0f} paced_p99_ms={paced_run.percentile_ms(0.99):.1f} "
-        f"drain_rps={to_drain / drain_s:.0f}"
+        f"drain_rps={to_drain / drain_s:.0f} floor_p99_ms={floor_run.percentile_ms(0.99):.1f}"
     )
 
 

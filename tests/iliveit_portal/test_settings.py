@@ -3,6 +3,7 @@
 import pytest
 
 from tests.support.settings_process import load_settings as load_script
+from tests.support.settings_process import settings_values
 
 PRINT_SETTINGS = (
     "from django.conf import settings as s; "
@@ -68,10 +69,23 @@ def test_database_and_redis_urls_are_honoured():
     ]
 
 
+@pytest.mark.parametrize(("value", "checked"), [(None, True), ("0", False), ("1", True)])
+def test_postgresql_connections_are_health_checked_unless_switched_off(value, checked):
+    env = {**PRODUCTION, "DATABASE_URL": "postgres://u@db.example:5432/portal"}
+    if value is not None:
+        env["DATABASE_CONN_HEALTH_CHECKS"] = value
+
+    database = settings_values(["DATABASES"], **env)["DATABASES"]["default"]
+
+    assert database["CONN_HEALTH_CHECKS"] is checked
+    assert database["CONN_MAX_AGE"] == 600
+
+
 @pytest.mark.parametrize(
     ("name", "value", "reason"),
     [
         ("DEBUG", "sometimes", "DEBUG must be a boolean"),
+        ("DATABASE_CONN_HEALTH_CHECKS", "maybe", "DATABASE_CONN_HEALTH_CHECKS must be a boolean"),
         ("ILIVEIT_ENVIRONMENT", "prod", "ILIVEIT_ENVIRONMENT must be one of"),
         ("ILIVEIT_MVNO_ID", "abc", "ILIVEIT_MVNO_ID must be a whole number"),
         ("REDIS_URL", "memcached://x", "REDIS_URL must start with"),
