@@ -30,7 +30,7 @@ from messaging.message_queries import (
     messages_filter,
     messages_page,
 )
-from messaging.models import Message, MessageState
+from messaging.models import Channel, Message, MessageState
 from messaging.services import CampaignError
 from messaging.services import message_resend as message_resend_service
 from postbacks.models import Reply
@@ -123,6 +123,17 @@ def _raw_email_url(user, reply: Reply) -> str:
     return reverse("messaging:message_reply_raw", args=[reply.message_id, reply.pk])
 
 
+def _stages_shown(message: Message) -> list:
+    """Every stage, but "build" only where iLiveIt builds something (a video MMS) or has
+    reported a build anyway."""
+    video = message.campaign is not None and message.campaign.channel == Channel.VIDEO
+    return [
+        report
+        for report in message_stages(message=message)
+        if report.stage != "build" or video or report.code is not None
+    ]
+
+
 @login_required
 @can_view_campaigns
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -134,7 +145,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "message": message,
             "campaign": message.campaign,
-            "stages": message_stages(message=message),
+            "stages": _stages_shown(message),
             # When each change happened at iLiveIt, not when we heard: postbacks arrive out of
             # order, and a poll can tell of a change long after it.
             "events": message.events.order_by(F("stage_at").asc(nulls_last=True), "id"),

@@ -198,13 +198,24 @@ def test_page_two_starts_after_page_ones_last_id(viewer, campaign):
 # --- the message page ----------------------------------------------------------------------------
 
 
-def test_the_page_shows_every_stage(viewer, message):
+def test_the_page_shows_every_stage_an_sms_goes_through(viewer, message):
     html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
     assert "msg-1" in html
-    for stage in ("build", "archive", "submit", "sent", "delivered"):
+    for stage in ("archive", "submit", "sent", "delivered"):
         assert f'<th scope="row">{stage}</th>' in html
+    # Only a video MMS is built.
+    assert '<th scope="row">build</th>' not in html
     assert "Network rejected" in html
     assert f'href="{reverse("messaging:message_archived", args=[message.pk])}"' in html
+
+
+def test_a_video_message_page_shows_its_build_stage(viewer, application):
+    video = make_campaign("video", application=application, name="Launch film")
+    message = video.messages.create(recipient="27820000001", state=MessageState.QUEUED)
+
+    html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
+
+    assert '<th scope="row">build</th>' in html
 
 
 def test_the_timeline_runs_by_stage_time_and_marks_late_events(viewer, message):
