@@ -108,20 +108,33 @@ def wait_until(predicate, timeout: float, *, describe=lambda: "", sweeping: bool
     raise AssertionError(f"condition not met in {timeout}s: {describe()}")
 
 
+def duplicates_explained(duplicates: dict[str, int], sandbox) -> list[dict]:
+    """For a failure: each duplicated message as the portal has it, and how its postbacks
+    went (a late first postback is the known way to an unknown outcome being sent again)."""
+    explained = []
+    for url in duplicates:
+        ref = url.rstrip("/").split("/")[-2]
+        row = (
+            Message.objects.filter(ref=ref)
+            .values("id", "state", "attempts", "iliveit_id", "last_error", "updated_at")
+            .first()
+        )
+        postbacks = [
+            (delivery["postback_type"], delivery["attempts"], delivery["last_http_status"])
+            for delivery in sandbox.postbacks()
+            if delivery["url"] == url
+        ]
+        explained.append({"message": row, "postbacks": postbacks})
+    return explained
+
+
 def assert_submitted_exactly_once(campaign: Campaign, sandbox, timeout: float = 90) -> None:
     total = campaign.messages.count()
     wait_until(
         lambda: submitted_count(campaign) == total, timeout, describe=lambda: states(campaign)
     )
     submissions = sandbox.submissions()
-    # On failure, say how the duplicated messages' postbacks went (a late first postback is
-    # the known way to an unknown outcome being sent again).
-    assert submissions["duplicates"] == {}, [
-        (delivery["postback_type"], delivery["attempts"], delivery["last_http_status"])
-        for url in submissions["duplicates"]
-        for delivery in sandbox.postbacks()
-        if delivery["url"] == url
-    ]
+    assert submissions["duplicates"] == {}, duplicates_explained(submissions["duplicates"], sandbox)
     assert submissions["total"] == total
     ids = list(campaign.messages.values_list("iliveit_id", flat=True))
     assert None not in ids
