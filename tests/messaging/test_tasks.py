@@ -2,6 +2,7 @@
 HTTP, with iLiveIt's postbacks coming back to the portal's live server. Each fault case ends
 with every message submitted exactly once, by the sandbox's own count."""
 
+import json
 import time
 
 import pytest
@@ -108,7 +109,7 @@ def wait_until(predicate, timeout: float, *, describe=lambda: "", sweeping: bool
     raise AssertionError(f"condition not met in {timeout}s: {describe()}")
 
 
-def duplicates_explained(duplicates: dict[str, int], sandbox) -> list[dict]:
+def duplicates_explained(duplicates: dict[str, int], sandbox) -> str:
     """For a failure: each duplicated message as the portal has it, and how its postbacks
     went (a late first postback is the known way to an unknown outcome being sent again)."""
     explained = []
@@ -125,7 +126,8 @@ def duplicates_explained(duplicates: dict[str, int], sandbox) -> list[dict]:
             if delivery["url"] == url
         ]
         explained.append({"message": row, "postbacks": postbacks})
-    return explained
+    # A string, so that pytest prints all of it (it shortens the repr of anything else).
+    return json.dumps(explained, default=str, indent=1)
 
 
 def assert_submitted_exactly_once(campaign: Campaign, sandbox, timeout: float = 90) -> None:
