@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from messaging.dashboard import FAILURE_STAGES, FUNNEL, CampaignDashboard, campaign_dashboard
 from messaging.guards import can_view_campaigns, visible_campaign
-from messaging.models import Channel, MessageState
+from messaging.models import Campaign, MessageState
 from messaging.views import campaign_settling
 
 # Which failure stages show beside each funnel step.
@@ -35,10 +35,10 @@ def _pct(n: int, of: int) -> float:
     return 100.0 * n / of if of else 0.0
 
 
-def _funnel(figures: CampaignDashboard, channel: str) -> list[dict]:
-    """The funnel's steps. Only a video MMS is built (rendered), so other channels skip that
-    step and count a failure at build or archive with the failures on the way to "sent"."""
-    built = channel == Channel.VIDEO
+def _funnel(figures: CampaignDashboard, campaign: Campaign) -> list[dict]:
+    """The funnel's steps. A campaign whose messages are not built skips that step and counts
+    a failure at build or archive with the failures on the way to "sent"."""
+    built = campaign.is_built
     steps = []
     for stage in FUNNEL:
         if stage == "built" and not built:
@@ -112,7 +112,7 @@ def campaign_dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
         "campaign": campaign,
         "figures": figures,
         "live": campaign_settling(campaign, figures.totals),
-        "funnel": _funnel(figures, campaign.channel),
+        "funnel": _funnel(figures, campaign),
         "failures": _failures_by_stage(figures),
         "networks": _networks(figures),
         "series": series,

@@ -30,7 +30,7 @@ from messaging.message_queries import (
     messages_filter,
     messages_page,
 )
-from messaging.models import Channel, Message, MessageState
+from messaging.models import Message, MessageState
 from messaging.services import CampaignError
 from messaging.services import message_resend as message_resend_service
 from postbacks.models import Reply
@@ -124,13 +124,12 @@ def _raw_email_url(user, reply: Reply) -> str:
 
 
 def _stages_shown(message: Message) -> list:
-    """Every stage, but "build" only where iLiveIt builds something (a video MMS) or has
-    reported a build anyway."""
-    video = message.campaign is not None and message.campaign.channel == Channel.VIDEO
+    """Every stage, but "build" only where iLiveIt builds the message or reported a build."""
+    built = message.campaign is not None and message.campaign.is_built
     return [
         report
         for report in message_stages(message=message)
-        if report.stage != "build" or video or report.code is not None
+        if report.stage != "build" or built or report.code is not None
     ]
 
 

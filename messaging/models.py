@@ -113,6 +113,11 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_built(self) -> bool:
+        """Whether iLiveIt builds (renders) its messages: only a video MMS is."""
+        return self.channel == Channel.VIDEO
+
 
 class MessageState(models.TextChoices):
     """The overall state, in the order a message moves through it (see postbacks' merge)."""
