@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from audit.models import AuditAction
@@ -281,11 +281,15 @@ def _claim(message_id: int, *, campaign_checked: bool = False) -> bool:
     """queued -> submitting, only for a message that may be sent now; True if we won.
 
     `campaign_checked` says the caller has just seen the campaign sending, which spares the
-    join (the costliest part of a submission's database work).
+    campaign lookup (the costliest part of a submission's database work).
     """
     claimable = Message.objects.filter(pk=message_id, state=MessageState.QUEUED)
     if not campaign_checked:
-        claimable = claimable.filter(Q(is_test=True) | Q(campaign__state=CampaignState.SENDING))
+        # EXISTS, not a join: Django writes an UPDATE over a join as `WHERE id IN (SELECT ...)`,
+        # and PostgreSQL does not look at that subquery's `state = 'queued'` again after waiting
+        # for a competing claim's row lock, so both claims would win and send the message twice.
+        sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), state=CampaignState.SENDING)
+        claimable = claimable.filter(Q(is_test=True) | Exists(sending))
     won = claimable.update(
         state=MessageState.SUBMITTING,
         attempts=F("attempts") + 1,
@@ -548,13 +552,18 @@ def messages_sweep() -> dict[str, int]:
     )
     # An unknown outcome with no postback within the provider's promise was never accepted.
     # Postbacks the drains have not reached yet still count as heard.
+    from postbacks.models import PostbackInbox
     from postbacks.services import inbox_resolve_pending
 
     inbox_resolve_pending()
+    # Any postback on its own URL proves it was accepted. NOT EXISTS rather than a join, so
+    # that the state and MessageID are checked again on a row a postback adopts meanwhile
+    # (see _claim).
+    heard = PostbackInbox.objects.filter(message_id=OuterRef("pk"))
     requeued = Message.objects.filter(
+        ~Exists(heard),
         state=MessageState.UNCERTAIN,
         iliveit_id__isnull=True,
-        postbacks__isnull=True,  # any postback on its own URL proves it was accepted
         # Queued again, a resend would go out as a new message instead; it stays unknown.
         resent_from__isnull=True,
         updated_at__lt=now - timedelta(seconds=settings.RECONCILE_UNCERTAIN_AFTER_S),

@@ -1,10 +1,13 @@
 """The sending services, called inline against the sandbox over HTTP (no worker): claims,
 failures, retries, campaign control, canary, auto-pause and OTP scrubbing."""
 
+import json
+import threading
 import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from messaging.models import Campaign, CampaignState, Channel, Message, MessageState
@@ -25,6 +28,9 @@ from messaging.services import (
     retry_delay,
 )
 from postbacks.drain import postbacks_drain, postbacks_sweep
+from postbacks.models import InboxKind
+from postbacks.services import postback_apply, postback_store
+from tests.postbacks.bodies import status_body
 
 pytestmark = pytest.mark.django_db
 
@@ -249,8 +255,6 @@ def test_an_answer_that_comes_after_the_sweep_gave_the_call_up_is_still_recorded
     # The call outlives SUBMITTING_STALE_AFTER_S, so the sweep marks the message uncertain
     # while it is in flight; the MessageID that then comes back must not be thrown away, or
     # the reconciliation would later send the message a second time.
-    import threading
-
     settings.ILIVEIT_READ_TIMEOUT = 5.0
     settings.SUBMITTING_STALE_AFTER_S = 1
     settings.RECONCILE_UNCERTAIN_AFTER_S = 1
@@ -577,9 +581,6 @@ def test_an_unknown_outcome_with_nothing_heard_is_queued_again(application):
 
 
 def test_a_postback_stored_but_not_yet_applied_keeps_it_from_being_sent_again(application):
-    from postbacks.models import InboxKind
-    from postbacks.services import postback_store
-
     message = uncertain_for_a_while(application)
     # Stored by the webhook (by its URL's ref alone); no drain has run yet.
     row = postback_store(
@@ -597,3 +598,77 @@ def test_a_postback_stored_but_not_yet_applied_keeps_it_from_being_sent_again(ap
     assert message.state == MessageState.UNCERTAIN
     row.refresh_from_db()
     assert row.message_id == message.pk
+
+
+# --- races between workers (PostgreSQL: SQLite lets one writer in at a time) ---------------------
+
+needs_row_locks = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers need PostgreSQL's row locks; SQLite serialises the database",
+)
+
+
+def in_open_transaction(work, *, hold_s: float = 0.5) -> threading.Thread:
+    """Run `work` in a thread inside a transaction that stays open for `hold_s` after it: the
+    moment in which another worker's write is made but not yet committed."""
+    done = threading.Event()
+
+    def run():
+        try:
+            with transaction.atomic():
+                work()
+                done.set()
+                time.sleep(hold_s)
+        finally:
+            done.set()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert done.wait(10)
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_row_locks
+def test_a_claim_that_waits_on_another_workers_claim_does_not_send_again(application, sandbox):
+    # Both tasks of a message read it queued; the second then waits on the first's row lock.
+    # Once the first commits, the second must see the message taken (it once sent it again).
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    first = in_open_transaction(lambda: message_submit(message_id=message.pk))
+
+    assert message_submit(message_id=message.pk) == NOT_CLAIMED
+    first.join()
+
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == (MessageState.SUBMITTED, 1)
+    assert sandbox.submissions()["total"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_row_locks
+def test_a_postback_that_settles_an_unknown_outcome_during_the_sweep_keeps_it_sent(application):
+    message = uncertain_for_a_while(application)
+    submitted = (1, "Submitted", timezone.now())
+    body = status_body("f" * 32, "submit", stages={"submit": submitted})
+
+    def postback_arrives():
+        row = postback_store(
+            message=message,
+            kind=InboxKind.STATUS,
+            body=json.dumps(body).encode(),
+            truncated=False,
+            headers={},
+            source_ip=None,
+        )
+        postback_apply(inbox_id=row.pk)
+
+    adopting = in_open_transaction(postback_arrives)
+    messages_sweep()
+    adopting.join()
+
+    message.refresh_from_db()
+    assert message.iliveit_id == "f" * 32
+    assert message.state == MessageState.SUBMITTED
