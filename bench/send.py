@@ -74,7 +74,7 @@ def main() -> None:
     database_url, drop_database = throwaway_database(tmp, "bench_send")
     redis_server = None
     if not os.environ.get("REDIS_URL"):
-        from iliveit_portal.embedded_redis import start_embedded_redis
+        from iliveit_portal.embedded_redis import start_embedded_redis, stop_embedded_redis
 
         redis_server, os.environ["REDIS_URL"] = start_embedded_redis(tmp / "redis.db")
     django_for_bench(
@@ -149,7 +149,8 @@ def main() -> None:
 
         connections.close_all()
         drop_database()
-        del redis_server
+        if redis_server is not None:
+            stop_embedded_redis(redis_server)
 
     rate = submitted / elapsed
     rate_fraction = rate / args.rate

