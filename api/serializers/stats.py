@@ -42,8 +42,11 @@ class CampaignStatsSerializer(serializers.Serializer):
     failures_by_stage = serializers.DictField(child=serializers.IntegerField())
     failure_reasons = FailureReasonSerializer(many=True, help_text="Most frequent first.")
     per_hour = TimePointSerializer(many=True)
-    latency = LatencyBucketSerializer(many=True, help_text="Submit to delivery, shortest first.")
-    latency_count = serializers.IntegerField()
+    latency = LatencyBucketSerializer(
+        many=True,
+        help_text="Submit to delivery report (delivered or failed), shortest first.",
+    )
+    latency_count = serializers.IntegerField(help_text="Messages with a delivery report.")
     latency_p50_s = serializers.IntegerField(allow_null=True)
     latency_p95_s = serializers.IntegerField(allow_null=True)
     late_postbacks = serializers.IntegerField()

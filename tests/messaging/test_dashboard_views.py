@@ -119,7 +119,7 @@ def test_an_empty_campaign_shows_an_empty_dashboard(client, make_staff, applicat
     html = client.get(dashboard_url(empty)).content.decode()
 
     assert '<dd data-figure="total">0</dd>' in html
-    assert "No message has been delivered yet." in html
+    assert "No delivery report has come in yet." in html
 
 
 def test_staff_not_granted_the_application_get_no_dashboard(client, make_staff, campaign):
@@ -192,3 +192,27 @@ def test_a_video_funnel_shows_the_built_step_with_its_own_failures(client, make_
     assert list(rows) == ["queued", "submitted", "built", "sent", "delivered"]
     assert rows["built"] == ("1", "1")
     assert rows["sent"] == ("1", "0")
+
+
+def test_a_failed_delivery_counts_towards_the_time_to_a_delivery_report_and_says_so(
+    client, make_staff, application, campaign
+):
+    submit = timezone.now() - timedelta(minutes=10)
+    campaign.messages.create(
+        recipient="27820000011",
+        state=MessageState.FAILED,
+        submit_code=2,
+        submit_at=submit,
+        sent_code=1,
+        sent_at=submit + timedelta(seconds=5),
+        delivered_code=2,
+        delivered_description="Delivery failed",
+        delivered_at=submit + timedelta(seconds=50),
+    )
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    html = client.get(dashboard_url(campaign)).content.decode()
+
+    assert '<dd data-figure="delivered">4</dd>' in html
+    assert '<span data-figure="latency-count">5</span> messages with a delivery report' in html
+    assert "delivered or failed" in html
