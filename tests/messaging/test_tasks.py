@@ -111,7 +111,8 @@ def wait_until(predicate, timeout: float, *, describe=lambda: "", sweeping: bool
 
 def duplicates_explained(duplicates: dict[str, int], sandbox) -> str:
     """For a failure: each duplicated message as the portal has it, and how its postbacks
-    went (a late first postback is the known way to an unknown outcome being sent again)."""
+    went. Two causes were found this way: a first postback later than the reconciliation
+    window, and two claims that both won (the row's attempts then reads 2)."""
     explained = []
     for url in duplicates:
         ref = url.rstrip("/").split("/")[-2]
