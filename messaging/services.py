@@ -22,6 +22,7 @@ from audit.services import audit_record
 from iliveit_portal import metrics as portal_metrics
 from messaging.clients import application_client
 from messaging.counting import campaign_counts
+from messaging.hints import hint_on_commit
 from messaging.iliveit import (
     ALL_POSTBACK_TYPES,
     APIUnavailable,
@@ -69,15 +70,13 @@ def _locked(campaign: Campaign) -> Campaign:
 def _enqueue_campaign(campaign_id: int) -> None:
     from messaging.tasks import dispatch_campaign
 
-    transaction.on_commit(lambda: dispatch_campaign.delay(campaign_id))
+    hint_on_commit(dispatch_campaign, campaign_id)
 
 
 def _enqueue_message(message_id: int, countdown: float = 0) -> None:
     from messaging.tasks import submit_message
 
-    transaction.on_commit(
-        lambda: submit_message.apply_async((message_id,), countdown=countdown or None)
-    )
+    hint_on_commit(submit_message, message_id, countdown=countdown)
 
 
 def campaign_check_content(*, campaign: Campaign) -> None:

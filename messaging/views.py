@@ -41,6 +41,7 @@ from messaging.guards import (
     can_view_campaigns,
     visible_campaign,
 )
+from messaging.hints import HintsWatch, hints_watched
 from messaging.listing import campaign_rows, campaigns_filter
 from messaging.models import Campaign, CampaignState, Channel, MessageState
 from messaging.sms import gsm_alphabet, sms_segments
@@ -210,9 +211,10 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
         return _detail(request, campaign, test_form=form, status=400)
     services = _services()
     try:
-        message = services.campaign_test_send(
-            campaign=campaign, recipient=form.cleaned_data["recipient"], user=request.user
-        )
+        with hints_watched() as hints:
+            message = services.campaign_test_send(
+                campaign=campaign, recipient=form.cleaned_data["recipient"], user=request.user
+            )
     except services.CampaignError as error:
         messages.error(request, f"Test not sent: {error}")
     else:
@@ -220,6 +222,7 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             f"Test message to {message.recipient} is {message.get_state_display().lower()}.",
         )
+        _say_if_queue_unreachable(request, hints)
     return redirect("messaging:campaign_detail", pk=campaign.pk)
 
 
@@ -234,19 +237,30 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
     services = _services()
     at = form.cleaned_data["at"]
     try:
-        campaign = services.campaign_launch(
-            campaign=campaign,
-            user=request.user,
-            at=at,
-            canary_size=form.cleaned_data["canary_size"] or 0,
-            canary_min_success=(form.cleaned_data["canary_min_success"] or 90) / 100,
-        )
+        with hints_watched() as hints:
+            campaign = services.campaign_launch(
+                campaign=campaign,
+                user=request.user,
+                at=at,
+                canary_size=form.cleaned_data["canary_size"] or 0,
+                canary_min_success=(form.cleaned_data["canary_min_success"] or 90) / 100,
+            )
     except services.CampaignError as error:
         messages.error(request, f"Not launched: {error}")
     else:
         when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else None
         messages.success(request, f"Scheduled for {when}." if when else "Launched.")
+        _say_if_queue_unreachable(request, hints)
     return redirect("messaging:campaign_detail", pk=campaign.pk)
+
+
+def _say_if_queue_unreachable(request: HttpRequest, hints: HintsWatch) -> None:
+    if hints.missed:
+        messages.warning(
+            request,
+            "The task queue cannot be reached just now, so the workers have not been told yet. "
+            "Nothing is lost: sending starts by itself once they reach it again.",
+        )
 
 
 @login_required
@@ -294,11 +308,13 @@ def campaign_control(request: HttpRequest, pk: int, action: str) -> HttpResponse
     function_name, done = CONTROLS[action]
     services = _services()
     try:
-        result = getattr(services, function_name)(campaign=campaign, user=request.user)
+        with hints_watched() as hints:
+            result = getattr(services, function_name)(campaign=campaign, user=request.user)
     except services.CampaignError as error:
         messages.error(request, f"Could not {action.replace('-', ' ')}: {error}")
     else:
         messages.success(request, done.format(count=result))
+        _say_if_queue_unreachable(request, hints)
     return redirect("messaging:campaign_detail", pk=campaign.pk)
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging.models import Attachment, Campaign, CampaignState, Message, MessageState
+from messaging.services import messages_sweep
 from tests.messaging.compose_helpers import (
     ALL_APPLICATIONS,
     fake_image_upload,
@@ -20,6 +21,7 @@ from tests.messaging.compose_helpers import (
     png_upload,
     slide_data,
 )
+from tests.support.redis_restart import redis_down
 
 pytestmark = pytest.mark.django_db
 
@@ -501,6 +503,31 @@ def test_a_launch_now_starts_sending(launcher):
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.SENDING
     assert campaign.messages.get().state == MessageState.QUEUED
+
+
+# Committed for real: the hint to the workers is sent only when the launch commits.
+@pytest.mark.django_db(transaction=True)
+def test_a_launch_while_the_task_queue_is_down_answers_and_the_sweeper_sends_later(
+    launcher, settings
+):
+    campaign = make_campaign("sms")
+    campaign.messages.create(recipient="27821234567", state=MessageState.DRAFT)
+    settings.SWEEP_QUEUED_AFTER_S = 0
+
+    with redis_down(settings.REDIS_URL):
+        response = launcher.post(
+            reverse("messaging:campaign_launch", args=[campaign.pk]), {"when": "now"}
+        )
+        assert response.status_code == 302
+        shown = _follow_messages(launcher, response)
+
+    assert shown[0] == "Launched."
+    assert "The task queue cannot be reached just now" in shown[1]
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.SENDING
+    assert campaign.messages.get().state == MessageState.QUEUED
+    # Once the queue is back, the sweep hands the queued message to the workers.
+    assert messages_sweep()["requeued"] == 1
 
 
 def test_a_launch_can_be_scheduled(launcher):

