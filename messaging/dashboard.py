@@ -185,6 +185,27 @@ def _failing_stage():
     )
 
 
+def _failure_rows(failed):
+    return (
+        failed.annotate(
+            failed_stage=_failing_stage(),
+            failed_code=_failing("code", Value(0), IntegerField()),
+            failed_description=_failing(
+                "description", Left("last_error", 255), CharField(max_length=255)
+            ),
+        )
+        .values_list("failed_stage", "failed_code", "failed_description")
+        .annotate(total=Count("id"))
+        .order_by()
+    )
+
+
+def failure_reasons(failed) -> tuple[FailureReason, ...]:
+    """Why these failed messages failed, most frequent first, counted from the messages (a
+    GROUP BY over them: for a page's few failures, not for a whole campaign's dashboard)."""
+    return _reasons(list(_failure_rows(failed)))
+
+
 def _latency_bucket():
     return Case(
         *(
@@ -203,19 +224,7 @@ def campaign_dashboard_recount(*, campaign_id: int) -> CampaignDashboard:
     rows = messages.values_list("network", "state").annotate(total=Count("id")).order_by()
     for network, state, n in rows:
         by_network.setdefault(network, dict.fromkeys(MessageState.values, 0))[state] += n
-    failures = (
-        messages.filter(state=MessageState.FAILED)
-        .annotate(
-            failed_stage=_failing_stage(),
-            failed_code=_failing("code", Value(0), IntegerField()),
-            failed_description=_failing(
-                "description", Left("last_error", 255), CharField(max_length=255)
-            ),
-        )
-        .values_list("failed_stage", "failed_code", "failed_description")
-        .annotate(total=Count("id"))
-        .order_by()
-    )
+    failures = _failure_rows(messages.filter(state=MessageState.FAILED))
     minutes = []
     for stage in SERIES:
         rows = (

@@ -22,6 +22,7 @@ from audit.services import audit_record
 from iliveit_portal import metrics as portal_metrics
 from messaging.clients import application_client
 from messaging.counting import campaign_counts
+from messaging.dashboard import FailureReason, failure_reasons
 from messaging.hints import hint_on_commit
 from messaging.iliveit import (
     ALL_POSTBACK_TYPES,
@@ -221,15 +222,49 @@ def campaign_cancel(*, campaign: Campaign, user) -> Campaign:
     return campaign
 
 
+def _retryable_failures(campaign_id: int):
+    # Refused before iLiveIt took them, for a reason that may pass (a 5xx, a timeout, rate
+    # limiting). A message iLiveIt accepted is never queued again (it would reach the recipient
+    # twice), nor one whose content iLiveIt refused (a 400 would only come back).
+    return Message.objects.filter(
+        campaign_id=campaign_id,
+        is_test=False,
+        state=MessageState.FAILED,
+        error_retryable=True,
+        iliveit_id__isnull=True,
+    )
+
+
+@dataclass(frozen=True)
+class CampaignFailures:
+    retryable: int  # exactly what campaign_retry_failed would queue again now
+    final: tuple[FailureReason, ...]  # failed for good, by reason, most frequent first
+
+    @property
+    def final_count(self) -> int:
+        return sum(reason.n for reason in self.final)
+
+
+def campaign_failures(*, campaign: Campaign) -> CampaignFailures:
+    """The campaign's failed messages: how many Retry failed would send again, and why the
+    others failed for good."""
+    retryable = _retryable_failures(campaign.pk)
+    failed = Message.objects.filter(
+        campaign_id=campaign.pk, is_test=False, state=MessageState.FAILED
+    )
+    return CampaignFailures(
+        retryable=retryable.count(),
+        final=failure_reasons(failed.exclude(pk__in=retryable.values("pk"))),
+    )
+
+
 def campaign_retry_failed(*, campaign: Campaign, user) -> int:
     """Re-queue the messages whose failure was temporary; answer how many."""
     with transaction.atomic():
         campaign = _locked(campaign)
         if campaign.state in (CampaignState.CANCELLED, CampaignState.DRAFT):
             raise CampaignError(f"A {campaign.state} campaign cannot retry messages.")
-        count = campaign.messages.filter(
-            state=MessageState.FAILED, error_retryable=True, iliveit_id__isnull=True
-        ).update(
+        count = _retryable_failures(campaign.pk).update(
             state=MessageState.QUEUED,
             attempts=0,
             next_attempt_at=None,

@@ -163,14 +163,20 @@ def _detail(
     launch_form: LaunchForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    by_state = _services().campaign_progress(campaign=campaign)
+    services = _services()
+    by_state = services.campaign_progress(campaign=campaign)
     states = [(value, label, by_state[value]) for value, label in MessageState.choices]
+    failures = (
+        services.campaign_failures(campaign=campaign)
+        if by_state[MessageState.FAILED]
+        else services.CampaignFailures(retryable=0, final=())
+    )
     context = {
         "campaign": campaign,
         "settling": campaign_settling(campaign, by_state),
         "recipients_count": sum(by_state.values()),
         "states": states,
-        "failed_count": by_state.get("failed", 0),
+        "failures": failures,
         "test_messages": campaign.messages.filter(is_test=True).order_by("-id")[:5],
         "slides": campaign.slides.all() if campaign.channel == Channel.MMS else (),
         "attachments": campaign.attachments.all() if campaign.channel == Channel.EMAIL else (),
@@ -179,7 +185,7 @@ def _detail(
         "template_json": json.dumps(campaign.template_data, indent=2, ensure_ascii=False),
         "can_edit": campaign_is_editable(campaign) and request.user.has_perm(COMPOSE),
         "can_launch": request.user.has_perm(LAUNCH),
-        "controls": _controls(campaign, failed=by_state.get("failed", 0)),
+        "controls": _controls(campaign, retryable=failures.retryable),
         "test_form": test_form or TestSendForm(channel=campaign.channel),
         "launch_form": launch_form or LaunchForm(),
         "now": timezone.now(),
@@ -187,7 +193,7 @@ def _detail(
     return render(request, "messaging/campaign_detail.html", context, status=status)
 
 
-def _controls(campaign: Campaign, *, failed: int) -> dict[str, bool]:
+def _controls(campaign: Campaign, *, retryable: int) -> dict[str, bool]:
     """Which buttons to offer; the services still decide, and say why they refuse."""
     state = campaign.state
     finished = state in (CampaignState.DONE, CampaignState.CANCELLED)
@@ -197,7 +203,8 @@ def _controls(campaign: Campaign, *, failed: int) -> dict[str, bool]:
         "pause": state == CampaignState.SENDING,
         "resume": state == CampaignState.PAUSED,
         "cancel": not finished,
-        "retry_failed": failed > 0 and state not in (CampaignState.DRAFT, CampaignState.CANCELLED),
+        "retry_failed": retryable > 0
+        and state not in (CampaignState.DRAFT, CampaignState.CANCELLED),
     }
 
 

@@ -574,6 +574,36 @@ def test_pause_resume_and_cancel_go_through_the_services(launcher):
     assert campaign.state == CampaignState.CANCELLED
 
 
+def test_retry_failed_counts_only_what_it_will_queue_and_lists_the_failures_for_good(launcher):
+    campaign = make_campaign("sms", state=CampaignState.DONE)
+    failed = {"state": MessageState.FAILED}
+    campaign.messages.create(recipient="27820000001", error_retryable=True, **failed)
+    campaign.messages.create(recipient="27820000002", last_error="400: text is too long", **failed)
+    campaign.messages.create(recipient="27820000003", last_error="400: text is too long", **failed)
+    # Accepted by iLiveIt, then failed in its pipeline: queued again it would be sent twice.
+    campaign.messages.create(
+        recipient="27820000004",
+        iliveit_id="abc-4",
+        submit_code=9,
+        submit_description="NotMMS",
+        error_retryable=True,
+        **failed,
+    )
+    # A test send is not one of the campaign's messages.
+    campaign.messages.create(recipient="27820000005", is_test=True, error_retryable=True, **failed)
+    detail = reverse("messaging:campaign_detail", args=[campaign.pk])
+
+    page = launcher.get(detail).content.decode()
+
+    assert "Retry 1 failed" in page
+    assert "3 messages failed for good and will not be retried" in page
+    assert "400: text is too long: 2" in unescape(page)
+    assert "9 · NotMMS: 1" in unescape(page)
+    response = launcher.post(reverse("messaging:campaign_retry_failed", args=[campaign.pk]))
+    assert _follow_messages(launcher, response) == ["1 failed message(s) queued again."]
+    assert "Retry" not in launcher.get(detail).content.decode()
+
+
 def test_retry_failed_reports_how_many(launcher):
     campaign = make_campaign("sms", state=CampaignState.DONE)
     campaign.messages.create(
