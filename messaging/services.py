@@ -62,6 +62,8 @@ UNFINISHED = (
     MessageState.SUBMITTING,
     MessageState.UNCERTAIN,
 )
+# Messages not yet handed to iLiveIt, which a pause holds back (drafts: a canary's rest).
+LEFT_TO_SEND = (MessageState.DRAFT, MessageState.QUEUED)
 
 
 def _locked(campaign: Campaign) -> Campaign:
@@ -490,24 +492,39 @@ def _apply_waiting_postbacks(message_ids: list[int]) -> None:
 
 
 def campaign_auto_pause(*, campaign_id: int) -> bool:
-    """Pause a sending campaign whose failure rate crossed the configured limit."""
+    """Pause a sending campaign whose failure rate crossed the configured limit.
+
+    Judged on each new failure, against the messages whose outcome is final (delivered or
+    failed): those still on their way would otherwise dilute the rate until everything had
+    been sent. A campaign with nothing left to send is not paused; it finishes.
+    """
     limit = settings.AUTO_PAUSE_FAILURE_RATE
     if not limit:
         return False
     # Read on every new failure, so from the counters: a scan here would grow with the campaign.
     counts = campaign_counts(campaign_id=campaign_id)
-    finished = sum(
-        n for state, n in counts.items() if state not in (*UNFINISHED, MessageState.CANCELLED)
-    )
+    failed = counts[MessageState.FAILED]
+    finished = counts[MessageState.DELIVERED] + failed
     if finished < settings.AUTO_PAUSE_MIN_MESSAGES:
         return False
-    rate = counts[MessageState.FAILED] / finished
-    if rate < limit:
+    rate = failed / finished
+    if rate < limit or not any(counts[state] for state in LEFT_TO_SEND):
         return False
-    paused = Campaign.objects.filter(pk=campaign_id, state=CampaignState.SENDING).update(
-        state=CampaignState.PAUSED,
-        paused_reason=f"Paused automatically: {rate:.0%} of finished messages failed.",
+    reason = (
+        f"Paused automatically: {failed} of the {finished} messages with a final outcome "
+        f"failed ({rate:.0%}, the limit is {limit:.0%})."
     )
+    with transaction.atomic():
+        paused = Campaign.objects.filter(pk=campaign_id, state=CampaignState.SENDING).update(
+            state=CampaignState.PAUSED, paused_reason=reason[:255]
+        )
+        if paused:
+            audit_record(
+                actor=None,
+                action=AuditAction.CAMPAIGN_PAUSE,
+                target=Campaign.objects.get(pk=campaign_id),
+                detail={"reason": reason},
+            )
     if paused:
         logger.warning("campaign %s paused: failure rate %.2f", campaign_id, rate)
     return bool(paused)
@@ -552,16 +569,18 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
 
 
 def campaigns_finish() -> int:
-    """Mark sending campaigns with nothing left to submit as done."""
+    """Mark sending or paused campaigns with nothing left to submit as done (a paused one
+    would otherwise wait for a resume that has nothing to send)."""
     finished = 0
-    for campaign in Campaign.objects.filter(state=CampaignState.SENDING):
+    live = (CampaignState.SENDING, CampaignState.PAUSED)
+    for campaign in Campaign.objects.filter(state__in=live):
         if campaign.canary_size and campaign.canary_released_at is None:
             continue
         counts = campaign_counts(campaign_id=campaign.pk)
         if any(counts[state] for state in UNFINISHED):
             continue
-        updated = Campaign.objects.filter(pk=campaign.pk, state=CampaignState.SENDING).update(
-            state=CampaignState.DONE, finished_at=timezone.now()
+        updated = Campaign.objects.filter(pk=campaign.pk, state=campaign.state).update(
+            state=CampaignState.DONE, finished_at=timezone.now(), paused_reason=""
         )
         if updated and campaign.is_otp:
             # One-time PINs must not outlive their sending.

@@ -10,10 +10,12 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.models import AuditAction, AuditEntry
 from messaging.models import Campaign, CampaignState, Channel, Message, MessageState
 from messaging.services import (
     NOT_CLAIMED,
     CampaignError,
+    campaign_auto_pause,
     campaign_cancel,
     campaign_check_canary,
     campaign_launch,
@@ -333,6 +335,64 @@ def test_a_high_failure_rate_pauses_the_campaign(application, settings):
     assert "failed" in campaign.paused_reason
     assert campaign.messages.filter(state=MessageState.FAILED).count() == 5
     assert campaign.messages.filter(state=MessageState.QUEUED).count() == 5
+
+
+def _set_states(campaign: Campaign, **counts: int) -> None:
+    """Move the campaign's queued messages, in id order, into the given states."""
+    ids = list(campaign.messages.order_by("id").values_list("id", flat=True))
+    for state, n in counts.items():
+        Message.objects.filter(pk__in=ids[:n]).update(state=state)
+        ids = ids[n:]
+
+
+def test_auto_pause_judges_the_failure_rate_on_final_outcomes_while_sending(application, settings):
+    settings.AUTO_PAUSE_MIN_MESSAGES = 4
+    settings.AUTO_PAUSE_FAILURE_RATE = 0.5
+    campaign = campaign_with(application, [f"2782100{n:04d}" for n in range(20)])
+    campaign_launch(campaign=campaign, user=None)
+    # Six on their way with no report yet must not dilute the four that failed.
+    _set_states(campaign, submitted=6, failed=4)
+
+    assert campaign_auto_pause(campaign_id=campaign.pk)
+
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.PAUSED
+    assert campaign.paused_reason == (
+        "Paused automatically: 4 of the 4 messages with a final outcome failed "
+        "(100%, the limit is 50%)."
+    )
+    entry = AuditEntry.objects.get(action=AuditAction.CAMPAIGN_PAUSE)
+    assert str(entry).endswith(f"portal campaign.pause {campaign}")
+    assert entry.detail == {"reason": campaign.paused_reason}
+
+
+def test_auto_pause_leaves_a_campaign_with_nothing_left_to_send_to_finish(application, settings):
+    settings.AUTO_PAUSE_MIN_MESSAGES = 4
+    settings.AUTO_PAUSE_FAILURE_RATE = 0.5
+    campaign = campaign_with(application, [f"2782100{n:04d}" for n in range(10)])
+    campaign_launch(campaign=campaign, user=None)
+    _set_states(campaign, delivered=4, failed=6)
+
+    assert not campaign_auto_pause(campaign_id=campaign.pk)
+    messages_sweep()
+
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DONE
+
+
+def test_a_paused_campaign_with_nothing_left_to_send_finishes(application):
+    campaign = campaign_with(application, ["27821000001", "27821000002"])
+    campaign_launch(campaign=campaign, user=None)
+    _set_states(campaign, queued=1, submitted=1)
+    campaign_pause(campaign=campaign, user=None, reason="Checking the copy")
+    messages_sweep()
+    assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.PAUSED
+
+    _set_states(campaign, submitted=1)
+    messages_sweep()
+
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.paused_reason) == (CampaignState.DONE, "")
 
 
 def test_a_test_send_goes_out_before_launch_and_stays_out_of_the_counts(application, sandbox):
