@@ -300,6 +300,9 @@ RECONCILE_UNCERTAIN_AFTER_S = env_int("RECONCILE_UNCERTAIN_AFTER_S", 3900, minim
 SUBMIT_MAX_ATTEMPTS = env_int("SUBMIT_MAX_ATTEMPTS", 8, minimum=1)
 SUBMIT_RETRY_BASE_S = env_float("SUBMIT_RETRY_BASE_S", 2.0, minimum=0.01)
 SUBMIT_RETRY_MAX_S = env_float("SUBMIT_RETRY_MAX_S", 300.0, minimum=0.01)
+# A message that iLiveIt answers nothing but 429 for this long fails (Retry failed can queue it
+# again); each 429 before that backs it off like a retry.
+SUBMIT_RATE_LIMITED_GIVE_UP_S = env_float("SUBMIT_RATE_LIMITED_GIVE_UP_S", 3600.0, minimum=0)
 # A `queued` message untouched this long is handed to a worker again by the sweeper.
 SWEEP_QUEUED_AFTER_S = env_int("SWEEP_QUEUED_AFTER_S", 60, minimum=1)
 # A `submitting` message this old lost its worker mid-call: its outcome is unknown.

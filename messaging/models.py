@@ -171,6 +171,10 @@ class Message(models.Model):
     last_error = models.TextField(blank=True)
     error_retryable = models.BooleanField(default=False)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # iLiveIt's 429s to this message: how many in all, and since when they have come without
+    # another answer between them (a message always refused for rate is failed in the end).
+    rate_limited_count = models.PositiveIntegerField("429 answers", default=0)
+    rate_limited_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

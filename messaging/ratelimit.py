@@ -11,14 +11,43 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from redis.commands.core import Script
 
-# KEYS[1] the bucket; ARGV: rate per second, capacity. Answers the milliseconds to wait before
-# a token is free (0: a token was taken).
+# KEYS[1] the bucket, KEYS[2] the application's health; ARGV: rate per second, capacity,
+# health window (ms), lowest share of the rate. Answers the milliseconds to wait before a token
+# is free (0: a token was taken).
+#
+# The health hash says how much of its rate the application may use now (`share`). iLiveIt
+# answers 429 when the token's own bucket runs dry, which while we keep under the rate means
+# that another system is sending with the same token. So at the end of each window in which
+# most answers were 429s, the share halves; each window without a 429 gives back a tenth of
+# the rate (slow down fast, speed up carefully, as TCP does).
 _TAKE = """
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local lowest = tonumber(ARGV[4])
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+
+local health = redis.call('HMGET', KEYS[2], 'share', 'start', 'taken', 'limited')
+local share = tonumber(health[1]) or 1
+local start = tonumber(health[2]) or now
+local taken = tonumber(health[3]) or 0
+local limited = tonumber(health[4]) or 0
+if now - start >= window then
+  if limited >= 2 and limited * 2 > taken then
+    share = math.max(lowest, share / 2)
+  elseif limited == 0 then
+    share = math.min(1, share + 0.1 * math.floor((now - start) / window))
+  end
+  start = now
+  taken = 0
+  limited = 0
+end
+rate = rate * share
+capacity = math.max(1, capacity * share)
+
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1])
 local at = tonumber(state[2])
@@ -30,27 +59,46 @@ tokens = math.min(capacity, tokens + (now - at) * rate / 1000)
 local wait = 0
 if tokens >= 1 then
   tokens = tokens - 1
+  taken = taken + 1
 else
   wait = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity * 1000 / rate) + 1000)
+redis.call('HSET', KEYS[2], 'share', share, 'start', start, 'taken', taken, 'limited', limited)
+redis.call('PEXPIRE', KEYS[2], HEALTH_TTL_MS)
 return wait
 """
+# A share left alone this long is forgotten, which gives the whole rate back.
+HEALTH_TTL_MS = 600_000
+_TAKE = _TAKE.replace("HEALTH_TTL_MS", str(HEALTH_TTL_MS))
+# The lowest share, unless the application's rate is so low that it would mean less than one
+# message a second.
+LOWEST_SHARE = 0.05
 
 
 @dataclass(frozen=True)
 class RateLimiter:
-    """The bucket of one application: `rate` tokens a second, holding at most `burst`."""
+    """The bucket of one application: `rate` tokens a second, holding at most `burst`, of
+    which the application uses the share that iLiveIt's 429s leave it (see _TAKE)."""
 
     client: redis.Redis
     key: str
     rate: float
     burst: float
+    window_s: float = 2.0
+
+    @property
+    def health_key(self) -> str:
+        return f"{self.key}:health"
 
     def try_take(self) -> float:
         """Take a token if one is free; answer 0.0, or the seconds until one will be."""
-        wait_ms = self.client.eval(_TAKE, 1, self.key, self.rate, self.burst)
+        lowest = min(1.0, max(LOWEST_SHARE, 1 / self.rate))
+        wait_ms = _take_script(self.client)(
+            keys=[self.key, self.health_key],
+            args=[self.rate, self.burst, int(self.window_s * 1000), lowest],
+        )
         return int(wait_ms) / 1000
 
     def take(self, *, max_wait: float) -> bool:
@@ -63,6 +111,28 @@ class RateLimiter:
             if time.monotonic() + wait > deadline:
                 return False
             time.sleep(wait)
+
+    def rate_limited(self) -> None:
+        """Count one 429 from iLiveIt against the current window."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hincrby(self.health_key, "limited", 1)
+            pipe.pexpire(self.health_key, HEALTH_TTL_MS)
+            pipe.execute()
+
+    def current_rate(self) -> float:
+        """Tokens a second the application gets now."""
+        share = self.client.hget(self.health_key, "share")
+        return self.rate * (float(share) if share is not None else 1.0)
+
+
+_scripts: dict[int, Script] = {}
+
+
+def _take_script(client: redis.Redis) -> Script:
+    # EVALSHA: the script's text is sent once per connection's server, not with every take.
+    if id(client) not in _scripts:
+        _scripts[id(client)] = client.register_script(_TAKE)
+    return _scripts[id(client)]
 
 
 _clients: dict[str, redis.Redis] = {}

@@ -270,6 +270,7 @@ def campaign_retry_failed(*, campaign: Campaign, user) -> int:
             state=MessageState.QUEUED,
             attempts=0,
             next_attempt_at=None,
+            rate_limited_since=None,
             updated_at=timezone.now(),
         )
         if count and campaign.state in (CampaignState.DONE, CampaignState.SENDING):
@@ -356,23 +357,58 @@ def retry_delay(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
-def _requeue(message: Message, *, delay: float, error: str, count_attempt: bool) -> SubmitOutcome:
-    fields = {
-        "state": MessageState.QUEUED,
-        "next_attempt_at": timezone.now() + timedelta(seconds=delay),
-        "last_error": error[:2000],
-        "error_retryable": True,
-    }
+# Fields to settle with once iLiveIt answered something other than 429: a run of 429s is over.
+ANSWERED = {"rate_limited_since": None}
+
+
+def _requeue(
+    message: Message, *, delay: float, error: str, count_attempt: bool, **fields
+) -> SubmitOutcome:
+    fields.update(
+        state=MessageState.QUEUED,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        last_error=error[:2000],
+        error_retryable=True,
+    )
     if not count_attempt:
         fields["attempts"] = F("attempts") - 1
     _settle(message, **fields)
     return SubmitOutcome(state=MessageState.QUEUED, retry_in=delay)
 
 
-def _fail(message: Message, error: str, *, retryable: bool) -> SubmitOutcome:
-    _settle(message, state=MessageState.FAILED, last_error=error[:2000], error_retryable=retryable)
+def _fail(message: Message, error: str, *, retryable: bool, **fields) -> SubmitOutcome:
+    _settle(
+        message,
+        state=MessageState.FAILED,
+        last_error=error[:2000],
+        error_retryable=retryable,
+        **fields,
+    )
     campaign_auto_pause(campaign_id=message.campaign_id)
     return SubmitOutcome(state=MessageState.FAILED)
+
+
+def _rate_limited(message: Message, error: RateLimited) -> SubmitOutcome:
+    """iLiveIt refused the message for rate. Nothing was accepted, so another try is safe,
+    but each comes later than the last (honouring Retry-After), and a message refused for
+    longer than SUBMIT_RATE_LIMITED_GIVE_UP_S fails: iLiveIt may refuse one recipient for
+    rate for good, and its campaign must still finish."""
+    now = timezone.now()
+    since = message.rate_limited_since or now
+    count = message.rate_limited_count + 1
+    fields = {"rate_limited_count": count, "rate_limited_since": since}
+    limited_for = now - since
+    if limited_for.total_seconds() >= settings.SUBMIT_RATE_LIMITED_GIVE_UP_S:
+        minutes = round(limited_for.total_seconds() / 60)
+        return _fail(
+            message,
+            f"iLiveIt answered 429 (rate limited) to all {count} tries over {minutes} min; "
+            f"Retry failed queues it again. Last answer: {error}",
+            retryable=True,
+            **fields,
+        )
+    delay = max(error.retry_after or 0.0, retry_delay(count))
+    return _requeue(message, delay=delay, error=str(error), count_attempt=False, **fields)
 
 
 def message_submit(*, message_id: int) -> SubmitOutcome:
@@ -445,9 +481,10 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
                 iliveit_id = client.send(payload)
     except RateLimited as error:
         portal_metrics.iliveit_rate_limited()
-        # Nothing was accepted; iLiveIt says a later retry is safe. Not counted as an attempt.
-        delay = error.retry_after or random.uniform(0.5, 1.5)  # noqa: S311
-        return _requeue(message, delay=delay, error=str(error), count_attempt=False)
+        # Most answers 429 means another system shares the token: the bucket slows for all.
+        _report_rate_limited(limiter)
+        # Not counted as an attempt: iLiveIt says nothing was accepted.
+        return _rate_limited(message, error)
     except APIUnavailable as error:
         if error.request_sent and error.status_code is None:
             # Sent, but no answer: iLiveIt may have it. Resubmitting could send it twice, so it
@@ -456,14 +493,21 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
             return SubmitOutcome(state=MessageState.UNCERTAIN)
         if message.attempts >= settings.SUBMIT_MAX_ATTEMPTS:
             return _fail(
-                message, f"gave up after {message.attempts} attempts: {error}", retryable=True
+                message,
+                f"gave up after {message.attempts} attempts: {error}",
+                retryable=True,
+                **ANSWERED,
             )
         return _requeue(
-            message, delay=retry_delay(message.attempts), error=str(error), count_attempt=True
+            message,
+            delay=retry_delay(message.attempts),
+            error=str(error),
+            count_attempt=True,
+            **ANSWERED,
         )
     except ILiveItError as error:
         # A 400, an auth failure or content the client refused: trying again cannot help.
-        return _fail(message, error.error, retryable=error.retryable)
+        return _fail(message, error.error, retryable=error.retryable, **ANSWERED)
 
     fields = {
         "state": MessageState.SUBMITTED,
@@ -471,6 +515,7 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
         "submitted_at": timezone.now(),
         "last_error": "",
         "next_attempt_at": None,
+        **ANSWERED,
     }
     if message.campaign.is_otp:
         fields["body"] = None
@@ -478,6 +523,14 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
         # A postback on the message's own URL got here first and adopted the id.
         logger.info("message %s was settled by its postback before its submit returned", message_id)
     return SubmitOutcome(state=MessageState.SUBMITTED)
+
+
+def _report_rate_limited(limiter) -> None:
+    try:
+        limiter.rate_limited()
+    except redis.RedisError as error:
+        # The message is handed back all the same; the bucket only misses one 429.
+        logger.warning("could not count a 429 in the rate limiter: %s", error)
 
 
 def _apply_waiting_postbacks(message_ids: list[int]) -> None:

@@ -35,6 +35,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "is_test",
             "resent_from",
             "attempts",
+            "rate_limited_count",
             "last_error",
             "created_at",
             "submitted_at",

@@ -209,6 +209,12 @@ def test_the_page_shows_every_stage_an_sms_goes_through(viewer, message):
     assert f'href="{reverse("messaging:message_archived", args=[message.pk])}"' in html
 
 
+def test_the_page_counts_the_429s_apart_from_the_attempts(viewer, message):
+    Message.objects.filter(pk=message.pk).update(attempts=1, rate_limited_count=3)
+    html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
+    assert "1 · refused for rate (429) 3 times, which do not count as attempts" in html
+
+
 def test_a_video_message_page_shows_its_build_stage(viewer, application):
     video = make_campaign("video", application=application, name="Launch film")
     message = video.messages.create(recipient="27820000001", state=MessageState.QUEUED)

@@ -57,3 +57,65 @@ def test_each_application_has_its_own_bucket():
     assert first.try_take() == 0
     assert second.try_take() == 0
     assert first.try_take() > 0
+
+
+def drained(limiter: RateLimiter) -> float:
+    """Empty the bucket; answer the wait for the next token, which tells the rate in force."""
+    while (wait := limiter.try_take()) == 0:
+        pass
+    return wait
+
+
+def test_the_bucket_slows_down_while_most_answers_are_429_and_recovers_after():
+    limiter = RateLimiter(
+        client=redis_client(), key=f"test:bucket:{uuid.uuid4()}", rate=100, burst=1, window_s=0.2
+    )
+    assert drained(limiter) <= 0.01
+    for _ in range(5):
+        limiter.try_take()
+        limiter.rate_limited()  # another system is using the same token
+    time.sleep(0.25)
+
+    # The window of 429s halves the rate: a token every 20 ms instead of every 10.
+    assert 0.015 <= drained(limiter) <= 0.02
+    assert limiter.current_rate() == 50
+    for _ in range(3):
+        limiter.try_take()
+        limiter.rate_limited()
+    time.sleep(0.25)
+    assert drained(limiter) > 0.03
+    assert limiter.current_rate() == 25
+
+    # With no 429s each window gives back a tenth of the rate.
+    time.sleep(0.45)
+    limiter.try_take()
+    assert 35 <= limiter.current_rate() <= 65
+    time.sleep(1.2)
+    limiter.try_take()
+    assert limiter.current_rate() == 100
+
+
+def test_a_few_429s_among_many_answers_leave_the_rate_alone():
+    limiter = RateLimiter(
+        client=redis_client(), key=f"test:bucket:{uuid.uuid4()}", rate=100, burst=20, window_s=0.2
+    )
+    for _ in range(10):
+        limiter.try_take()
+    limiter.rate_limited()
+    limiter.rate_limited()
+    time.sleep(0.25)
+    limiter.try_take()
+    assert limiter.current_rate() == 100
+
+
+def test_a_slowed_bucket_still_sends_at_least_one_message_a_second():
+    limiter = RateLimiter(
+        client=redis_client(), key=f"test:bucket:{uuid.uuid4()}", rate=4, burst=1, window_s=0.2
+    )
+    for _ in range(6):
+        for _ in range(3):
+            limiter.try_take()
+            limiter.rate_limited()
+        time.sleep(0.25)
+        limiter.try_take()
+    assert limiter.current_rate() == 1

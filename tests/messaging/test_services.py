@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import responses
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -164,6 +165,76 @@ def test_a_429_backs_off_without_spending_an_attempt(application):
     assert message.attempts == 0
     assert message.next_attempt_at > timezone.now()
     assert "Maximum messages per second exceeded" in message.last_error
+
+
+def test_a_recipient_iliveit_always_rate_limits_backs_off_then_fails_and_can_be_retried(
+    application, sandbox, settings
+):
+    settings.SUBMIT_RETRY_BASE_S = 1
+    settings.SUBMIT_RATE_LIMITED_GIVE_UP_S = 3600
+    campaign = campaign_with(application, ["27000000010"])  # the sandbox's always-429 number
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+
+    delays = [message_submit(message_id=message.pk).retry_in for _ in range(4)]
+
+    # Full jitter between half of and the whole of 1, 2, 4 and 8 s.
+    for delay, ceiling in zip(delays, [1, 2, 4, 8], strict=True):
+        assert ceiling / 2 <= delay <= ceiling
+    message.refresh_from_db()
+    assert (message.state, message.rate_limited_count, message.attempts) == ("queued", 4, 0)
+    # An hour of nothing but 429s later, the message ends and its campaign can finish.
+    Message.objects.filter(pk=message.pk).update(
+        rate_limited_since=timezone.now() - timedelta(minutes=61)
+    )
+    assert message_submit(message_id=message.pk).state == MessageState.FAILED
+    message.refresh_from_db()
+    assert message.last_error.startswith(
+        "iLiveIt answered 429 (rate limited) to all 5 tries over 61 min"
+    )
+    messages_sweep()
+    assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.DONE
+    assert sandbox.submissions()["total"] == 0
+
+    assert campaign_retry_failed(campaign=campaign, user=None) == 1
+    message.refresh_from_db()
+    assert (message.state, message.rate_limited_since) == (MessageState.QUEUED, None)
+    assert message_submit(message_id=message.pk).state == MessageState.QUEUED
+    assert Message.objects.get(pk=message.pk).rate_limited_count == 6
+
+
+def test_another_answer_ends_a_run_of_429s(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    Message.objects.filter(pk=message.pk).update(
+        rate_limited_count=3, rate_limited_since=timezone.now() - timedelta(minutes=30)
+    )
+
+    assert message_submit(message_id=message.pk).state == MessageState.SUBMITTED
+
+    message.refresh_from_db()
+    assert (message.rate_limited_count, message.rate_limited_since) == (3, None)
+
+
+@responses.activate
+def test_a_429_honours_retry_after(application):
+    # The sandbox's 429s carry no Retry-After; iLiveIt's front end may send one.
+    responses.post(
+        f"{application.endpoint}/message/send",
+        status=429,
+        json={"Status": 5, "Error": "Maximum messages per second exceeded"},
+        headers={"Retry-After": "30"},
+    )
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+
+    outcome = message_submit(message_id=message.pk)
+
+    assert outcome.retry_in == 30
+    message.refresh_from_db()
+    assert message.next_attempt_at >= timezone.now() + timedelta(seconds=29)
 
 
 def test_a_5xx_retries_with_growing_back_off_then_fails_with_the_reason(application, settings):
