@@ -114,11 +114,11 @@ class ApplicationAdmin(GrantScopedAdmin):
 class CampaignAdmin(GrantScopedAdmin):
     to_application = "application"
     list_display = ["name", "channel", "application", "state", "created_at", "links"]
-    list_filter = ["channel", "state", "application", "is_otp"]
+    list_filter = ["channel", "state", "application", "is_otp", "is_single_sends"]
     search_fields = ["name", "subject"]
     list_select_related = ["application"]
     date_hierarchy = "created_at"
-    readonly_fields = ["links"]
+    readonly_fields = ["links", "is_single_sends"]
     fields = [
         "links",
         "name",
@@ -126,6 +126,7 @@ class CampaignAdmin(GrantScopedAdmin):
         "application",
         "state",
         "is_otp",
+        "is_single_sends",
         "subject",
         "body_text",
         "from_name",

@@ -88,6 +88,12 @@ class Campaign(models.Model):
     is_otp = models.BooleanField(
         "one-time PIN", default=False, help_text="Bodies are removed once submitted."
     )
+    # Made by single sends (messaging.services.message_send_single) rather than composed: it
+    # stays open, so that every later single send of its application, name and channel files
+    # under this one row.
+    is_single_sends = models.BooleanField(
+        "single sends", default=False, editable=False, help_text="Made for single sends."
+    )
     submit_not_before = models.DateTimeField(null=True, blank=True)
     submit_not_after = models.DateTimeField(null=True, blank=True)
     # Send to the first `canary_size` recipients, and release the rest only once at least
@@ -106,6 +112,16 @@ class Campaign(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "-created_at"])]
+        constraints = [
+            # One single-sends campaign per application, name and channel, so that a single
+            # send's lookup (message_send_single) can never match two; it also serves that
+            # lookup.
+            models.UniqueConstraint(
+                fields=["application", "name", "channel"],
+                condition=Q(is_single_sends=True),
+                name="campaign_unique_single_sends",
+            ),
+        ]
         permissions = [
             ("launch_campaign", "Can launch, pause, resume and cancel campaigns"),
         ]

@@ -209,6 +209,9 @@ def campaign_cancel(*, campaign: Campaign, user) -> Campaign:
         campaign = _locked(campaign)
         if campaign.state in (CampaignState.DONE, CampaignState.CANCELLED):
             raise CampaignError(f"The campaign is already {campaign.state}.")
+        if campaign.is_single_sends:
+            # Every later single send files here, so it must stay open; a pause stops it.
+            raise CampaignError("Single sends cannot be cancelled for good; pause them instead.")
         cancelled = campaign.messages.filter(
             state__in=(MessageState.DRAFT, MessageState.QUEUED)
         ).update(state=MessageState.CANCELLED, updated_at=timezone.now())
@@ -623,10 +626,11 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
 
 def campaigns_finish() -> int:
     """Mark sending or paused campaigns with nothing left to submit as done (a paused one
-    would otherwise wait for a resume that has nothing to send)."""
+    would otherwise wait for a resume that has nothing to send). Single-sends campaigns stay
+    open: the next single send files under the same one."""
     finished = 0
     live = (CampaignState.SENDING, CampaignState.PAUSED)
-    for campaign in Campaign.objects.filter(state__in=live):
+    for campaign in Campaign.objects.filter(state__in=live, is_single_sends=False):
         if campaign.canary_size and campaign.canary_released_at is None:
             continue
         counts = campaign_counts(campaign_id=campaign.pk)
@@ -730,6 +734,31 @@ def application_default() -> Application:
     )
 
 
+def single_sends_campaign(*, application: Application, channel: str, name: str) -> Campaign:
+    """The application's single-sends campaign of this name and channel, made on first use.
+
+    Only campaigns made for single sends are looked at, so an ordinary campaign of the same
+    name is never picked, and the partial unique constraint allows one per application, name
+    and channel. When two sends make it at once, get_or_create's INSERT (in a savepoint) fails
+    for one of them on that constraint, and that one reads the row the other made.
+    """
+    campaign, _ = Campaign.objects.get_or_create(
+        application=application,
+        channel=channel,
+        name=name,
+        is_single_sends=True,
+        defaults={"state": CampaignState.SENDING, "launched_at": timezone.now()},
+    )
+    if campaign.state != CampaignState.SENDING:
+        # Paused by a person or by campaign_auto_pause: refused rather than held, since a
+        # single send (a PIN, say) is often useless by the time the campaign resumes.
+        raise CampaignError(
+            f'The single-sends campaign "{name}" is {campaign.get_state_display().lower()}; '
+            "resume it to send."
+        )
+    return campaign
+
+
 def message_send_single(
     *,
     application: Application,
@@ -739,17 +768,15 @@ def message_send_single(
     campaign_name: str = "",
     enqueue: bool = True,
 ) -> Message:
-    """Queue one message outside any recipient list, in a sending campaign named
-    `campaign_name` (made on first use)."""
+    """Queue one message outside any recipient list, in the application's single-sends
+    campaign named `campaign_name` ("Single sends" if empty) for its channel."""
     if channel not in (Channel.SMS, Channel.EMAIL, Channel.MMS):
         raise CampaignError(f"Single sends support sms, email and mms, not {channel}.")
+    if channel == Channel.MMS:
+        raise CampaignError("MMS needs slides: compose an MMS campaign instead.")
     with transaction.atomic():
-        campaign, _ = Campaign.objects.get_or_create(
-            name=campaign_name or SINGLE_SENDS,
-            channel=channel,
-            application=application,
-            state=CampaignState.SENDING,
-            defaults={"launched_at": timezone.now()},
+        campaign = single_sends_campaign(
+            application=application, channel=channel, name=campaign_name or SINGLE_SENDS
         )
         message = Message(
             campaign=campaign,
@@ -758,8 +785,6 @@ def message_send_single(
             state=MessageState.QUEUED,
             body={k: v for k, v in content.items() if v},
         )
-        if channel == Channel.MMS:
-            raise CampaignError("MMS needs slides: compose an MMS campaign instead.")
         payload = build_payload(message)
         try:
             validate_new_message(payload)

@@ -271,10 +271,16 @@ def _check_mvno(fields: dict[str, Any], mvno_id: int) -> None:
 
 
 def _message_type(data: dict[str, Any], action: int, prefix: str, *, required: bool = True) -> str:
+    """The message type `data` declares, or the one `action` says when `data` leaves it out:
+    the Go client omits an empty message_type for SMS and email and sends "" for MMS."""
     field = f"{prefix}.message_type"
     value = data.get("messagetype")
-    if value in (None, "") and not required:
-        return ""
+    if value in (None, ""):
+        if action in MESSAGE_TYPE_OF_ACTION:
+            return MESSAGE_TYPE_OF_ACTION[action]
+        if not required:
+            return ""
+        raise ValidationError(field, f"required when Action is {ARCHIVE_ACTION} (Archive)")
     if value not in ACTION_OF_MESSAGE_TYPE:
         raise ValidationError(field, 'must be "sms", "mms" or "email"')
     if action != ARCHIVE_ACTION and ACTION_OF_MESSAGE_TYPE[value] != action:

@@ -61,6 +61,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "name",
             "channel",
             "state",
+            "is_single_sends",
             "application",
             "application_name",
             *CONTENT_FIELDS,

@@ -328,6 +328,7 @@ class ResendRequest:
 # --- reading responses --------------------------------------------------------------------------
 
 _INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_FLAG_WORDS = {"true": True, "1": True, "false": False, "0": False}
 
 
 def _fold(key: str) -> str:
@@ -382,13 +383,18 @@ class _Fields:
         raise self.fail(key, f"expected an integer, got {value!r:.40}")
 
     def flag(self, key: str) -> bool:
-        """Absent reads as False, so that a missing allow_send never permits a send."""
+        """A boolean as the C# client reads it (true) or as the Go client does ("true", "1").
+        Absent, null and "" read as False, so that a missing allow_send never permits a send."""
         value = self.get(key)
-        if value is None:
+        if value is None or value == "":
             return False
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r:.40}")
-        return value
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return value == 1
+        if isinstance(value, str) and value.strip().lower() in _FLAG_WORDS:
+            return _FLAG_WORDS[value.strip().lower()]
+        raise self.fail(key, f"expected true or false, got {value!r:.40}")
 
     def moment(self, key: str) -> datetime | None:
         """An RFC 3339 time in UTC; absent, "" and the zero time read as None."""

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from iliveit_portal.celery import app as celery_app
-from messaging.models import Application, Campaign, Message, MessageState
+from messaging.models import Application, Campaign, CampaignState, Message, MessageState
 from postbacks.models import EventSource, MessageEvent, Reply, ReplyKind
 from tests.api.conftest import error_of, token_client
 from tests.support.campaigns import sms_campaign
@@ -218,6 +218,44 @@ def test_a_single_send_with_several_applications_must_name_one(
 
     assert response.status_code == 400
     assert error_of(response)["message"] == "Several applications exist; name the one to send with."
+
+
+@pytest.mark.django_db
+def test_a_named_single_send_beside_ordinary_campaigns_of_that_name_is_accepted(
+    as_composer, application
+):
+    # Two ordinary campaigns of that name once made the send answer 500.
+    ordinary = [
+        sms_campaign(application, name="Welcome", state=CampaignState.SENDING) for _ in range(2)
+    ]
+    sms = {"channel": "sms", "text": "Hi", "application": application.pk}
+
+    first = as_composer.post(
+        LIST, sms | {"recipient": "0821234567", "campaign_name": "Welcome"}, format="json"
+    )
+    second = as_composer.post(
+        LIST, sms | {"recipient": "0821234568", "campaign_name": "Welcome"}, format="json"
+    )
+
+    assert (first.status_code, second.status_code) == (202, 202), first.json()
+    messages = Message.objects.filter(pk__in=[first.json()["id"], second.json()["id"]])
+    campaigns = {message.campaign for message in messages}
+    assert len(campaigns) == 1
+    assert campaigns.isdisjoint(ordinary)
+    assert campaigns.pop().name == "Welcome"
+
+
+@pytest.mark.django_db
+def test_single_sends_file_under_one_single_sends_campaign(as_composer, application):
+    sms = {"channel": "sms", "text": "Hi", "application": application.pk}
+    for recipient in ("0821234567", "0821234568", "0821234569"):
+        response = as_composer.post(LIST, sms | {"recipient": recipient}, format="json")
+        assert response.status_code == 202, response.json()
+
+    campaigns = as_composer.get("/api/v1/campaigns/").json()["results"]
+    assert [(c["name"], c["channel"], c["is_single_sends"]) for c in campaigns] == [
+        ("Single sends", "sms", True)
+    ]
 
 
 @pytest.mark.django_db

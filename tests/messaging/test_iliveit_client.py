@@ -744,6 +744,50 @@ def test_a_status_of_the_wrong_shape_is_malformed():
         stand_in().status("m1")
 
 
+GO_SCRUB = {
+    "msisdn": VODACOM,
+    "network": "vodacom",
+    "handset_make": "Acme",
+    "handset_model": "One",
+    "is_mms_provisioned": "true",
+    "is_mms_capable": "1",
+    "allow_send": "false",
+    "screen_size": {"width": "720", "height": "1280"},
+    "error_code": "0",
+    "error": "",
+}
+
+
+@responses.activate
+def test_scrub_reads_the_go_clients_string_types():
+    # The sandbox answers in the C# client's types (see test_scrub_reports_a_capable_handset);
+    # a provider shaped like the Go client answers strings.
+    responses.get(f"{ENDPOINT}/scrub/{VODACOM}", json=GO_SCRUB)
+
+    result = stand_in().scrub(VODACOM)
+
+    assert (result.is_mms_provisioned, result.is_mms_capable, result.allow_send) == (
+        True,
+        True,
+        False,
+    )
+    assert (result.screen_width, result.screen_height, result.error_code) == (720, 1280, 0)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("allow_send", "perhaps"), ("is_mms_capable", 7), ("error_code", "n/a")],
+)
+@responses.activate
+def test_a_scrub_answer_with_nonsense_values_is_malformed(field, value):
+    responses.get(f"{ENDPOINT}/scrub/{VODACOM}", json=GO_SCRUB | {field: value})
+
+    with pytest.raises(MalformedResponse, match=field) as caught:
+        stand_in().scrub(VODACOM)
+
+    assert caught.value.status_code == 200
+
+
 @responses.activate
 def test_a_gateway_error_page_is_unavailable():
     responses.post(

@@ -508,6 +508,81 @@ def test_a_scrub_result_without_allow_send_forbids_sending():
     assert ScrubResult.from_json({"msisdn": "27820000001"}).allow_send is False
 
 
-def test_a_scrub_result_refuses_a_stringly_flag():
+# The C# client reads the flags as booleans and error_code, width and height as integers; the Go
+# client reads every one of them as a string (NOTES.md, "Routes").
+CSHARP_SCRUB = {
+    "is_mms_provisioned": True,
+    "is_mms_capable": False,
+    "allow_send": True,
+    "screen_size": {"width": 720, "height": 1280},
+    "error_code": 0,
+}
+GO_SCRUB = {
+    "is_mms_provisioned": "true",
+    "is_mms_capable": "false",
+    "allow_send": "true",
+    "screen_size": {"width": "720", "height": "1280"},
+    "error_code": "0",
+}
+GO_SCRUB_DIGITS = GO_SCRUB | {"is_mms_provisioned": "1", "is_mms_capable": "0", "allow_send": "1"}
+
+
+@pytest.mark.parametrize(
+    "body", [CSHARP_SCRUB, GO_SCRUB, GO_SCRUB_DIGITS], ids=["csharp", "go", "go-digits"]
+)
+def test_a_scrub_result_is_read_in_either_clients_types(body):
+    result = ScrubResult.from_json(body)
+
+    assert (result.is_mms_provisioned, result.is_mms_capable, result.allow_send) == (
+        True,
+        False,
+        True,
+    )
+    assert (result.screen_width, result.screen_height) == (720, 1280)
+    assert result.error_code == 0
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        ("false", False),
+        ("True", True),
+        ("FALSE", False),
+        ("1", True),
+        ("0", False),
+        (1, True),
+        (0, False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_a_scrub_flag_is_read_in_every_form_the_clients_use(flag, expected):
+    assert ScrubResult.from_json({"allow_send": flag}).allow_send is expected
+
+
+@pytest.mark.parametrize("error_code", [8, "8", " 8 "])
+def test_a_scrub_error_code_is_read_as_a_number_or_a_string(error_code):
+    assert ScrubResult.from_json({"error_code": error_code}).error_code == 8
+
+
+@pytest.mark.parametrize("flag", ["yes", "maybe", "2", 2, -1, 0.5, [], {}])
+def test_a_scrub_result_refuses_a_nonsense_flag(flag):
     with pytest.raises(MalformedPayload, match="allow_send: expected true or false"):
-        ScrubResult.from_json({"allow_send": "yes"})
+        ScrubResult.from_json({"allow_send": flag})
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"error_code": "none"}, "error_code"),
+        ({"error_code": True}, "error_code"),
+        ({"screen_size": {"width": "wide"}}, "width"),
+        ({"screen_size": "720x1280"}, "screen_size"),
+    ],
+)
+def test_a_scrub_result_refuses_a_nonsense_number(body, field):
+    with pytest.raises(MalformedPayload, match=field):
+        ScrubResult.from_json(body)

@@ -28,7 +28,11 @@ NEW_MESSAGE_ERRORS = [
     ("data-missing", changed(sms(), "Data", REMOVE), "Data: must be a JSON object"),
     ("data-string", changed(sms(), "Data", "{}"), "Data: must be a JSON object"),
     ("type-unknown", changed(sms(), "Data.message_type", "fax"), "Data.message_type: must be"),
-    ("type-missing", changed(sms(), "Data.message_type", REMOVE), "Data.message_type: must be"),
+    (
+        "archive-type-missing",
+        changed(changed(sms(), "Action", 4), "Data.message_type", REMOVE),
+        "Data.message_type: required when Action is 4 (Archive)",
+    ),
     ("msisdn-missing", changed(sms(), "Data.msisdn", REMOVE), "Data.msisdn: must be a list"),
     ("msisdn-bare", changed(sms(), "Data.msisdn", "27821234567"), "Data.msisdn: must be a list"),
     ("msisdn-two", changed(sms(), "Data.msisdn", ["27821234567"] * 2), "Data.msisdn: must be a"),
@@ -249,6 +253,29 @@ def test_keys_are_read_case_insensitively_at_every_level(sandbox, api: Api) -> N
     message_id = api.send(body)
 
     assert sandbox.message(message_id)["postback_status_types"] == ["delivery"]
+
+
+@pytest.mark.parametrize("make", [sms, mms, email], ids=["sms", "mms", "email"])
+@pytest.mark.parametrize("message_type", [REMOVE, ""], ids=["missing", "empty"])
+def test_message_type_left_out_or_empty_is_taken_from_action(
+    sandbox, api: Api, make, message_type: Any
+) -> None:
+    # The Go client omits an empty message_type for SMS and email and sends "" for MMS; the
+    # reference's own Go MMS example never sets it.
+    body = changed(make(), "Data.message_type", message_type)
+    expected_type = make()["Data"]["message_type"]
+
+    message_id = api.send(body)
+
+    assert sandbox.message(message_id)["kind"] == expected_type
+    assert api.status(message_id)["type"] == expected_type
+
+
+def test_message_type_that_contradicts_action_is_refused_with_the_error_body(api: Api) -> None:
+    response = api.post("message/send", changed(sms(), "Data.message_type", "mms"))
+
+    assert response.status_code == 400
+    assert response.json() == {"Error": "Data.message_type: 'mms' does not match Action 2"}
 
 
 @pytest.mark.parametrize("key", ["PostBackStatusTypes", "PostbackStatusTypes"])

@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from messaging.models import Application, Message, MessageState
+from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
 from tests.conftest import APP_A
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +53,22 @@ def test_inline_email_files_under_the_named_campaign(application, sandbox):
     data = sandbox.message(iliveit_id)["request"]["Data"]
     assert data["subject"] == "Hello"
     assert data["html"] == "<p>Hi</p>"
+
+
+def test_single_sends_under_a_name_share_their_own_campaign(application):
+    ordinary = Campaign.objects.create(
+        name="Welcome", channel=Channel.SMS, application=application, state=CampaignState.SENDING
+    )
+
+    sent = [
+        run("--channel", "sms", "--to", to, "--text", "Hi", "--campaign", "Welcome")[0]
+        for to in ("27821234567", "27821234568")
+    ]
+
+    campaigns = {message.campaign for message in Message.objects.filter(pk__in=sent)}
+    assert len(campaigns) == 1
+    assert ordinary not in campaigns
+    assert not ordinary.messages.exists()
 
 
 def test_two_single_sends_to_one_number_are_two_messages(application):

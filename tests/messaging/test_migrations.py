@@ -1,0 +1,89 @@
+"""Data migrations, run on rows shaped the way older code left them."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+
+from messaging.models import Application, Campaign, CampaignState, Channel, Message
+from tests.support.campaigns import sms_campaign
+
+pytestmark = pytest.mark.django_db
+
+single_sends_migration = importlib.import_module("messaging.migrations.0008_campaign_single_sends")
+
+
+@pytest.fixture
+def application():
+    return Application.objects.create(
+        name="Alpha", endpoint="http://127.0.0.1:9", token="alpha-token", mvno_id=1
+    )
+
+
+@pytest.fixture
+def other_application():
+    return Application.objects.create(
+        name="Beta", endpoint="http://127.0.0.1:9", token="beta-token", mvno_id=2
+    )
+
+
+def legacy_single_sends(application, state, name="Single sends", channel=Channel.SMS) -> Campaign:
+    """A campaign as single sends made them before they were marked: only single messages."""
+    campaign = Campaign.objects.create(
+        name=name, channel=channel, application=application, state=state
+    )
+    Message.objects.create(campaign=campaign, recipient="27821234567", is_single=True)
+    return campaign
+
+
+def test_of_duplicate_single_sends_campaigns_one_is_marked_and_kept_open(application):
+    done = [legacy_single_sends(application, CampaignState.DONE) for _ in range(3)]
+    sending = [legacy_single_sends(application, CampaignState.SENDING) for _ in range(2)]
+
+    single_sends_migration.mark_single_sends(apps, None)
+
+    marked = Campaign.objects.get(is_single_sends=True)
+    assert marked == sending[-1]
+    assert marked.state == CampaignState.SENDING
+    assert all(
+        campaign.is_single_sends is False
+        for campaign in Campaign.objects.filter(pk__in=[c.pk for c in done + sending[:-1]])
+    )
+
+
+def test_a_finished_single_sends_campaign_is_reopened_when_it_is_the_only_one(application):
+    legacy_single_sends(application, CampaignState.DONE)
+    newest = legacy_single_sends(application, CampaignState.DONE)
+
+    single_sends_migration.mark_single_sends(apps, None)
+
+    newest.refresh_from_db()
+    assert (newest.is_single_sends, newest.state, newest.finished_at) == (
+        True,
+        CampaignState.SENDING,
+        None,
+    )
+
+
+def test_each_application_name_and_channel_keeps_its_own(application, other_application):
+    kept = [
+        legacy_single_sends(application, CampaignState.SENDING),
+        legacy_single_sends(application, CampaignState.SENDING, channel=Channel.EMAIL),
+        legacy_single_sends(application, CampaignState.SENDING, name="Welcome"),
+        legacy_single_sends(other_application, CampaignState.SENDING),
+    ]
+
+    single_sends_migration.mark_single_sends(apps, None)
+
+    assert set(Campaign.objects.filter(is_single_sends=True)) == set(kept)
+
+
+def test_ordinary_campaigns_are_never_marked(application):
+    listed = sms_campaign(application, name="Single sends", state=CampaignState.SENDING)
+    # A resend is a single message, even inside an ordinary campaign.
+    Message.objects.create(campaign=listed, recipient="27821234599", is_single=True)
+    sms_campaign(application, name="Single sends", recipients=0)
+
+    single_sends_migration.mark_single_sends(apps, None)
+
+    assert not Campaign.objects.filter(is_single_sends=True).exists()
