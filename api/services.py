@@ -20,7 +20,6 @@ from messaging.compose import campaign_save
 from messaging.forms import CAMPAIGN_FORMS, SLIDES_PREFIX, SlideFormSet
 from messaging.models import Application, Campaign, Channel, Message
 from messaging.services import CampaignError, application_default, message_send_single
-from messaging.tasks import submit_message
 
 
 class ContentInvalid(ValueError):
@@ -103,26 +102,19 @@ def single_send_application(*, user, application_id: int | None) -> Application:
 def single_send(
     *, application: Application, channel: str, recipient: str, content: dict, campaign_name: str
 ) -> Message:
-    """Queue one message, then hint a worker; a failed hint is logged, not raised.
+    """Queue one message and hint a worker once it is committed.
 
-    The queued row is the outbox and the sweeper hands it to a worker if the hint is lost. Were
-    a broker outage after the commit to answer 5xx, the client would retry (its Idempotency-Key
-    freed by the 5xx) and the message would go out twice.
+    A hint the broker cannot take is logged, not raised (messaging.hints): were a broker outage
+    after the commit to answer 5xx, the client would retry (its Idempotency-Key freed by the
+    5xx) and the message would go out twice. The sweeper hands the queued row to a worker.
     """
-    message = message_send_single(
+    return message_send_single(
         application=application,
         channel=channel,
         recipient=recipient,
         content=content,
         campaign_name=campaign_name,
-        enqueue=False,
     )
-    transaction.on_commit(lambda: _hint_submit(message.pk), robust=True)
-    return message
-
-
-def _hint_submit(message_id: int) -> None:
-    submit_message.delay(message_id)
 
 
 def _form_data(fields: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from audit.models import AuditAction, AuditEntry
 from messaging.models import Campaign, CampaignState, Message, MessageState, Slide
 from tests.api.conftest import error_of, token_client
 from tests.support.campaigns import sms_campaign
+from tests.support.redis_restart import redis_down
 
 # Launches enqueue their tasks on commit, which these tests never reach: no worker is needed.
 pytestmark = pytest.mark.django_db
@@ -296,6 +297,17 @@ def test_a_composer_launches_pauses_resumes_and_cancels(as_composer, campaign):
         AuditAction.CAMPAIGN_RESUME,
         AuditAction.CAMPAIGN_CANCEL,
     ]
+
+
+# Committed for real: the hint to the workers is sent only when the launch commits.
+@pytest.mark.django_db(transaction=True)
+def test_a_launch_while_redis_is_down_answers_normally(as_composer, campaign, settings):
+    with redis_down(settings.REDIS_URL):
+        launched = as_composer.post(action(campaign, "launch"), {}, format="json")
+
+    assert launched.status_code == 200, launched.content
+    assert launched.json()["state"] == "sending"
+    assert launched.json()["counts"]["queued"] == 3
 
 
 def test_a_launch_can_be_scheduled_with_a_canary(as_composer, campaign):
