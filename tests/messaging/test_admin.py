@@ -21,6 +21,11 @@ def admin_client(client):
     return client
 
 
+@pytest.fixture(autouse=True)
+def _iliveit_hosts(settings):
+    settings.ILIVEIT_ENDPOINT_HOSTS = ["api.example.com", "127.0.0.1"]
+
+
 def _application_data(**overrides):
     return {
         "name": "App A",
@@ -116,6 +121,39 @@ def test_a_token_with_spaces_is_refused(admin_client):
     ]
     application.refresh_from_db()
     assert application.token == TOKEN
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "reason"),
+    [
+        ("http://127.0.0.1:9999/internal#", "must not have a query (?) or a fragment (#)"),
+        ("https://api.example.com/?next=/", "must not have a query (?) or a fragment (#)"),
+        ("https://evil.example", "must be on an iLiveIt host (api.example.com, 127.0.0.1)"),
+        ("http://api.example.com", "must use https"),
+        ("https://me:pw@api.example.com", "must not carry a user name or password"),
+    ],
+)
+def test_an_endpoint_that_would_leak_the_token_is_refused(admin_client, endpoint, reason):
+    application = make_application()
+    url = reverse("admin:messaging_application_change", args=[application.pk])
+
+    response = admin_client.post(url, _application_data(endpoint=endpoint))
+
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["endpoint"]
+    assert reason in error
+    application.refresh_from_db()
+    assert application.endpoint == "http://127.0.0.1:8765"
+
+
+def test_a_new_application_needs_an_allowed_endpoint_too(admin_client):
+    url = reverse("admin:messaging_application_add")
+    data = _application_data(new_token="first-token-123456")
+
+    assert admin_client.post(url, {**data, "endpoint": "https://evil.example"}).status_code == 200
+    assert not Application.objects.exists()
+    assert admin_client.post(url, {**data, "endpoint": "api.example.com/v1"}).status_code == 302
+    assert Application.objects.get().endpoint == "https://api.example.com/v1"
 
 
 def test_the_campaign_list_links_to_the_compose_pages(admin_client):

@@ -151,6 +151,25 @@ def test_a_400_fails_the_message_at_once_with_the_apis_reason(application):
     assert message.attempts == 1
 
 
+def test_an_endpoint_that_would_leak_the_token_fails_the_message_with_the_reason(
+    application, postback_receiver
+):
+    # Written past the admin's check (a row from before the rule, or the shell).
+    application.endpoint = f"http://127.0.0.1:{postback_receiver.port}/internal#"
+    application.save()
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+
+    assert message_submit(message_id=message.pk).state == MessageState.FAILED
+
+    message.refresh_from_db()
+    assert "must not have a query (?) or a fragment (#)" in message.last_error
+    # Once the endpoint is corrected, "Retry failed" sends it.
+    assert message.error_retryable
+    assert postback_receiver.posts == []
+
+
 def test_a_429_backs_off_without_spending_an_attempt(application):
     campaign = campaign_with(application, ["27000000010"])  # the sandbox's always-429 number
     campaign_launch(campaign=campaign, user=None)
@@ -539,6 +558,20 @@ def test_a_message_not_yet_archived_is_refused_and_the_attempt_kept(application,
     attempt = original.resends.get()
     assert attempt.state == MessageState.FAILED
     assert "archived" in attempt.last_error
+
+
+def test_a_resend_through_a_refused_endpoint_is_refused_before_anything_is_made(application):
+    campaign = campaign_with(application, ["27821000001"])
+    message = campaign.messages.get()
+    Message.objects.filter(pk=message.pk).update(iliveit_id="MSG-1", state=MessageState.SENT)
+    application.endpoint = "https://localhost:9"
+    application.save()
+    message = Message.objects.select_related("campaign__application").get(pk=message.pk)
+
+    with pytest.raises(CampaignError, match="must be on an iLiveIt host"):
+        message_resend(message=message, user=None)
+
+    assert not Message.objects.filter(resent_from__isnull=False).exists()
 
 
 def test_a_message_iliveit_never_accepted_cannot_be_resent(application):
