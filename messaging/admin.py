@@ -16,8 +16,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from access.admin import GrantScopedAdmin
-from audit.models import AuditAction
-from audit.services import audit_record
+from messaging.applications import application_save
 from messaging.compose import campaign_is_editable
 from messaging.models import Application, Campaign, Message
 from postbacks.models import Reply
@@ -91,15 +90,7 @@ class ApplicationAdmin(GrantScopedAdmin):
         return application.token_hint if application.pk else "—"
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if form.cleaned_data.get("new_token"):
-            audit_record(
-                actor=request.user,
-                action=AuditAction.APPLICATION_TOKEN,
-                target=obj,
-                # The token itself never goes in the log; its last characters tell them apart.
-                detail={"token_hint": obj.token_hint, "first": not change},
-            )
+        application_save(application=obj, actor=request.user)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

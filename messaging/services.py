@@ -20,6 +20,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import audit_record
 from iliveit_portal import metrics as portal_metrics
+from messaging.applications import application_save
 from messaging.clients import application_client
 from messaging.counting import campaign_counts
 from messaging.endpoints import endpoint_refusal
@@ -621,13 +622,14 @@ def application_default() -> Application:
     if refusal:
         # Made now, it would fail every message it sends.
         raise CampaignError(f"ILIVEIT_ENDPOINT is refused: it {refusal}.")
-    return Application.objects.create(
+    application = Application(
         name=f"Default ({settings.ILIVEIT_ENVIRONMENT})",
         environment=settings.ILIVEIT_ENVIRONMENT,
         endpoint=settings.ILIVEIT_ENDPOINT,
         token=settings.ILIVEIT_ACCESS_TOKEN,
         mvno_id=settings.ILIVEIT_MVNO_ID,
     )
+    return application_save(application=application, actor=None)
 
 
 def message_send_single(

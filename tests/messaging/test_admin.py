@@ -6,6 +6,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from access.models import ApplicationGrant
+from audit.models import AuditAction, AuditEntry
 from messaging.models import Application, CampaignState, MessageState
 from tests.messaging.compose_helpers import TOKEN, make_application, make_campaign, make_user
 
@@ -154,6 +155,60 @@ def test_a_new_application_needs_an_allowed_endpoint_too(admin_client):
     assert not Application.objects.exists()
     assert admin_client.post(url, {**data, "endpoint": "api.example.com/v1"}).status_code == 302
     assert Application.objects.get().endpoint == "https://api.example.com/v1"
+
+
+def _audit_log_text() -> str:
+    return str(list(AuditEntry.objects.values_list("target_label", "detail")))
+
+
+def test_creating_an_application_is_audited_without_its_token(admin_client):
+    url = reverse("admin:messaging_application_add")
+    assert (
+        admin_client.post(url, _application_data(new_token="first-token-123456")).status_code == 302
+    )
+
+    created = AuditEntry.objects.get(action=AuditAction.APPLICATION_CREATE)
+    assert created.actor_name == "boss"
+    assert created.detail == {
+        "name": "App A",
+        "environment": "staging",
+        "endpoint": "https://api.example.com",
+        "mvno_id": 101,
+        "rate_limit": 20,
+        "token_hint": "…3456",
+    }
+    assert "first-token" not in _audit_log_text()
+
+
+def test_each_change_to_an_application_is_audited_from_old_to_new(admin_client):
+    application = make_application()
+    url = reverse("admin:messaging_application_change", args=[application.pk])
+    data = _application_data(
+        environment="production",
+        endpoint="https://api.example.com/v1",
+        mvno_id="202",
+        rate_limit="5",
+        new_token="rotated-token-987654",
+    )
+
+    assert admin_client.post(url, data).status_code == 302
+
+    changed = AuditEntry.objects.get(action=AuditAction.APPLICATION_CHANGE)
+    assert changed.actor_name == "boss"
+    assert changed.detail == {
+        "environment": {"old": "staging", "new": "production"},
+        "endpoint": {"old": "http://127.0.0.1:8765", "new": "https://api.example.com/v1"},
+        "mvno_id": {"old": 101, "new": 202},
+        "rate_limit": {"old": 50, "new": 5},
+    }
+    token = AuditEntry.objects.get(action=AuditAction.APPLICATION_TOKEN)
+    assert token.detail == {"token_hint": "…7654", "first": False}
+    assert TOKEN not in _audit_log_text()
+    assert "rotated-token" not in _audit_log_text()
+
+    # Saving it again unchanged records nothing.
+    assert admin_client.post(url, {**data, "new_token": ""}).status_code == 302
+    assert AuditEntry.objects.count() == 2
 
 
 def test_the_campaign_list_links_to_the_compose_pages(admin_client):

@@ -10,10 +10,12 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from messaging.models import Campaign, CampaignState, Channel, Message, MessageState
+from audit.models import AuditAction, AuditEntry
+from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
 from messaging.services import (
     NOT_CLAIMED,
     CampaignError,
+    application_default,
     campaign_cancel,
     campaign_check_canary,
     campaign_launch,
@@ -168,6 +170,28 @@ def test_an_endpoint_that_would_leak_the_token_fails_the_message_with_the_reason
     # Once the endpoint is corrected, "Retry failed" sends it.
     assert message.error_retryable
     assert postback_receiver.posts == []
+
+
+def test_the_default_application_comes_from_the_settings_and_is_audited(db, settings):
+    settings.ILIVEIT_ACCESS_TOKEN = "settings-token-1234"
+    settings.ILIVEIT_MVNO_ID = 7
+
+    application = application_default()
+
+    assert (application.endpoint, application.mvno_id) == (settings.ILIVEIT_ENDPOINT, 7)
+    created = AuditEntry.objects.get(action=AuditAction.APPLICATION_CREATE)
+    assert (created.actor_name, created.detail["token_hint"]) == ("", "…1234")
+
+
+def test_no_default_application_is_made_for_a_refused_endpoint(db, settings):
+    settings.ILIVEIT_ACCESS_TOKEN = "settings-token-1234"
+    settings.ILIVEIT_MVNO_ID = 7
+    settings.ILIVEIT_ENDPOINT = "http://127.0.0.1:8765#"
+
+    with pytest.raises(CampaignError, match="ILIVEIT_ENDPOINT is refused: it must not have"):
+        application_default()
+
+    assert not Application.objects.exists()
 
 
 def test_a_429_backs_off_without_spending_an_attempt(application):
