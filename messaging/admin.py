@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from access.admin import GrantScopedAdmin
+from access.admin import GrantedFilter, GrantScopedAdmin, PortalAdmin
 from messaging.applications import application_save
 from messaging.compose import campaign_is_editable
 from messaging.models import Application, Campaign, Message
@@ -105,7 +105,7 @@ class ApplicationAdmin(GrantScopedAdmin):
 class CampaignAdmin(GrantScopedAdmin):
     to_application = "application"
     list_display = ["name", "channel", "application", "state", "created_at", "links"]
-    list_filter = ["channel", "state", "application", "is_otp"]
+    list_filter = ["channel", "state", ("application", GrantedFilter), "is_otp"]
     search_fields = ["name", "subject"]
     list_select_related = ["application"]
     date_hierarchy = "created_at"
@@ -194,7 +194,7 @@ class ReplyInline(admin.TabularInline):
         return False
 
 
-class HistoryAdmin(admin.ModelAdmin):
+class HistoryAdmin(PortalAdmin):
     """What happened is history: shown, never added, edited or deleted through the admin."""
 
     def has_add_permission(self, request) -> bool:

@@ -261,6 +261,20 @@ def test_the_campaign_list_filters_and_searches(admin_client):
     assert campaign.pk
 
 
+def test_the_campaign_list_filter_offers_only_granted_applications(client, make_staff):
+    ours = make_campaign("sms", name="Our campaign").application
+    theirs = make_campaign("sms", name="Their campaign", application=make_application("Theirs"))
+    client.force_login(make_staff("ann", "Viewer", applications=[ours]))
+
+    response = client.get(reverse("admin:messaging_campaign_changelist"), {"_facets": "1"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert str(ours) in html and "Our campaign" in html
+    assert "Theirs" not in html and "Their campaign" not in html
+    assert f"application__id__exact={theirs.application.pk}" not in html
+
+
 def test_messages_are_listed_read_only_and_searchable(admin_client, django_assert_max_num_queries):
     campaign = make_campaign("sms", name="Lots")
     for number in range(5):
