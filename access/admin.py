@@ -1,10 +1,32 @@
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 
 from access.models import ApplicationGrant
-from access.rules import scoped
+from access.rules import applications_visible, campaigns_visible, scoped
+from messaging.models import Application, Campaign
 
 
-class GrantScopedAdmin(admin.ModelAdmin):
+class PortalChangeList(ChangeList):
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except OverflowError as error:
+            # A date-hierarchy year of 25 digits overflows datetime(); Django turns only a
+            # ValueError into its "invalid filter" answer, and would answer 500 instead.
+            raise IncorrectLookupParameters(error) from error
+
+
+class PortalAdmin(admin.ModelAdmin):
+    """The base of every admin of the portal: a filter value no database or date can hold is
+    an invalid filter, never a server error. (Integer lookups out of the database's range
+    already match nothing, since Django 5.0.)"""
+
+    def get_changelist(self, request, **kwargs):
+        return PortalChangeList
+
+
+class GrantScopedAdmin(PortalAdmin):
     """An admin whose lists and pages show only rows of the applications the user is granted;
     `to_application` is the lookup from the model to its Application ("" for Application)."""
 
@@ -16,9 +38,23 @@ class GrantScopedAdmin(admin.ModelAdmin):
         )
 
 
+class GrantedFilter(admin.RelatedFieldListFilter):
+    """A list filter over applications or campaigns that offers only those of the applications
+    the user is granted: the names of the others are not theirs to see."""
+
+    def field_choices(self, field, request, model_admin):
+        visible = {Application: applications_visible, Campaign: campaigns_visible}
+        choices = visible[field.related_model](request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            choices = choices.order_by(*ordering)
+        return [(choice.pk, str(choice)) for choice in choices]
+
+
 @admin.register(ApplicationGrant)
-class ApplicationGrantAdmin(admin.ModelAdmin):
+class ApplicationGrantAdmin(GrantScopedAdmin):
+    to_application = "application"
     list_display = ["user", "application", "granted_at"]
-    list_filter = ["application"]
+    list_filter = [("application", GrantedFilter)]
     search_fields = ["user__username", "user__email", "application__name"]
     autocomplete_fields = ["user"]

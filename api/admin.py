@@ -4,12 +4,13 @@ revoked by an action, never edited or deleted (the audit log points at them)."""
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 
+from access.admin import PortalAdmin
 from api.models import ApiToken
 from api.tokens import ApiTokenError, api_token_create, api_token_revoke
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(PortalAdmin):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix", "user__username"]

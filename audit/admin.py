@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from access.admin import PortalAdmin
 from audit.models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(PortalAdmin):
     """Read-only: an audit log that staff could edit would prove nothing."""
 
     list_display = ["at", "actor_name", "action", "target_label", "detail"]

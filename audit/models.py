@@ -10,6 +10,8 @@ class AuditAction(models.TextChoices):
     CAMPAIGN_CANCEL = "campaign.cancel", "Campaign cancelled"
     CAMPAIGN_RETRY_FAILED = "campaign.retry_failed", "Failed messages retried"
     MESSAGE_RESEND = "message.resend", "Message resent"
+    APPLICATION_CREATE = "application.create", "iLiveIt application created"
+    APPLICATION_CHANGE = "application.change", "iLiveIt application changed"
     APPLICATION_TOKEN = "application.token", "iLiveIt token changed"
     API_TOKEN_CREATE = "api_token.create", "API token created"
     API_TOKEN_REVOKE = "api_token.revoke", "API token revoked"

@@ -4,6 +4,7 @@ environment; the README's configuration table lists them."""
 import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -162,6 +163,15 @@ ILIVEIT_ACCESS_TOKEN = env_str("ILIVEIT_ACCESS_TOKEN")
 ILIVEIT_MVNO_ID = env_int("ILIVEIT_MVNO_ID", 0, minimum=0)
 ILIVEIT_CONNECT_TIMEOUT = env_int("ILIVEIT_CONNECT_TIMEOUT_MS", 3050, minimum=1) / 1000
 ILIVEIT_READ_TIMEOUT = env_int("ILIVEIT_READ_TIMEOUT_MS", 10000, minimum=1) / 1000
+# An application's token goes to its endpoint, so an endpoint may only name one of these hosts
+# (messaging/endpoints.py), by default iLiveIt's own.
+ILIVEIT_ENDPOINT_HOSTS = [
+    host.lower()
+    for host in env_list("ILIVEIT_ENDPOINT_HOSTS", [urlsplit(ILIVEIT_ENDPOINT).hostname or ""])
+]
+# Plain http is for the local sandbox only: `make run` (DEBUG) and the test suite, which runs
+# with DEBUG off and turns this on in iliveit_portal/testing.py.
+ILIVEIT_ALLOW_LOOPBACK_HTTP = env_bool("ILIVEIT_ALLOW_LOOPBACK_HTTP", DEBUG)
 
 # --- Security --------------------------------------------------------------------------------
 # HTTPS is assumed in production; the local stack (DEBUG) and the test servers run plain HTTP.

@@ -14,6 +14,9 @@ os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 # Live servers and the test client speak plain HTTP; tests/iliveit_portal/test_security.py
 # checks the HTTPS settings themselves.
 os.environ.setdefault("HTTPS", "0")
+# The test sandbox listens on plain http on 127.0.0.1, as under `make run`; without DEBUG that
+# endpoint would be refused. The allowed hosts keep their default (ILIVEIT_ENDPOINT's host).
+os.environ.setdefault("ILIVEIT_ALLOW_LOOPBACK_HTTP", "1")
 # The live server's threads would otherwise keep PostgreSQL sessions open past the test
 # database's teardown.
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")

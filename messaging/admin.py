@@ -15,9 +15,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from access.admin import GrantScopedAdmin
-from audit.models import AuditAction
-from audit.services import audit_record
+from access.admin import GrantedFilter, GrantScopedAdmin, PortalAdmin
+from messaging.applications import application_save
 from messaging.compose import campaign_is_editable
 from messaging.models import Application, Campaign, Message
 from postbacks.models import Reply
@@ -91,15 +90,7 @@ class ApplicationAdmin(GrantScopedAdmin):
         return application.token_hint if application.pk else "—"
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if form.cleaned_data.get("new_token"):
-            audit_record(
-                actor=request.user,
-                action=AuditAction.APPLICATION_TOKEN,
-                target=obj,
-                # The token itself never goes in the log; its last characters tell them apart.
-                detail={"token_hint": obj.token_hint, "first": not change},
-            )
+        application_save(application=obj, actor=request.user)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -114,7 +105,7 @@ class ApplicationAdmin(GrantScopedAdmin):
 class CampaignAdmin(GrantScopedAdmin):
     to_application = "application"
     list_display = ["name", "channel", "application", "state", "created_at", "links"]
-    list_filter = ["channel", "state", "application", "is_otp", "is_single_sends"]
+    list_filter = ["channel", "state", ("application", GrantedFilter), "is_otp", "is_single_sends"]
     search_fields = ["name", "subject"]
     list_select_related = ["application"]
     date_hierarchy = "created_at"
@@ -204,7 +195,7 @@ class ReplyInline(admin.TabularInline):
         return False
 
 
-class HistoryAdmin(admin.ModelAdmin):
+class HistoryAdmin(PortalAdmin):
     """What happened is history: shown, never added, edited or deleted through the admin."""
 
     def has_add_permission(self, request) -> bool:

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 
-from messaging.iliveit import ILiveItClient, client_for
+from messaging.endpoints import endpoint_refusal
+from messaging.iliveit import EndpointRefused, ILiveItClient, client_for
 from messaging.models import Application
 
 
@@ -13,7 +14,18 @@ def application_client(
     read_timeout: float | None = None,
 ) -> ILiveItClient:
     """The client with the application's endpoint and token, and the configured timeouts
-    unless the caller needs shorter ones (a page waiting on a call, say)."""
+    unless the caller needs shorter ones (a page waiting on a call, say).
+
+    EndpointRefused when the endpoint breaks the rule in messaging.endpoints: the admin checks
+    it on save, but a row written before the rule, or from the shell, must not leak the token.
+    """
+    refusal = endpoint_refusal(application.endpoint)
+    if refusal:
+        # Not the endpoint itself: it may hold a password, and this text is shown to staff.
+        raise EndpointRefused(
+            f"The endpoint of application {application.name!r} is refused: it {refusal}. "
+            "Correct it in the admin (Applications)."
+        )
     return client_for(
         application.endpoint,
         application.token,

@@ -23,6 +23,7 @@ from messaging.iliveit import (
     APIUnavailable,
     ArchivedMessage,
     BadRequest,
+    EndpointRefused,
     ILiveItError,
     InvalidMessage,
     InvalidRoute,
@@ -178,11 +179,15 @@ def message_archived(*, message: Message) -> ArchivedMessage:
             status=404,
         )
     application = message.campaign.application
-    client = application_client(
-        application, connect_timeout=ARCHIVE_CONNECT_TIMEOUT_S, read_timeout=ARCHIVE_READ_TIMEOUT_S
-    )
     try:
+        client = application_client(
+            application,
+            connect_timeout=ARCHIVE_CONNECT_TIMEOUT_S,
+            read_timeout=ARCHIVE_READ_TIMEOUT_S,
+        )
         return client.archived_message(message.iliveit_id)
+    except EndpointRefused as error:
+        raise ArchiveUnavailable(error.error, status=502) from error
     except (InvalidRoute, InvalidMessage) as error:
         raise ArchiveUnavailable(
             f"iLiveIt does not know this MessageID ({error.error}).", status=404

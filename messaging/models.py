@@ -12,6 +12,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from messaging.endpoints import validate_endpoint
+
 
 class Environment(models.TextChoices):
     STAGING = "staging", "Staging"
@@ -32,7 +34,10 @@ class Application(models.Model):
     environment = models.CharField(
         max_length=20, choices=Environment.choices, default=Environment.STAGING
     )
-    endpoint = models.URLField(help_text="iLiveIt API base URL for this environment.")
+    endpoint = models.URLField(
+        help_text="iLiveIt API base URL for this environment: https, on an iLiveIt host.",
+        validators=[validate_endpoint],
+    )
     token = models.CharField(max_length=255, help_text="Application access token.")
     mvno_id = models.PositiveIntegerField("MVNO id", validators=[MinValueValidator(1)])
     rate_limit = models.PositiveIntegerField(

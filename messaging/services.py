@@ -20,14 +20,17 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import audit_record
 from iliveit_portal import metrics as portal_metrics
+from messaging.applications import application_save
 from messaging.clients import application_client
 from messaging.counting import campaign_counts
 from messaging.dashboard import FailureReason, failure_reasons
+from messaging.endpoints import endpoint_refusal
 from messaging.hints import hint_on_commit
 from messaging.iliveit import (
     ALL_POSTBACK_TYPES,
     APIUnavailable,
     BuildRequest,
+    EndpointRefused,
     ILiveItError,
     InvalidMessage,
     RateLimited,
@@ -725,13 +728,18 @@ def application_default() -> Application:
         raise CampaignError("Several applications exist; name the one to send with.")
     if not settings.ILIVEIT_ACCESS_TOKEN or not settings.ILIVEIT_MVNO_ID:
         raise CampaignError("No application exists; set ILIVEIT_ACCESS_TOKEN and ILIVEIT_MVNO_ID.")
-    return Application.objects.create(
+    refusal = endpoint_refusal(settings.ILIVEIT_ENDPOINT)
+    if refusal:
+        # Made now, it would fail every message it sends.
+        raise CampaignError(f"ILIVEIT_ENDPOINT is refused: it {refusal}.")
+    application = Application(
         name=f"Default ({settings.ILIVEIT_ENVIRONMENT})",
         environment=settings.ILIVEIT_ENVIRONMENT,
         endpoint=settings.ILIVEIT_ENDPOINT,
         token=settings.ILIVEIT_ACCESS_TOKEN,
         mvno_id=settings.ILIVEIT_MVNO_ID,
     )
+    return application_save(application=application, actor=None)
 
 
 def single_sends_campaign(*, application: Application, channel: str, name: str) -> Campaign:
@@ -814,6 +822,10 @@ def message_resend(*, message: Message, user) -> Message:
         raise CampaignError("One-time PINs cannot be resent.")
     application = campaign.application
     try:
+        client = application_client(application)
+    except EndpointRefused as error:
+        raise CampaignError(error.error) from None
+    try:
         if not limiter_for(application.pk, application.rate_limit).take(max_wait=2.0):
             raise CampaignError("iLiveIt's rate limit is taken up by sending; try again shortly.")
     except redis.RedisError as error:
@@ -842,7 +854,6 @@ def message_resend(*, message: Message, user) -> Message:
         postback_status_url=status_url(copy.ref),
         postback_status_types=ALL_POSTBACK_TYPES,
     )
-    client = application_client(application)
     try:
         iliveit_id = client.resend(request)
     except APIUnavailable as error:

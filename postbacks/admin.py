@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from access.admin import GrantScopedAdmin
+from access.rules import campaigns_visible
 from messaging.admin import HistoryAdmin
-from messaging.models import Campaign
 from postbacks.models import MessageEvent, PostbackInbox
 from postbacks.reconcile import late_postbacks_count
 
@@ -120,9 +120,11 @@ class MessageEventAdmin(MessageRowAdmin):
     def changelist_view(self, request, extra_context=None):
         # With ?message__campaign=<id>, the page heads with that campaign's late postbacks.
         extra_context = extra_context or {}
-        campaign_id = request.GET.get("message__campaign")
-        if campaign_id and campaign_id.isdigit():
-            campaign = Campaign.objects.filter(pk=int(campaign_id)).first()
+        campaign_id = request.GET.get("message__campaign", "")
+        # isdigit() alone takes "²", which int() refuses.
+        if campaign_id.isascii() and campaign_id.isdigit():
+            # Only a campaign the user may see: the heading must not name, or count, another.
+            campaign = campaigns_visible(request.user).filter(pk=int(campaign_id)).first()
             if campaign is not None:
                 extra_context["late_campaign"] = campaign
                 extra_context["late_postbacks"] = late_postbacks_count(campaign=campaign)

@@ -106,9 +106,8 @@ def messages_reconcile(*, limit: int = 500, budget_s: float | None = None) -> di
             done_apps.add(application.pk)
             counts["rate_limited"] += 1
             continue
-        client = application_client(application)
         try:
-            result = client.status(message.iliveit_id)
+            result = application_client(application).status(message.iliveit_id)
         except RateLimited:
             done_apps.add(application.pk)
             counts["rate_limited"] += 1

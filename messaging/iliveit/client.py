@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -23,7 +23,9 @@ from messaging.iliveit.errors import (
     APIUnavailable,
     AuthFailed,
     BadRequest,
+    EndpointRefused,
     ILiveItError,
+    InvalidMessage,
     InvalidMethod,
     InvalidRoute,
     MalformedPayload,
@@ -79,12 +81,9 @@ class ILiveItClient:
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         session: requests.Session | None = None,
     ) -> None:
-        parts = urlsplit(endpoint)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"iLiveIt endpoint must be an http(s) URL, got {endpoint!r}")
         if not access_token:
             raise ValueError("iLiveIt access token is empty")
-        self.endpoint = endpoint.rstrip("/")
+        self.endpoint = _base_url(endpoint)
         self._access_token = access_token
         self.timeout = (connect_timeout, read_timeout)
         self.session = session if session is not None else new_session()
@@ -159,7 +158,7 @@ class ILiveItClient:
         try:
             response = self.session.request(
                 method,
-                f"{self.endpoint}/{route}",
+                urljoin(self.endpoint, route),
                 data=body,
                 headers=headers,
                 timeout=self.timeout,
@@ -285,7 +284,26 @@ def _read(kind: type[Answer], answer: Any) -> Answer:
 
 def _segment(value: str) -> str:
     # Ids go into the path; quoting keeps an odd id from naming another route.
+    if value in (".", ".."):
+        # A step up the path to every URL parser on the way, quoted or not (requests unquotes
+        # %2E), so it can only be refused.
+        raise InvalidMessage("id", f"{value!r} is not an id")
     return quote(value, safe="")
+
+
+def _base_url(endpoint: str) -> str:
+    """The endpoint as a base that routes are joined to: whatever its path, ending in exactly
+    one "/", so that "v1" stays in "https://host/v1/message/send"."""
+    parts = urlsplit(endpoint)
+    # Checked first, and never quoted back: a password would end up in logs.
+    if "@" in parts.netloc:
+        raise EndpointRefused("iLiveIt endpoint must not carry a user name or password")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EndpointRefused(f"iLiveIt endpoint must be an http(s) URL, got {endpoint!r}")
+    # Even an empty "?" or "#" would swallow the route joined after it.
+    if "?" in endpoint or "#" in endpoint:
+        raise EndpointRefused(f"iLiveIt endpoint must not have a query or fragment: {endpoint!r}")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/", "", ""))
 
 
 # --- one client per application -----------------------------------------------------------------

@@ -28,6 +28,15 @@ class InvalidMessage(ILiveItError):
         self.reason = reason
 
 
+class EndpointRefused(ILiveItError, ValueError):
+    """The endpoint may not be sent the token (not http(s), user info, a query or fragment, or
+    an endpoint the portal's rule refuses); found before anything was sent.
+
+    Retryable: once the endpoint is corrected, the same message can be sent."""
+
+    retryable = True
+
+
 class BadRequest(ILiveItError):
     """HTTP 400: the API refused the request; `error` is the API's own text."""
 

@@ -95,3 +95,27 @@ def test_a_bad_value_stops_the_start_with_its_name(name, value, reason):
     result = load_settings(**{**PRODUCTION, name: value})
     assert result.returncode != 0
     assert reason in result.stderr
+
+
+def test_endpoint_hosts_default_to_the_iliveit_endpoints_host():
+    values = settings_values(
+        ["ILIVEIT_ENDPOINT_HOSTS", "ILIVEIT_ALLOW_LOOPBACK_HTTP"],
+        **PRODUCTION,
+        ILIVEIT_ENDPOINT="https://API.iLiveIt.example/v1",
+    )
+    assert values == {
+        "ILIVEIT_ENDPOINT_HOSTS": ["api.iliveit.example"],
+        "ILIVEIT_ALLOW_LOOPBACK_HTTP": False,
+    }
+
+
+def test_endpoint_hosts_can_be_listed_and_the_sandbox_is_allowed_in_development():
+    values = settings_values(
+        ["ILIVEIT_ENDPOINT_HOSTS", "ILIVEIT_ALLOW_LOOPBACK_HTTP"],
+        DEBUG="1",
+        ILIVEIT_ENDPOINT_HOSTS="staging.iliveit.example, API.iliveit.example",
+    )
+    assert values == {
+        "ILIVEIT_ENDPOINT_HOSTS": ["staging.iliveit.example", "api.iliveit.example"],
+        "ILIVEIT_ALLOW_LOOPBACK_HTTP": True,
+    }

@@ -6,6 +6,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from access.models import ApplicationGrant
+from audit.models import AuditAction, AuditEntry
 from messaging.models import Application, CampaignState, MessageState
 from tests.messaging.compose_helpers import TOKEN, make_application, make_campaign, make_user
 
@@ -19,6 +20,11 @@ def admin_client(client):
     user.save()
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _iliveit_hosts(settings):
+    settings.ILIVEIT_ENDPOINT_HOSTS = ["api.example.com", "127.0.0.1"]
 
 
 def _application_data(**overrides):
@@ -118,6 +124,93 @@ def test_a_token_with_spaces_is_refused(admin_client):
     assert application.token == TOKEN
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "reason"),
+    [
+        ("http://127.0.0.1:9999/internal#", "must not have a query (?) or a fragment (#)"),
+        ("https://api.example.com/?next=/", "must not have a query (?) or a fragment (#)"),
+        ("https://evil.example", "must be on an iLiveIt host (api.example.com, 127.0.0.1)"),
+        ("http://api.example.com", "must use https"),
+        ("https://me:pw@api.example.com", "must not carry a user name or password"),
+    ],
+)
+def test_an_endpoint_that_would_leak_the_token_is_refused(admin_client, endpoint, reason):
+    application = make_application()
+    url = reverse("admin:messaging_application_change", args=[application.pk])
+
+    response = admin_client.post(url, _application_data(endpoint=endpoint))
+
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["endpoint"]
+    assert reason in error
+    application.refresh_from_db()
+    assert application.endpoint == "http://127.0.0.1:8765"
+
+
+def test_a_new_application_needs_an_allowed_endpoint_too(admin_client):
+    url = reverse("admin:messaging_application_add")
+    data = _application_data(new_token="first-token-123456")
+
+    assert admin_client.post(url, {**data, "endpoint": "https://evil.example"}).status_code == 200
+    assert not Application.objects.exists()
+    assert admin_client.post(url, {**data, "endpoint": "api.example.com/v1"}).status_code == 302
+    assert Application.objects.get().endpoint == "https://api.example.com/v1"
+
+
+def _audit_log_text() -> str:
+    return str(list(AuditEntry.objects.values_list("target_label", "detail")))
+
+
+def test_creating_an_application_is_audited_without_its_token(admin_client):
+    url = reverse("admin:messaging_application_add")
+    assert (
+        admin_client.post(url, _application_data(new_token="first-token-123456")).status_code == 302
+    )
+
+    created = AuditEntry.objects.get(action=AuditAction.APPLICATION_CREATE)
+    assert created.actor_name == "boss"
+    assert created.detail == {
+        "name": "App A",
+        "environment": "staging",
+        "endpoint": "https://api.example.com",
+        "mvno_id": 101,
+        "rate_limit": 20,
+        "token_hint": "…3456",
+    }
+    assert "first-token" not in _audit_log_text()
+
+
+def test_each_change_to_an_application_is_audited_from_old_to_new(admin_client):
+    application = make_application()
+    url = reverse("admin:messaging_application_change", args=[application.pk])
+    data = _application_data(
+        environment="production",
+        endpoint="https://api.example.com/v1",
+        mvno_id="202",
+        rate_limit="5",
+        new_token="rotated-token-987654",
+    )
+
+    assert admin_client.post(url, data).status_code == 302
+
+    changed = AuditEntry.objects.get(action=AuditAction.APPLICATION_CHANGE)
+    assert changed.actor_name == "boss"
+    assert changed.detail == {
+        "environment": {"old": "staging", "new": "production"},
+        "endpoint": {"old": "http://127.0.0.1:8765", "new": "https://api.example.com/v1"},
+        "mvno_id": {"old": 101, "new": 202},
+        "rate_limit": {"old": 50, "new": 5},
+    }
+    token = AuditEntry.objects.get(action=AuditAction.APPLICATION_TOKEN)
+    assert token.detail == {"token_hint": "…7654", "first": False}
+    assert TOKEN not in _audit_log_text()
+    assert "rotated-token" not in _audit_log_text()
+
+    # Saving it again unchanged records nothing.
+    assert admin_client.post(url, {**data, "new_token": ""}).status_code == 302
+    assert AuditEntry.objects.count() == 2
+
+
 def test_the_campaign_list_links_to_the_compose_pages(admin_client):
     draft = make_campaign("sms", name="Draft one")
     sending = make_campaign(
@@ -166,6 +259,20 @@ def test_the_campaign_list_filters_and_searches(admin_client):
     assert "Winter promo" in admin_client.get(url, {"channel__exact": "email"}).content.decode()
     assert "Winter promo" not in admin_client.get(url, {"state__exact": "done"}).content.decode()
     assert campaign.pk
+
+
+def test_the_campaign_list_filter_offers_only_granted_applications(client, make_staff):
+    ours = make_campaign("sms", name="Our campaign").application
+    theirs = make_campaign("sms", name="Their campaign", application=make_application("Theirs"))
+    client.force_login(make_staff("ann", "Viewer", applications=[ours]))
+
+    response = client.get(reverse("admin:messaging_campaign_changelist"), {"_facets": "1"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert str(ours) in html and "Our campaign" in html
+    assert "Theirs" not in html and "Their campaign" not in html
+    assert f"application__id__exact={theirs.application.pk}" not in html
 
 
 def test_messages_are_listed_read_only_and_searchable(admin_client, django_assert_max_num_queries):

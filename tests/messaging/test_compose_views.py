@@ -752,6 +752,22 @@ def test_the_list_shows_only_granted_campaigns_with_their_figures(client, make_s
     assert "Compose a campaign" not in html
 
 
+def test_the_lists_application_filter_offers_only_granted_applications(
+    client, make_staff, application
+):
+    other = make_application("Other", token="t-2")
+    make_campaign("sms", name="Theirs", application=other)
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+    url = reverse("messaging:campaign_list")
+
+    html = client.get(url).content.decode()
+    crafted = client.get(url, {"application": other.pk}).content.decode()
+
+    assert f'<option value="{application.pk}">' in html
+    assert str(other) not in html and f'value="{other.pk}"' not in html
+    assert "Theirs" not in crafted and str(other) not in crafted
+
+
 def test_the_list_filters_and_shows_a_bad_filter_as_an_error(client, make_staff, application):
     make_campaign("sms", name="Spring", application=application)
     make_campaign("email", name="Autumn", application=application)

@@ -18,6 +18,7 @@ from messaging.iliveit import (
     BuildRequest,
     EmailAttachment,
     EmailData,
+    EndpointRefused,
     ILiveItClient,
     InvalidMessage,
     InvalidMethod,
@@ -714,6 +715,55 @@ def test_ids_cannot_escape_their_path_segment():
     responses.get(f"{ENDPOINT}/message/..%2Fping/status", json={"message_id": "x"})
 
     assert stand_in().status("../ping").message_id == "x"
+
+
+@pytest.mark.parametrize("message_id", [".", ".."])
+@responses.activate
+def test_a_dot_id_cannot_step_out_of_its_path_segment(message_id):
+    responses.get(f"{ENDPOINT}/status", json={"message_id": "x"})
+
+    with pytest.raises(InvalidMessage):
+        stand_in().status(message_id)
+
+    assert len(responses.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://api.example/v1",
+        "https://api.example/v1/",
+        "https://api.example/v1//",
+        "https://api.example/v1/old/..",
+        "https://api.example/v1/old/../",
+    ],
+)
+@responses.activate
+def test_routes_join_below_the_endpoints_path_however_it_ends(endpoint):
+    responses.post("https://api.example/v1/message/send", json={"MessageID": "m1"})
+
+    assert ILiveItClient(endpoint, "token-x").send(sms()) == "m1"
+    assert responses.calls[0].request.url == "https://api.example/v1/message/send"
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://api.example/v1#",
+        "https://api.example/v1?",
+        "https://api.example/v1?route=",
+        "https://api.example#/v1",
+        "https://user:secret@api.example",
+        "https://api.example@other.example",
+        "ftp://api.example",
+        "api.example",
+    ],
+)
+def test_an_endpoint_with_user_info_a_query_or_a_fragment_is_refused(endpoint):
+    with pytest.raises(EndpointRefused) as caught:
+        ILiveItClient(endpoint, "token-x")
+
+    assert "secret" not in str(caught.value)
 
 
 @responses.activate

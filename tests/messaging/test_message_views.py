@@ -377,6 +377,22 @@ def test_the_sandbox_being_down_is_a_clear_502(sandbox_viewer, sent_message):
     assert 'role="alert"' in _page(response)
 
 
+def test_an_endpoint_that_would_leak_the_token_is_refused_with_the_reason(
+    sandbox_viewer, sent_message
+):
+    # Written past the admin's check (a row from before the rule, or the shell): the fragment
+    # would send the token to the sandbox's own health page, and show its answer here.
+    application = sent_message.campaign.application
+    application.endpoint = f"{application.endpoint}/_sandbox/health#"
+    application.save()
+
+    response = sandbox_viewer.get(reverse("messaging:message_archived", args=[sent_message.pk]))
+
+    assert response.status_code == 502
+    assert "is refused: it must not have a query (?) or a fragment (#)" in _page(response)
+    assert "_sandbox" not in _page(response)
+
+
 # --- the CSV export ------------------------------------------------------------------------------
 
 

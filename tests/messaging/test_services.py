@@ -16,6 +16,7 @@ from messaging.models import Application, Campaign, CampaignState, Channel, Mess
 from messaging.services import (
     NOT_CLAIMED,
     CampaignError,
+    application_default,
     campaign_auto_pause,
     campaign_cancel,
     campaign_check_canary,
@@ -153,6 +154,47 @@ def test_a_400_fails_the_message_at_once_with_the_apis_reason(application):
     assert "MVNOID" in message.last_error
     assert not message.error_retryable
     assert message.attempts == 1
+
+
+def test_an_endpoint_that_would_leak_the_token_fails_the_message_with_the_reason(
+    application, postback_receiver
+):
+    # Written past the admin's check (a row from before the rule, or the shell).
+    application.endpoint = f"http://127.0.0.1:{postback_receiver.port}/internal#"
+    application.save()
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+
+    assert message_submit(message_id=message.pk).state == MessageState.FAILED
+
+    message.refresh_from_db()
+    assert "must not have a query (?) or a fragment (#)" in message.last_error
+    # Once the endpoint is corrected, "Retry failed" sends it.
+    assert message.error_retryable
+    assert postback_receiver.posts == []
+
+
+def test_the_default_application_comes_from_the_settings_and_is_audited(db, settings):
+    settings.ILIVEIT_ACCESS_TOKEN = "settings-token-1234"
+    settings.ILIVEIT_MVNO_ID = 7
+
+    application = application_default()
+
+    assert (application.endpoint, application.mvno_id) == (settings.ILIVEIT_ENDPOINT, 7)
+    created = AuditEntry.objects.get(action=AuditAction.APPLICATION_CREATE)
+    assert (created.actor_name, created.detail["token_hint"]) == ("", "…1234")
+
+
+def test_no_default_application_is_made_for_a_refused_endpoint(db, settings):
+    settings.ILIVEIT_ACCESS_TOKEN = "settings-token-1234"
+    settings.ILIVEIT_MVNO_ID = 7
+    settings.ILIVEIT_ENDPOINT = "http://127.0.0.1:8765#"
+
+    with pytest.raises(CampaignError, match="ILIVEIT_ENDPOINT is refused: it must not have"):
+        application_default()
+
+    assert not Application.objects.exists()
 
 
 def test_a_429_backs_off_without_spending_an_attempt(application):
@@ -673,6 +715,20 @@ def test_a_message_not_yet_archived_is_refused_and_the_attempt_kept(application,
     attempt = original.resends.get()
     assert attempt.state == MessageState.FAILED
     assert "archived" in attempt.last_error
+
+
+def test_a_resend_through_a_refused_endpoint_is_refused_before_anything_is_made(application):
+    campaign = campaign_with(application, ["27821000001"])
+    message = campaign.messages.get()
+    Message.objects.filter(pk=message.pk).update(iliveit_id="MSG-1", state=MessageState.SENT)
+    application.endpoint = "https://localhost:9"
+    application.save()
+    message = Message.objects.select_related("campaign__application").get(pk=message.pk)
+
+    with pytest.raises(CampaignError, match="must be on an iLiveIt host"):
+        message_resend(message=message, user=None)
+
+    assert not Message.objects.filter(resent_from__isnull=False).exists()
 
 
 def test_a_message_iliveit_never_accepted_cannot_be_resent(application):

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from access.models import ApplicationGrant
 from postbacks.models import EventSource, InboxState, MessageEvent, PostbackInbox
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +160,40 @@ def test_the_event_list_of_a_campaign_shows_its_late_postbacks(superuser_client,
     assert response.status_code == 200
     assert response.context["late_postbacks"] == 1
     assert b"1 postback came later than" in response.content
+
+
+def test_the_event_list_tells_nothing_of_a_campaign_the_user_is_not_granted(client, message):
+    from tests.messaging.compose_helpers import make_application
+
+    MessageEvent.objects.create(
+        message=message,
+        stage="sent",
+        code=1,
+        stage_at=timezone.now(),
+        source=EventSource.POSTBACK,
+        late_by_s=300,
+    )
+    user = make_staff("ann", perms=["view_messageevent"])
+    ApplicationGrant.objects.create(user=user, application=make_application("Ours"))
+    client.force_login(user)
+    event = MessageEvent.objects.get()
+
+    listing = client.get(reverse(EVENT_LIST), {"message__campaign": message.campaign_id})
+    counted = client.get(reverse(EVENT_LIST), {"_facets": "1", "late": "yes"})
+    page = client.get(reverse("admin:postbacks_messageevent_change", args=[event.pk]), follow=True)
+
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == []
+    assert "late_postbacks" not in listing.context
+    assert list(counted.context["cl"].result_list) == []
+    for response in (listing, counted, page):
+        html = response.content.decode()
+        assert "Spring sale" not in html and "later than" not in html
+        assert message.recipient not in html
+
+
+@pytest.mark.parametrize("campaign", ["²", "1234567890123456789012345", "-1", "x"])
+def test_an_odd_campaign_in_the_event_list_link_is_no_error(superuser_client, campaign):
+    response = superuser_client.get(reverse(EVENT_LIST), {"message__campaign": campaign})
+
+    assert response.status_code < 500
