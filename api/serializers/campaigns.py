@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from api.serializers.fields import MAX_INT, JSONObjectField
 from messaging.models import Attachment, Campaign, CampaignState, Channel, Slide
+from messaging.validators import validate_header_text
 
 MAX_RECIPIENTS_PER_REQUEST = 100_000
 
@@ -192,6 +193,12 @@ class CampaignCreateSerializer(serializers.ModelSerializer):
             "slides",
             "recipients",
         ]
+        # The compose form checks these too, but a reply-to with a line break fails this
+        # serializer's own email check first, and should say why.
+        extra_kwargs = {
+            header: {"validators": [validate_header_text]}
+            for header in ("subject", "from_name", "reply_to")
+        }
 
     def validate_recipients(self, recipients: list[str]) -> list[str]:
         return RecipientsInSerializer().validate_recipients(recipients)

@@ -161,6 +161,37 @@ def test_an_email_campaign_needs_a_subject_and_a_body(as_composer, application):
     assert {"subject", "body_html", "body_text"} <= set(fields)
 
 
+@pytest.mark.parametrize("breaker", ["\r\n", "\x0b", "\x85", "\u2028"])
+@pytest.mark.parametrize(
+    ("channel", "field", "value"),
+    [
+        ("email", "subject", "s{}Bcc: x@y.z"),
+        ("email", "from_name", "Shop{}Bcc: x@y.z"),
+        ("email", "reply_to", '"a{}b"@example.com'),
+        ("mms", "subject", "s{}X-Evil: 1"),
+    ],
+)
+def test_a_campaign_refuses_header_injection_naming_the_field(
+    as_composer, application, channel, field, value, breaker
+):
+    body = {
+        "name": "Mail",
+        "channel": channel,
+        "application": application.pk,
+        "subject": "Hi",
+        **({"body_text": "Hello"} if channel == "email" else {"slides": [{"text": "Hi"}]}),
+        field: value.format(breaker),
+    }
+
+    response = as_composer.post(LIST, body, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert (
+        "Line breaks and control characters are not allowed." in error_of(response)["fields"][field]
+    )
+    assert not Campaign.objects.exists()
+
+
 def test_a_video_network_is_checked(as_composer, application):
     body = {
         "name": "Video",

@@ -203,6 +203,23 @@ def test_an_email_campaign_is_saved_with_its_attachments(composer, application, 
     assert re.search(r"<iframe[^>]*\ssandbox[\s>]", detail.content.decode())
 
 
+def test_header_injection_in_an_email_is_refused_on_the_page(composer, application):
+    response = composer.post(
+        reverse("messaging:campaign_new", args=["email"]),
+        _common(
+            application,
+            subject="Sale\u2028Bcc: everyone@example.com",
+            from_name="Shop\r\nBcc: everyone@example.com",
+            body_text="Hi",
+        ),
+    )
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert "Subject: Line breaks and control characters are not allowed." in html
+    assert "From name: Line breaks and control characters are not allowed." in html
+    assert not Campaign.objects.exists()
+
+
 def test_an_attachment_can_be_removed_and_its_file_goes_too(
     composer, application, media_root, django_capture_on_commit_callbacks
 ):
