@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -45,6 +47,15 @@ class IdempotencyKeyReused(APIException):
     default_code = "idempotency_key_reused"
 
 
+class RequestTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+    def __init__(self, limit: int | None = None) -> None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
+        super().__init__(f"The request body is larger than {limit} bytes.")
+
+
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
     error: dict = {"code": code, "message": message}
     if fields:
@@ -58,6 +69,9 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own check, wherever something read request.body.
+        exc = RequestTooLarge()
     response = exception_handler(exc, context)
     if response is None:
         # A bug: logged with its traceback for us, answered in the same shape for the client

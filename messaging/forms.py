@@ -23,7 +23,7 @@ from django.utils import timezone
 from messaging.compose import AttachmentChanges
 from messaging.media import HEAD_BYTES, MediaMismatch, media_identify
 from messaging.models import Attachment, Campaign, CampaignState, Channel, Slide
-from messaging.validators import validate_header_text
+from messaging.validators import validate_filter_day, validate_header_text
 
 MAX_SLIDE_SECONDS = 60
 
@@ -480,10 +480,16 @@ class CampaignFilterForm(forms.Form):
         label="Application", required=False, queryset=None, empty_label="Any application"
     )
     created_from = forms.DateField(
-        label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Created from",
+        required=False,
+        validators=[validate_filter_day],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     created_to = forms.DateField(
-        label="Created to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Created to",
+        required=False,
+        validators=[validate_filter_day],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def __init__(self, *args, applications, **kwargs):

@@ -99,6 +99,40 @@ def test_a_bad_filter_answers_400_with_the_field(as_viewer, campaign):
     assert set(error_of(response)["fields"]) == {"state", "application"}
 
 
+def test_the_list_filters_by_creation_day(as_viewer, application):
+    today = timezone.localdate()
+    old = sms_campaign(application, name="Old")
+    Campaign.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=10))
+    new = sms_campaign(application, name="New")
+
+    def ids(**query):
+        response = as_viewer.get(LIST, query)
+        assert response.status_code == 200, response.json()
+        return {row["id"] for row in response.json()["results"]}
+
+    assert ids(created_from=today.isoformat()) == {new.pk}
+    assert ids(created_to=(today - timedelta(days=5)).isoformat()) == {old.pk}
+    assert ids(created_from="2000-01-01", created_to="2999-12-31") == {old.pk, new.pk}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"created_from": "0001-01-01"},
+        {"created_to": "0001-01-01"},
+        {"created_from": "9999-12-31"},
+        {"created_to": "9999-12-31"},
+        {"created_from": "not a date"},
+        {"created_from": "2026-02-02", "created_to": "2026-02-01"},
+    ],
+)
+def test_a_creation_day_beyond_what_can_be_filtered_answers_400(as_viewer, campaign, query):
+    response = as_viewer.get(LIST, query)
+
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {list(query)[-1]}
+
+
 def test_the_detail_shows_content_progress_and_counts(as_viewer, campaign):
     response = as_viewer.get(detail(campaign))
 

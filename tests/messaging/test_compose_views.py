@@ -728,6 +728,22 @@ def test_the_list_filters_and_shows_a_bad_filter_as_an_error(client, make_staff,
     assert "before its start" in backwards.content.decode()
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+@pytest.mark.parametrize("field", ["created_from", "created_to"])
+def test_a_day_at_the_ends_of_the_calendar_is_a_filter_error_not_a_crash(
+    client, make_staff, application, field, day
+):
+    make_campaign("sms", name="Spring", application=application)
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    response = client.get(reverse("messaging:campaign_list"), {field: day})
+
+    html = unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "Give a day between 1900-01-01 and 9998-12-31." in html
+    assert "Spring" in html  # the bad filter is left out
+
+
 def test_the_list_pages_by_25_and_keeps_the_filters(client, make_staff, application):
     for n in range(30):
         make_campaign("sms", name=f"Campaign {n:02d}", application=application)

@@ -524,6 +524,8 @@ MALFORMED = {
         {"message_id": "MSG-0001", "postback_type": "sent", "sent_status": 70000}
     ).encode(),
     "nesting too deep to parse": deeply_nested(),
+    "bare arrays nested too deep to parse": b"[" * 100_000 + b"]" * 100_000,
+    "arrays nested deep but parseable": b"[" * 900 + b"]" * 900,
     "a NUL character in a description": json.dumps(
         {
             "message_id": "MSG-0001",
