@@ -20,6 +20,8 @@ from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
+from api.parsers import RequestTooLarge
+
 logger = logging.getLogger(__name__)
 
 NON_FIELD_KEYS = ("non_field_errors", "detail")
@@ -47,15 +49,6 @@ class IdempotencyKeyReused(APIException):
     default_code = "idempotency_key_reused"
 
 
-class RequestTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "request_too_large"
-
-    def __init__(self, limit: int | None = None) -> None:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
-        super().__init__(f"The request body is larger than {limit} bytes.")
-
-
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
     error: dict = {"code": code, "message": message}
     if fields:
@@ -71,7 +64,7 @@ def api_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         # Django's own check, wherever something read request.body.
-        exc = RequestTooLarge()
+        exc = RequestTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     response = exception_handler(exc, context)
     if response is None:
         # A bug: logged with its traceback for us, answered in the same shape for the client

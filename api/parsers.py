@@ -11,13 +11,20 @@ from __future__ import annotations
 import io
 
 from django.conf import settings
-from rest_framework import parsers
-from rest_framework.exceptions import ParseError
-
-from api.errors import RequestTooLarge
+from rest_framework import parsers, status
+from rest_framework.exceptions import APIException, ParseError
 
 # Far more than any request body of this API needs (video template data is the deepest).
 MAX_JSON_DEPTH = 32
+
+
+class RequestTooLarge(APIException):
+    # Here rather than in api.errors, which imports DRF's views, which import this module.
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is larger than {limit} bytes.")
 
 
 class JSONParser(parsers.JSONParser):

@@ -21,8 +21,12 @@ DEBUG = env_bool("DEBUG", False)
 DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 
 
+# Django's own deployment check (security.W009) asks for at least 50 characters.
+SECRET_KEY_MIN_LENGTH = 50
+
+
 def check_production_safety(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
-    """Refuse insecure defaults when DEBUG is off."""
+    """Refuse insecure defaults and weak values when DEBUG is off."""
     if debug:
         return
     if (
@@ -34,9 +38,21 @@ def check_production_safety(*, debug: bool, secret_key: str, allowed_hosts: list
             "SECRET_KEY is missing or is a development default; set a long random SECRET_KEY "
             "(or DEBUG=1 for local development)."
         )
+    if len(secret_key) < SECRET_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is {len(secret_key)} characters long; it must be at least "
+            f"{SECRET_KEY_MIN_LENGTH}, since it signs sessions and postback URLs. Make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
     if not allowed_hosts:
         raise ImproperlyConfigured(
             "ALLOWED_HOSTS is empty; list the host names the portal answers to (comma-separated)."
+        )
+    if any("*" in host for host in allowed_hosts):
+        raise ImproperlyConfigured(
+            "ALLOWED_HOSTS must not contain '*': with any host accepted, a forged Host header "
+            "can steer password-reset and other absolute links. List the host names (a leading "
+            "dot, .example.com, takes a domain and its subdomains)."
         )
 
 
@@ -365,7 +381,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Campaigns, messages and single sends through the iLiveIt Messaging API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # The schema and its docs pages: signed-in staff or an API token (api/views/docs.py).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and Redoc come from drf-spectacular-sidecar's static files: no CDN.
