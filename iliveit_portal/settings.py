@@ -196,9 +196,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients):
 # without this, every request would look like plain HTTP and be redirected forever.
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+# How many proxies in front append to X-Forwarded-For: the client's address is read that many
+# entries from the right (iliveit_portal/client_address.py). Without BEHIND_PROXY the header
+# is never read, or any client could pick the address its sign-in failures count against.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=0) if BEHIND_PROXY else 0
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Sign-in throttling (iliveit_portal/security.py): failures of one name from one address, and
 # of any names from one address, within the lockout window.

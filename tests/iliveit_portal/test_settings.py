@@ -128,9 +128,10 @@ def test_postgresql_connections_are_health_checked_unless_switched_off(value, ch
         ("ILIVEIT_ENVIRONMENT", "prod", "ILIVEIT_ENVIRONMENT must be one of"),
         ("ILIVEIT_MVNO_ID", "abc", "ILIVEIT_MVNO_ID must be a whole number"),
         ("REDIS_URL", "memcached://x", "REDIS_URL must start with"),
+        ("TRUSTED_PROXY_COUNT", "-1", "TRUSTED_PROXY_COUNT must be at least 0"),
     ],
 )
 def test_a_bad_value_stops_the_start_with_its_name(name, value, reason):
-    result = load_settings(**{**PRODUCTION, name: value})
+    result = load_settings(**{**PRODUCTION, "BEHIND_PROXY": "1", name: value})
     assert result.returncode != 0
     assert reason in result.stderr
