@@ -39,7 +39,7 @@ WORKDIR /app
 COPY . .
 # Collected at build time, so every container of this image serves the same files. The settings
 # refuse to load without a secret key and hosts; these placeholders exist only for this step.
-RUN SECRET_KEY=collectstatic-at-build-time-only-0123456789abcdef \
+RUN SECRET_KEY=collectstatic-at-build-time-only-not-a-real-key-0123456789abcdef \
     ALLOWED_HOSTS=localhost \
     DATABASE_URL=sqlite:////tmp/collectstatic.sqlite3 \
     python manage.py collectstatic --no-input --verbosity 0 \

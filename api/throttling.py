@@ -7,6 +7,7 @@ from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiToken
+from iliveit_portal.client_address import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -34,5 +35,5 @@ class ApiRateThrottle(SimpleRateThrottle):
         elif request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:
-            ident = f"anon-{self.get_ident(request)}"
+            ident = f"anon-{client_address(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

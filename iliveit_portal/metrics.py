@@ -39,6 +39,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.utils import floatToGoString
 
+from iliveit_portal.client_address import client_address
+
 logger = logging.getLogger(__name__)
 
 # Upper bounds (seconds) of the send latency buckets: iLiveIt answers in tens of milliseconds
@@ -265,16 +267,20 @@ def _bearer(request: HttpRequest) -> str:
     return credentials.strip() if scheme.lower() == "bearer" else ""
 
 
+# Any of these says a proxy passed the request on (nginx's X-Real-IP as much as the others).
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
 def metrics_allowed(request: HttpRequest) -> bool:
     token = settings.METRICS_TOKEN
     if token and constant_time_compare(_bearer(request), token):
         return True
     # Behind a reverse proxy every request comes from the proxy's (private) address, so an
     # address only vouches for a scraper that came straight to the app server.
-    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+    if any(header in request.headers for header in PROXY_HEADERS):
         return False
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        address = ipaddress.ip_address(client_address(request))
     except ValueError:
         return False
     if address.version == 6 and address.ipv4_mapped:

@@ -14,6 +14,8 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
+from iliveit_portal.client_address import client_address
+
 # The portal's pages load only their own CSS and JS. The email preview is a srcdoc iframe,
 # which inherits this policy (and adds its own, see email_preview_document): inline styles,
 # which emails are full of, are allowed; remote images, which would tell a sender that staff
@@ -89,7 +91,7 @@ class ThrottledAuthenticationForm(AdminAuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        address = client_address(self.request) if self.request else ""
         if login_locked(username=username, address=address):
             raise ValidationError(
                 self.error_messages["locked"],

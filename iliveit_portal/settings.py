@@ -22,8 +22,12 @@ DEBUG = env_bool("DEBUG", False)
 DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 
 
+# Django's own deployment check (security.W009) asks for at least 50 characters.
+SECRET_KEY_MIN_LENGTH = 50
+
+
 def check_production_safety(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
-    """Refuse insecure defaults when DEBUG is off."""
+    """Refuse insecure defaults and weak values when DEBUG is off."""
     if debug:
         return
     if (
@@ -35,9 +39,21 @@ def check_production_safety(*, debug: bool, secret_key: str, allowed_hosts: list
             "SECRET_KEY is missing or is a development default; set a long random SECRET_KEY "
             "(or DEBUG=1 for local development)."
         )
+    if len(secret_key) < SECRET_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is {len(secret_key)} characters long; it must be at least "
+            f"{SECRET_KEY_MIN_LENGTH}, since it signs sessions and postback URLs. Make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
     if not allowed_hosts:
         raise ImproperlyConfigured(
             "ALLOWED_HOSTS is empty; list the host names the portal answers to (comma-separated)."
+        )
+    if any("*" in host for host in allowed_hosts):
+        raise ImproperlyConfigured(
+            "ALLOWED_HOSTS must not contain '*': with any host accepted, a forged Host header "
+            "can steer password-reset and other absolute links. List the host names (a leading "
+            "dot, .example.com, takes a domain and its subdomains)."
         )
 
 
@@ -190,9 +206,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients):
 # without this, every request would look like plain HTTP and be redirected forever.
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+# How many proxies in front append to X-Forwarded-For: the client's address is read that many
+# entries from the right (iliveit_portal/client_address.py). Without BEHIND_PROXY the header
+# is never read, or any client could pick the address its sign-in failures count against.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=0) if BEHIND_PROXY else 0
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Sign-in throttling (iliveit_portal/security.py): failures of one name from one address, and
 # of any names from one address, within the lockout window.
@@ -366,7 +387,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's, capped in size (DATA_UPLOAD_MAX_MEMORY_SIZE, 413) and in nesting (400).
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
@@ -377,7 +399,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Campaigns, messages and single sends through the iLiveIt Messaging API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # The schema and its docs pages: signed-in staff or an API token (api/views/docs.py).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and Redoc come from drf-spectacular-sidecar's static files: no CDN.

@@ -7,7 +7,6 @@ in one transaction, and refuse a campaign that was launched while the composer w
 from __future__ import annotations
 
 import mimetypes
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,13 +16,12 @@ from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.forms import BaseFormSet, ModelForm
 
+from messaging.iliveit.validation import HEADER_UNSAFE
 from messaging.models import Attachment, Campaign, CampaignState
 
 # Once a campaign is sending, its messages are built from the stored content, so changing it
 # would send different recipients different things.
 EDITABLE_STATES = frozenset({CampaignState.DRAFT, CampaignState.SCHEDULED})
-
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class CampaignNotEditable(ValueError):
@@ -114,8 +112,9 @@ def _attachments_save(*, campaign: Campaign, changes: AttachmentChanges) -> None
 
 
 def attachment_display_name(name: str) -> str:
-    """The name recipients see; it ends up in a mail header, so no control characters."""
-    cleaned = _CONTROL_CHARACTERS.sub("", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    """The name recipients see; it ends up in a mail header, so the characters the client's
+    validation refuses there are dropped (a browser's file name is not worth a refusal)."""
+    cleaned = HEADER_UNSAFE.sub("", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
     cleaned = cleaned or "attachment"
     if len(cleaned) <= 255:
         return cleaned

@@ -23,16 +23,10 @@ from django.utils import timezone
 from messaging.compose import AttachmentChanges
 from messaging.media import HEAD_BYTES, MediaMismatch, media_identify
 from messaging.models import Attachment, Campaign, CampaignState, Channel, Slide
+from messaging.validators import validate_filter_day, validate_header_text
 
 MAX_SLIDE_SECONDS = 60
 
-# Subjects and sender names become mail and MMS headers, where a line break would start a new
-# header.
-_NO_CONTROL_CHARACTERS = RegexValidator(
-    r"[\x00-\x1f\x7f]",
-    inverse_match=True,
-    message="Line breaks and control characters are not allowed.",
-)
 _NETWORK = RegexValidator(
     r"\A[A-Za-z0-9_.*-]*\Z", message="Use letters, digits, '_', '-', '.' or '*' only."
 )
@@ -151,8 +145,8 @@ class EmailCampaignForm(CampaignForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["subject"].required = True
-        self.fields["subject"].validators.append(_NO_CONTROL_CHARACTERS)
-        self.fields["from_name"].validators.append(_NO_CONTROL_CHARACTERS)
+        for header in ("subject", "from_name", "reply_to"):
+            self.fields[header].validators.append(validate_header_text)
         if self.instance.pk:
             self.fields["remove_attachments"].queryset = self.instance.attachments.all()
         else:
@@ -194,7 +188,7 @@ class MMSCampaignForm(CampaignForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["subject"].required = True
-        self.fields["subject"].validators.append(_NO_CONTROL_CHARACTERS)
+        self.fields["subject"].validators.append(validate_header_text)
 
 
 class SMSCampaignForm(CampaignForm):
@@ -486,10 +480,16 @@ class CampaignFilterForm(forms.Form):
         label="Application", required=False, queryset=None, empty_label="Any application"
     )
     created_from = forms.DateField(
-        label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Created from",
+        required=False,
+        validators=[validate_filter_day],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     created_to = forms.DateField(
-        label="Created to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Created to",
+        required=False,
+        validators=[validate_filter_day],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def __init__(self, *args, applications, **kwargs):

@@ -57,7 +57,11 @@ def campaigns_filter(
     created_from: date | None = None,
     created_to: date | None = None,
 ) -> QuerySet[Campaign]:
-    """Narrow `campaigns` (already scoped to what the user may see), newest first."""
+    """Narrow `campaigns` (already scoped to what the user may see), newest first.
+
+    Days must be within messaging.validators.validate_filter_day's range: at the calendar's
+    ends a day's start or end is no datetime at all (OverflowError).
+    """
     if text:
         campaigns = campaigns.filter(Q(name__icontains=text) | Q(subject__icontains=text))
     if state:

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from iliveit_portal.client_address import client_address
 from postbacks.models import InboxKind
 from postbacks.services import postback_store
 from postbacks.signing import verify
@@ -72,4 +73,4 @@ def _receive(request: HttpRequest, ref: str, mac: str, *, kind: str) -> HttpResp
 
 
 def _source(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_address(request) or None

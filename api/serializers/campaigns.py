@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from api.serializers.fields import MAX_INT, JSONObjectField
 from messaging.models import Attachment, Campaign, CampaignState, Channel, Slide
+from messaging.validators import validate_filter_day, validate_header_text
 
 MAX_RECIPIENTS_PER_REQUEST = 100_000
 
@@ -139,6 +140,24 @@ class CampaignFilterSerializer(serializers.Serializer):
     search = serializers.CharField(
         required=False, allow_blank=True, max_length=200, help_text="Part of the name or subject."
     )
+    created_from = serializers.DateField(
+        required=False,
+        validators=[validate_filter_day],
+        help_text="Created on or after this day (the portal's time zone).",
+    )
+    created_to = serializers.DateField(
+        required=False,
+        validators=[validate_filter_day],
+        help_text="Created on or before this day (the portal's time zone).",
+    )
+
+    def validate(self, data):
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and end < start:
+            raise serializers.ValidationError(
+                {"created_to": ["The end of the date range is before its start."]}
+            )
+        return data
 
 
 class SlideInSerializer(serializers.Serializer):
@@ -193,6 +212,12 @@ class CampaignCreateSerializer(serializers.ModelSerializer):
             "slides",
             "recipients",
         ]
+        # The compose form checks these too, but a reply-to with a line break fails this
+        # serializer's own email check first, and should say why.
+        extra_kwargs = {
+            header: {"validators": [validate_header_text]}
+            for header in ("subject", "from_name", "reply_to")
+        }
 
     def validate_recipients(self, recipients: list[str]) -> list[str]:
         return RecipientsInSerializer().validate_recipients(recipients)

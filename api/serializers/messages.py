@@ -5,6 +5,7 @@ from rest_framework import serializers
 from api.serializers.fields import MAX_INT
 from messaging.models import Channel, Message, MessageState
 from messaging.recipients import InvalidRecipient, normalise_recipient
+from messaging.validators import validate_header_text
 from postbacks.models import MessageEvent, Reply
 
 # Worded apart from postbacks' ReplyKind (the same two values), so that the schema keeps
@@ -122,10 +123,24 @@ class SingleSendSerializer(serializers.Serializer):
     text = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="SMS text, or the email's text."
     )
-    subject = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    subject = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[validate_header_text],
+    )
     html = serializers.CharField(required=False, allow_blank=True, default="")
-    from_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    reply_to = serializers.EmailField(required=False, allow_blank=True, default="")
+    from_name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[validate_header_text],
+    )
+    reply_to = serializers.EmailField(
+        required=False, allow_blank=True, default="", validators=[validate_header_text]
+    )
     campaign_name = serializers.CharField(
         max_length=200,
         required=False,

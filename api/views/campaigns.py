@@ -70,6 +70,8 @@ class CampaignListView(ApiView):
             text=filters.get("search", "").strip(),
             state=filters.get("state", ""),
             channel=filters.get("channel", ""),
+            created_from=filters.get("created_from"),
+            created_to=filters.get("created_to"),
         )
 
     @extend_schema(

@@ -41,6 +41,15 @@ _POSTBACK_TYPES = tuple(str(postback_type) for postback_type in PostbackType)
 _CONTENT_TYPES = tuple(str(content_type) for content_type in SlideContentType)
 FORCED_SIZES = ("", "High", "Low")
 
+# What may not appear in a value that becomes a mail or MMS header (subject, from name,
+# reply-to, attachment name): C0 controls and DEL, C1 controls (NEL, U+0085, among them), and
+# Unicode's LINE and PARAGRAPH SEPARATOR. CR and LF would start a new header ("Bcc: ..."); the
+# others are line breaks to some parsers (Python's str.splitlines() splits on VT, FF, \x1c-\x1e,
+# NEL, U+2028 and U+2029). Tab is refused too: it could not start a header, but no one-line
+# subject or name needs one, and one rule without exceptions is easier to trust.
+HEADER_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+HEADER_UNSAFE_REASON = "line breaks and control characters are not allowed"
+
 
 # --- public entry points ------------------------------------------------------------------------
 
@@ -80,6 +89,11 @@ def validate_resend_request(request: ResendRequest) -> None:
 
 def validate_message_id(message_id: Any, field: str = "message_id") -> None:
     _require_text(message_id, field)
+
+
+def header_text_is_safe(value: str) -> bool:
+    """False when `value` holds a character that could break out of a mail or MMS header."""
+    return HEADER_UNSAFE.search(value) is None
 
 
 def validate_msisdn(msisdn: Any, field: str = "msisdn") -> None:
@@ -130,19 +144,24 @@ def _check_sms(data: SMSData) -> None:
 def _check_email_data(data: EmailData) -> None:
     _check_email(data.address, "Data.address")
     _require_text(data.subject, "Data.subject")
+    _check_header(data.subject, "Data.subject")
     if not (_is_filled(data.html) or _is_filled(data.text)):
         raise InvalidMessage("Data.html", "an html or a text body is required")
+    _check_header(data.fromname, "Data.fromname")
     if data.replyto:
+        _check_header(data.replyto, "Data.replyto")
         _check_email(data.replyto, "Data.replyto")
     for index, attachment in enumerate(data.attachments):
         field = f"Data.attachments[{index}]"
         _require_text(attachment.filename, f"{field}.filename")
+        _check_header(attachment.filename, f"{field}.filename")
         _check_base64(attachment.data, f"{field}.data")
 
 
 def _check_mms(data: MMSData) -> None:
     validate_msisdn(data.msisdn, "Data.msisdn")
     _require_text(data.subject, "Data.subject")
+    _check_header(data.subject, "Data.subject")
     if not data.slides:
         raise InvalidMessage("Data.slides", "at least one slide is required")
     for index, slide in enumerate(data.slides):
@@ -259,6 +278,13 @@ def _check_one_recipient(value: Any, field: str) -> None:
     if isinstance(value, list | tuple | set):
         raise InvalidMessage(field, f"exactly one recipient is allowed, got {len(value)}")
     _require_text(value, field)
+
+
+def _check_header(value: Any, field: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidMessage(field, "must be a string")
+    if not header_text_is_safe(value):
+        raise InvalidMessage(field, HEADER_UNSAFE_REASON)
 
 
 def _check_base64(value: Any, field: str) -> None:

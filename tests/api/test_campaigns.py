@@ -100,6 +100,40 @@ def test_a_bad_filter_answers_400_with_the_field(as_viewer, campaign):
     assert set(error_of(response)["fields"]) == {"state", "application"}
 
 
+def test_the_list_filters_by_creation_day(as_viewer, application):
+    today = timezone.localdate()
+    old = sms_campaign(application, name="Old")
+    Campaign.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=10))
+    new = sms_campaign(application, name="New")
+
+    def ids(**query):
+        response = as_viewer.get(LIST, query)
+        assert response.status_code == 200, response.json()
+        return {row["id"] for row in response.json()["results"]}
+
+    assert ids(created_from=today.isoformat()) == {new.pk}
+    assert ids(created_to=(today - timedelta(days=5)).isoformat()) == {old.pk}
+    assert ids(created_from="2000-01-01", created_to="2999-12-31") == {old.pk, new.pk}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"created_from": "0001-01-01"},
+        {"created_to": "0001-01-01"},
+        {"created_from": "9999-12-31"},
+        {"created_to": "9999-12-31"},
+        {"created_from": "not a date"},
+        {"created_from": "2026-02-02", "created_to": "2026-02-01"},
+    ],
+)
+def test_a_creation_day_beyond_what_can_be_filtered_answers_400(as_viewer, campaign, query):
+    response = as_viewer.get(LIST, query)
+
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {list(query)[-1]}
+
+
 def test_the_detail_shows_content_progress_and_counts(as_viewer, campaign):
     response = as_viewer.get(detail(campaign))
 
@@ -160,6 +194,37 @@ def test_an_email_campaign_needs_a_subject_and_a_body(as_composer, application):
     assert response.status_code == 400
     fields = error_of(response)["fields"]
     assert {"subject", "body_html", "body_text"} <= set(fields)
+
+
+@pytest.mark.parametrize("breaker", ["\r\n", "\x0b", "\x85", "\u2028"])
+@pytest.mark.parametrize(
+    ("channel", "field", "value"),
+    [
+        ("email", "subject", "s{}Bcc: x@y.z"),
+        ("email", "from_name", "Shop{}Bcc: x@y.z"),
+        ("email", "reply_to", '"a{}b"@example.com'),
+        ("mms", "subject", "s{}X-Evil: 1"),
+    ],
+)
+def test_a_campaign_refuses_header_injection_naming_the_field(
+    as_composer, application, channel, field, value, breaker
+):
+    body = {
+        "name": "Mail",
+        "channel": channel,
+        "application": application.pk,
+        "subject": "Hi",
+        **({"body_text": "Hello"} if channel == "email" else {"slides": [{"text": "Hi"}]}),
+        field: value.format(breaker),
+    }
+
+    response = as_composer.post(LIST, body, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert (
+        "Line breaks and control characters are not allowed." in error_of(response)["fields"][field]
+    )
+    assert not Campaign.objects.exists()
 
 
 def test_a_video_network_is_checked(as_composer, application):

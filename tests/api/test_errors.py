@@ -104,3 +104,108 @@ def test_a_failure_of_our_own_answers_500_in_the_shape_without_its_text(
     }
     assert "secret internals" not in response.content.decode()
     assert "secret internals" in caplog.text  # logged for us, with its traceback
+
+
+# --- bodies that must not break the parser --------------------------------------------------
+
+NESTED_100K = "[" * 100_000 + "]" * 100_000
+
+
+def post_paths(campaign, message) -> list[str]:
+    return [
+        "/api/v1/campaigns/",
+        f"/api/v1/campaigns/{campaign.pk}/recipients/",
+        f"/api/v1/campaigns/{campaign.pk}/launch/",
+        f"/api/v1/campaigns/{campaign.pk}/pause/",
+        f"/api/v1/campaigns/{campaign.pk}/resume/",
+        f"/api/v1/campaigns/{campaign.pk}/cancel/",
+        f"/api/v1/campaigns/{campaign.pk}/retry-failed/",
+        "/api/v1/messages/",
+        f"/api/v1/messages/{message.pk}/resend/",
+    ]
+
+
+def test_json_nested_100_000_deep_answers_400_on_every_post_that_reads_it(as_admin, campaign):
+    message = campaign.messages.first()
+
+    for path in post_paths(campaign, message):
+        # An Idempotency-Key makes even the endpoints that take no body read it.
+        response = as_admin.post(
+            path, NESTED_100K, content_type="application/json", HTTP_IDEMPOTENCY_KEY=path
+        )
+
+        assert response.status_code == 400, path
+        assert error_of(response)["code"] == "parse_error", path
+
+
+def test_json_nested_100_000_deep_never_answers_a_server_error(as_admin, campaign):
+    message = campaign.messages.first()
+
+    for path in post_paths(campaign, message):
+        response = as_admin.post(path, NESTED_100K, content_type="application/json")
+
+        assert response.status_code < 500, path
+        if response.status_code >= 400:
+            error_of(response)
+
+
+def test_json_nested_deeper_than_the_limit_is_refused_before_any_field_sees_it(
+    as_composer, application
+):
+    deep: dict = {}
+    for _ in range(900):  # parses, but deeper than any template data needs
+        deep = {"a": deep}
+    body = {
+        "name": "Video",
+        "channel": "video",
+        "application": application.pk,
+        "template_id": 12,
+        "template_data": deep,
+    }
+
+    response = as_composer.post("/api/v1/campaigns/", body, format="json")
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "parse_error"
+    assert "nested deeper than" in error_of(response)["message"]
+
+
+def test_json_nested_a_little_is_fine(as_composer, application):
+    body = {
+        "name": "Video",
+        "channel": "video",
+        "application": application.pk,
+        "template_id": 12,
+        "template_data": {"a": {"b": [{"c": [1, 2, {"d": "e"}]}]}},
+    }
+
+    response = as_composer.post("/api/v1/campaigns/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/campaigns/", "/api/v1/messages/", "/api/v1/campaigns/{pk}/recipients/"]
+)
+def test_a_body_over_the_upload_limit_answers_413(as_composer, campaign, settings, path):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"recipients": ["' + "2" * 2000 + '"]}'
+
+    response = as_composer.post(path.format(pk=campaign.pk), body, content_type="application/json")
+
+    assert response.status_code == 413
+    error = error_of(response)
+    assert error["code"] == "request_too_large"
+    assert "1000 bytes" in error["message"]
+
+
+def test_a_body_within_the_upload_limit_is_read(as_composer, campaign, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = as_composer.post(
+        f"/api/v1/campaigns/{campaign.pk}/recipients/",
+        {"recipients": ["0821234567"]},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()

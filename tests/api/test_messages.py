@@ -209,6 +209,36 @@ def test_bad_single_send_input_answers_400_naming_the_field(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("breaker", ["\r\n", "\n", "\x0b", "\x85", "\u2028", "\u2029"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("subject", "s{}Bcc: x@y.z"),
+        ("from_name", "Shop{}Bcc: x@y.z"),
+        ("reply_to", '"a{}b"@example.com'),
+    ],
+)
+def test_a_single_send_refuses_header_injection_naming_the_field(
+    as_composer, application, field, value, breaker
+):
+    email = {
+        "channel": "email",
+        "recipient": "a@example.com",
+        "subject": "Hi",
+        "text": "Hello",
+        "application": application.pk,
+    }
+
+    response = as_composer.post(LIST, email | {field: value.format(breaker)}, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert (
+        "Line breaks and control characters are not allowed." in error_of(response)["fields"][field]
+    )
+    assert not Message.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_single_send_with_several_applications_must_name_one(
     as_admin, application, other_application
 ):

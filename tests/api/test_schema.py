@@ -3,9 +3,11 @@ generated requests on a live server and checks that none answers 5xx."""
 
 import itertools
 import re
+from urllib.parse import quote
 
 import pytest
 import schemathesis
+from django.urls import reverse
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -13,15 +15,15 @@ from schemathesis.checks import not_a_server_error
 
 from iliveit_portal.celery import app as celery_app
 from messaging.models import CampaignState, MessageState
-from tests.api.conftest import token_client
+from tests.api.conftest import error_of, token_client
 from tests.support.campaigns import sms_campaign
 
 SCHEMA = "/api/v1/schema/"
 
 
 @pytest.mark.django_db
-def test_the_schema_is_valid_openapi_and_describes_tokens_keys_and_errors(anonymous):
-    response = anonymous.get(SCHEMA, HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def test_the_schema_is_valid_openapi_and_describes_tokens_keys_and_errors(as_viewer):
+    response = as_viewer.get(SCHEMA, HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     assert response.status_code == 200
     schema = response.json()
@@ -43,9 +45,34 @@ def test_the_schema_is_valid_openapi_and_describes_tokens_keys_and_errors(anonym
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/v1/docs/", "/api/v1/redoc/"])
-def test_the_docs_load_everything_from_the_portal_and_run_no_inline_script(anonymous, path):
+def test_the_schema_needs_a_token_or_a_session(anonymous, viewer):
+    response = anonymous.get(SCHEMA)
+
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "not_authenticated"
+    anonymous.force_login(viewer)
+    assert anonymous.get(SCHEMA).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/docs/", "/api/v1/redoc/", "/api/v1/docs/?script="])
+def test_the_docs_send_a_visitor_without_a_session_to_sign_in(anonymous, path):
     response = anonymous.get(path)
+
+    assert response.status_code == 302
+    assert response.url == f"{reverse('admin:login')}?next={quote(path)}"
+
+
+@pytest.fixture
+def signed_in(anonymous, viewer):
+    anonymous.force_login(viewer)
+    return anonymous
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/docs/", "/api/v1/redoc/"])
+def test_the_docs_load_everything_from_the_portal_and_run_no_inline_script(signed_in, path):
+    response = signed_in.get(path)
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -60,8 +87,8 @@ def test_the_docs_load_everything_from_the_portal_and_run_no_inline_script(anony
 
 
 @pytest.mark.django_db
-def test_swagger_ui_gets_its_start_up_script_from_its_own_url(anonymous):
-    script = anonymous.get("/api/v1/docs/?script=")
+def test_swagger_ui_gets_its_start_up_script_from_its_own_url(signed_in):
+    script = signed_in.get("/api/v1/docs/?script=")
 
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
@@ -113,8 +140,13 @@ def exercise(operation, strategy, examples: int, headers: dict, tally: list) -> 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_no_operation_answers_a_server_error(live_server, api_world, composer_client):
-    schema = schemathesis.openapi.from_url(f"{live_server.url}{SCHEMA}")
     headers = {"Authorization": composer_client._credentials["HTTP_AUTHORIZATION"]}
+    schema = schemathesis.openapi.from_url(f"{live_server.url}{SCHEMA}", headers=headers)
+    documented = {
+        f"{method.upper()} {path}"
+        for path, methods in schema.raw_schema["paths"].items()
+        for method in methods
+    }
     existing = {
         "campaigns": [campaign.pk for campaign in api_world],
         "messages": [message.pk for campaign in api_world for message in campaign.messages.all()],
@@ -136,5 +168,8 @@ def test_no_operation_answers_a_server_error(live_server, api_world, composer_cl
 
     print(f"schemathesis: {len(operations)} operations, {len(tally)} requests")
     assert failures == []
-    assert len(operations) == 14
+    # Every operation the schema documents was loaded and sent requests.
+    assert {operation.label for operation in operations} == documented
+    assert set(tally) == documented
+    assert len(documented) == 14
     assert len(tally) > 14 * 20

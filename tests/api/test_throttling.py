@@ -2,7 +2,8 @@
 
 import pytest
 from django.core.cache import cache
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
 from api.throttling import ApiRateThrottle
 from tests.api.conftest import error_of, forget_throttle, token_client
@@ -45,3 +46,19 @@ def test_a_session_is_limited_per_user(settings, composer):
 
     assert client.get(LIST).status_code == 200
     assert client.get(LIST).status_code == 429
+
+
+def test_an_anonymous_caller_is_counted_by_its_address_behind_a_proxy(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    throttle = ApiRateThrottle()
+    factory = APIRequestFactory()
+
+    def key(forwarded_for: str) -> str:
+        request = Request(
+            factory.get("/api/v1/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for)
+        )
+        return throttle.get_cache_key(request, view=None)
+
+    assert key("198.51.100.1") != key("198.51.100.2")
+    # The leftmost entry is the client's own claim: it does not change the count.
+    assert key("1.1.1.1, 198.51.100.1") == key("2.2.2.2, 198.51.100.1")

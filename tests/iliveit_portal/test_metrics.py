@@ -252,6 +252,20 @@ def test_a_request_through_a_proxy_needs_the_token(client, settings):
     assert allowed.status_code == 200
 
 
+@pytest.mark.parametrize(
+    "proxy_header",
+    [
+        {"HTTP_X_FORWARDED_FOR": "198.51.100.1"},
+        {"HTTP_FORWARDED": "for=198.51.100.1"},
+        {"HTTP_X_REAL_IP": "198.51.100.1"},
+    ],
+)
+def test_any_proxy_header_makes_a_private_address_need_the_token(client, proxy_header):
+    response = client.get(URL, REMOTE_ADDR="10.0.0.2", **proxy_header)
+
+    assert response.status_code == 403
+
+
 def test_the_token_opens_it_from_anywhere_and_a_wrong_one_does_not(client, settings):
     settings.METRICS_TOKEN = TOKEN
     outside = {"REMOTE_ADDR": "203.0.113.7"}

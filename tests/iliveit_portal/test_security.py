@@ -36,12 +36,19 @@ def ann(db):
     )
 
 
-def sign_in(client, username, password, address="203.0.113.7"):
+def sign_in(client, username, password, address="203.0.113.7", **headers):
     return client.post(
         LOGIN,
         {"username": username, "password": password, "next": "/"},
         REMOTE_ADDR=address,
+        **headers,
     )
+
+
+def through_proxy(client_address: str, claimed: str = "") -> dict:
+    """What the app server sees of a sign-in that came through one proxy (at 10.0.0.2)."""
+    forwarded = f"{claimed}, {client_address}" if claimed else client_address
+    return {"address": "10.0.0.2", "HTTP_X_FORWARDED_FOR": forwarded}
 
 
 # --- headers ---------------------------------------------------------------------------------
@@ -159,3 +166,43 @@ def test_the_lock_ends_when_its_window_passes(client, ann, settings):
     assert "Too many" in sign_in(client, "ann", "correct horse battery").content.decode()
     time.sleep(2.5)
     assert sign_in(client, "ann", "correct horse battery").status_code == 302
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_one_clients_failures_do_not_lock_out_the_others(client, ann, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_ADDRESS_FAILURES_ALLOWED = 10
+    for n in range(10):
+        sign_in(client, f"guess{n}", "wrong", **through_proxy("198.51.100.66"))
+
+    attacker = sign_in(client, "ann", "correct horse battery", **through_proxy("198.51.100.66"))
+    colleague = sign_in(client, "ann", "correct horse battery", **through_proxy("203.0.113.7"))
+
+    assert "Too many failed sign-ins" in attacker.content.decode()
+    assert colleague.status_code == 302
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_a_forged_forwarded_address_does_not_escape_the_count(client, ann, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_FAILURES_ALLOWED = 3
+    for n in range(3):
+        sign_in(client, "ann", "wrong", **through_proxy("198.51.100.66", claimed=f"1.2.3.{n}"))
+
+    response = sign_in(
+        client, "ann", "correct horse battery", **through_proxy("198.51.100.66", "1.2.3.9")
+    )
+
+    assert "Too many failed sign-ins" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_without_a_proxy_the_forwarded_header_cannot_pick_the_address(client, ann, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    settings.LOGIN_FAILURES_ALLOWED = 3
+    for n in range(3):
+        sign_in(client, "ann", "wrong", HTTP_X_FORWARDED_FOR=f"1.2.3.{n}")
+
+    response = sign_in(client, "ann", "correct horse battery", HTTP_X_FORWARDED_FOR="1.2.3.9")
+
+    assert "Too many failed sign-ins" in response.content.decode()

@@ -1,7 +1,10 @@
 """Settings are read at import, so each case starts a fresh interpreter with its own environment."""
 
+import re
+
 import pytest
 
+from tests.support.sandbox import REPO_ROOT
 from tests.support.settings_process import load_settings as load_script
 from tests.support.settings_process import settings_values
 
@@ -37,6 +40,42 @@ def test_it_refuses_to_start_with_empty_allowed_hosts_when_debug_is_off():
     result = load_settings(SECRET_KEY="x" * 50)
     assert result.returncode != 0
     assert "ALLOWED_HOSTS is empty" in result.stderr
+
+
+def test_it_refuses_a_secret_key_shorter_than_50_characters_when_debug_is_off():
+    result = load_settings(SECRET_KEY="k" * 49, ALLOWED_HOSTS="portal.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY is 49 characters long; it must be at least 50" in result.stderr
+
+
+@pytest.mark.parametrize("hosts", ["*", "portal.example.com,*", "*.example.com"])
+def test_it_refuses_a_wildcard_in_allowed_hosts_when_debug_is_off(hosts):
+    result = load_settings(SECRET_KEY="x" * 50, ALLOWED_HOSTS=hosts)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must not contain '*'" in result.stderr
+
+
+# Where the repository sets a key for a process that starts with DEBUG off.
+KEYS_SHIPPED_IN = [
+    "Dockerfile",
+    ".env.example",
+    "bench/common.py",
+    "bench/recipients_import.py",
+    "iliveit_portal/testing.py",
+]
+
+
+@pytest.mark.parametrize("path", KEYS_SHIPPED_IN)
+def test_the_keys_the_repository_ships_are_long_enough(path):
+    text = (REPO_ROOT / path).read_text()
+    keys = re.findall(r'SECRET_KEY(?:=|",\s*)"?([A-Za-z0-9_-]+)', text)
+    assert keys, path
+    assert all(len(key) >= 50 for key in keys), keys
+
+
+def test_debug_mode_takes_a_short_key_and_any_host():
+    result = load_settings(DEBUG="1", SECRET_KEY="short", ALLOWED_HOSTS="*")
+    assert result.returncode == 0, result.stderr
 
 
 def test_debug_mode_starts_with_no_configuration_on_sqlite():
@@ -89,10 +128,11 @@ def test_postgresql_connections_are_health_checked_unless_switched_off(value, ch
         ("ILIVEIT_ENVIRONMENT", "prod", "ILIVEIT_ENVIRONMENT must be one of"),
         ("ILIVEIT_MVNO_ID", "abc", "ILIVEIT_MVNO_ID must be a whole number"),
         ("REDIS_URL", "memcached://x", "REDIS_URL must start with"),
+        ("TRUSTED_PROXY_COUNT", "-1", "TRUSTED_PROXY_COUNT must be at least 0"),
     ],
 )
 def test_a_bad_value_stops_the_start_with_its_name(name, value, reason):
-    result = load_settings(**{**PRODUCTION, name: value})
+    result = load_settings(**{**PRODUCTION, "BEHIND_PROXY": "1", name: value})
     assert result.returncode != 0
     assert reason in result.stderr
 

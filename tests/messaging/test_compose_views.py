@@ -205,6 +205,23 @@ def test_an_email_campaign_is_saved_with_its_attachments(composer, application, 
     assert re.search(r"<iframe[^>]*\ssandbox[\s>]", detail.content.decode())
 
 
+def test_header_injection_in_an_email_is_refused_on_the_page(composer, application):
+    response = composer.post(
+        reverse("messaging:campaign_new", args=["email"]),
+        _common(
+            application,
+            subject="Sale\u2028Bcc: everyone@example.com",
+            from_name="Shop\r\nBcc: everyone@example.com",
+            body_text="Hi",
+        ),
+    )
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert "Subject: Line breaks and control characters are not allowed." in html
+    assert "From name: Line breaks and control characters are not allowed." in html
+    assert not Campaign.objects.exists()
+
+
 def test_an_attachment_can_be_removed_and_its_file_goes_too(
     composer, application, media_root, django_capture_on_commit_callbacks
 ):
@@ -782,6 +799,22 @@ def test_the_list_filters_and_shows_a_bad_filter_as_an_error(client, make_staff,
     assert "Enter a valid date." in html
     backwards = client.get(url, {"created_from": "2026-02-02", "created_to": "2026-02-01"})
     assert "before its start" in backwards.content.decode()
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+@pytest.mark.parametrize("field", ["created_from", "created_to"])
+def test_a_day_at_the_ends_of_the_calendar_is_a_filter_error_not_a_crash(
+    client, make_staff, application, field, day
+):
+    make_campaign("sms", name="Spring", application=application)
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    response = client.get(reverse("messaging:campaign_list"), {field: day})
+
+    html = unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "Give a day between 1900-01-01 and 9998-12-31." in html
+    assert "Spring" in html  # the bad filter is left out
 
 
 def test_the_list_pages_by_25_and_keeps_the_filters(client, make_staff, application):

@@ -133,6 +133,48 @@ def test_a_subject_cannot_carry_a_line_break(application):
     assert "Line breaks" in form.errors["subject"][0]
 
 
+# Inside the value: a form strips whitespace (line separators included) from the ends.
+HEADER_BREAKERS = ["\r\n", "\n", "\x0b", "\x1b", "\x7f", "\x85", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("breaker", HEADER_BREAKERS)
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("subject", "Hi{}Bcc: everyone@example.com"),
+        ("from_name", "Ann{}Bcc: everyone@example.com"),
+        ("reply_to", '"ann{}x"@example.com'),
+    ],
+)
+def test_an_email_header_cannot_carry_a_line_break_or_control_character(
+    application, field, value, breaker
+):
+    content = {"subject": "Hi", "body_text": "x", field: value.format(breaker)}
+    form = EmailCampaignForm(
+        _data(application, **content), instance=Campaign(channel=Channel.EMAIL)
+    )
+    assert not form.is_valid()
+    assert "Line breaks and control characters are not allowed." in form.errors[field]
+
+
+@pytest.mark.parametrize("breaker", HEADER_BREAKERS)
+def test_an_mms_subject_cannot_carry_a_line_break_or_control_character(application, breaker):
+    form = MMSCampaignForm(
+        _data(application, subject=f"Look{breaker}X-Evil: 1"),
+        instance=Campaign(channel=Channel.MMS),
+    )
+    assert not form.is_valid()
+    assert "Line breaks and control characters are not allowed." in form.errors["subject"]
+
+
+def test_a_subject_and_from_name_may_hold_any_printable_text(application):
+    form = EmailCampaignForm(
+        _data(application, subject="Ünïcödé: 50% off ✓ 😀", from_name="Zoë's Café", body_text="x"),
+        instance=Campaign(channel=Channel.EMAIL),
+    )
+    assert form.is_valid(), form.errors
+
+
 def test_a_bad_reply_to_is_refused(application):
     form = EmailCampaignForm(
         _data(application, subject="Hi", body_text="x", reply_to="not an address"),

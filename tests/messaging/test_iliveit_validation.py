@@ -274,3 +274,59 @@ def test_it_refuses_an_empty_message_id(message_id):
 def test_the_error_names_field_and_reason_in_its_text():
     with pytest.raises(InvalidMessage, match=r"^Data\.text: required$"):
         validate_new_message(message(replace(SMS, text="")))
+
+
+# --- header injection ---------------------------------------------------------------------------
+
+# Each can end a mail or MMS header line (CR, LF, and what Unicode-aware parsers also split on:
+# VT, FF, the file/group/record separators, NEL, LINE and PARAGRAPH SEPARATOR), or is a control
+# character that has no business in a header (NUL, ESC, DEL, C1 controls, tab).
+BREAKERS = [
+    "\r\n",
+    "\n",
+    "\r",
+    "\x00",
+    "\t",
+    "\x0b",
+    "\x0c",
+    "\x1b",
+    "\x1c",
+    "\x7f",
+    "\x85",
+    "\x9b",
+    "\u2028",
+    "\u2029",
+]
+
+
+@pytest.mark.parametrize("breaker", BREAKERS)
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (lambda b: replace(EMAIL, subject=f"s{b}Bcc: x@y.z"), "Data.subject"),
+        (lambda b: replace(EMAIL, fromname=f"Ann{b}Bcc: x@y.z"), "Data.fromname"),
+        (lambda b: replace(EMAIL, replyto=f'"a{b}b"@example.com'), "Data.replyto"),
+        (lambda b: replace(MMS, subject=f"s{b}X-Evil: 1"), "Data.subject"),
+        (
+            lambda b: replace(
+                EMAIL, attachments=(EmailAttachment(filename=f"a{b}.txt", data="aGk="),)
+            ),
+            "Data.attachments[0].filename",
+        ),
+    ],
+)
+def test_it_refuses_control_characters_in_a_header(data, field, breaker):
+    refuses(validate_new_message, message(data(breaker)), field, "control characters")
+
+
+@pytest.mark.parametrize(
+    "subject", ["Prices: 50% off", "Ünïcödé ✓ 😀", "Right-to-left: שלום", "a  b"]
+)
+def test_it_accepts_printable_unicode_in_a_header(subject):
+    validate_new_message(message(replace(EMAIL, subject=subject, fromname=subject)))
+    validate_new_message(message(replace(MMS, subject=subject)))
+
+
+def test_line_breaks_in_a_body_are_not_a_header_matter():
+    validate_new_message(message(replace(EMAIL, text="Line one\r\nLine two\tTabbed")))
+    validate_new_message(message(replace(SMS, text="Line one\nLine two")))

@@ -190,6 +190,23 @@ def test_a_zero_timestamp_is_stored_as_no_time(client, message):
 # --- stored first -------------------------------------------------------------------------
 
 
+def test_behind_a_proxy_the_source_is_the_address_the_proxy_saw(client, message, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    raw = json.dumps(delivery_body(message)).encode()
+
+    post(
+        client,
+        message,
+        raw,
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9",
+    )
+
+    row = only_inbox_row()
+    assert row.source_ip == "203.0.113.9"
+    assert row.headers["X-Forwarded-For"] == "1.2.3.4, 203.0.113.9"
+
+
 def test_it_stores_the_raw_body_headers_and_source_before_answering(client, message):
     raw = json.dumps(delivery_body(message)).encode()
     before = timezone.now()
@@ -524,6 +541,8 @@ MALFORMED = {
         {"message_id": "MSG-0001", "postback_type": "sent", "sent_status": 70000}
     ).encode(),
     "nesting too deep to parse": deeply_nested(),
+    "bare arrays nested too deep to parse": b"[" * 100_000 + b"]" * 100_000,
+    "arrays nested deep but parseable": b"[" * 900 + b"]" * 900,
     "a NUL character in a description": json.dumps(
         {
             "message_id": "MSG-0001",

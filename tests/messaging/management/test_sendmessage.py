@@ -9,6 +9,8 @@ from tests.conftest import APP_A
 
 pytestmark = pytest.mark.django_db
 
+EMAIL_TO_A = ["--channel", "email", "--to", "a@example.com", "--text", "x"]
+
 
 @pytest.fixture
 def application(sandbox):
@@ -90,6 +92,14 @@ def test_without_inline_it_only_queues(application):
         (["--channel", "email", "--to", "not-an-address", "--text", "x"], "email"),
         (["--channel", "email", "--to", "a@example.com", "--text", "x"], "subject: required"),
         (["--channel", "sms", "--to", "27821234567"], "text: required"),
+        (
+            [*EMAIL_TO_A, "--subject", "Hi\r\nBcc: x@y.z"],
+            "subject: line breaks and control characters are not allowed",
+        ),
+        (
+            [*EMAIL_TO_A, "--subject", "Hi\u2028Bcc: x@y.z"],
+            "subject: line breaks and control characters are not allowed",
+        ),
         (
             ["--channel", "sms", "--to", "27821234567", "--text", "x", "--application", "Nope"],
             "No application is named",

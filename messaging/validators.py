@@ -1,0 +1,36 @@
+"""Field validators shared by the compose forms and the API's serializers.
+
+Each one wraps a rule of the iLiveIt client's own validation (messaging/iliveit/validation.py),
+which every send passes through, so a page, the API and the client refuse the same values.
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+
+from messaging.iliveit.validation import header_text_is_safe
+
+
+def validate_header_text(value: str) -> None:
+    """Subjects, sender names and reply-to addresses become mail and MMS headers, where a line
+    break would start a header of the sender's choosing ("Bcc: ...")."""
+    if not header_text_is_safe(value):
+        raise ValidationError(
+            "Line breaks and control characters are not allowed.", code="header_unsafe"
+        )
+
+
+# A filter day becomes a range of aware datetimes from its midnight to the next day's: at the
+# calendar's ends that is a date Python cannot hold (the day after 9999-12-31, or 0001-01-01
+# moved to UTC from east of Greenwich). Campaigns live well inside these bounds.
+EARLIEST_FILTER_DAY = date(1900, 1, 1)
+LATEST_FILTER_DAY = date(9998, 12, 31)
+
+
+def validate_filter_day(day: date) -> None:
+    if not EARLIEST_FILTER_DAY <= day <= LATEST_FILTER_DAY:
+        raise ValidationError(
+            f"Give a day between {EARLIEST_FILTER_DAY.isoformat()} and "
+            f"{LATEST_FILTER_DAY.isoformat()}.",
+            code="day_out_of_range",
+        )
