@@ -4,16 +4,20 @@ with every message submitted exactly once, by the sandbox's own count."""
 
 import json
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
 
 from iliveit_portal.celery import app as celery_app
+from messaging.counting import campaign_counts, campaign_recount
 from messaging.models import Application, Campaign, CampaignState, Message, MessageState
 from messaging.services import campaign_launch, campaign_pause, campaign_resume
 from messaging.tasks import sweep
+from postbacks.models import InboxState, MessageEvent, PostbackInbox
 from tests.conftest import APP_A, APP_TIGHT
 from tests.support.campaigns import sms_campaign
+from tests.support.proxy import TcpProxy
 from tests.support.redis_restart import restart_redis
 from tests.support.worker import CeleryWorker, database_url_for_workers
 
@@ -59,9 +63,9 @@ def start_worker(worker_env):
     celery_app.control.purge()
     started = []
 
-    def start(name: str = "w1") -> CeleryWorker:
+    def start(name: str = "w1", **env: str) -> CeleryWorker:
         worker = CeleryWorker(
-            queue=django_settings.CELERY_TASK_DEFAULT_QUEUE, env=worker_env, name=name
+            queue=django_settings.CELERY_TASK_DEFAULT_QUEUE, env={**worker_env, **env}, name=name
         )
         started.append(worker)
         return worker
@@ -131,10 +135,15 @@ def duplicates_explained(duplicates: dict[str, int], sandbox) -> str:
     return json.dumps(explained, default=str, indent=1)
 
 
-def assert_submitted_exactly_once(campaign: Campaign, sandbox, timeout: float = 90) -> None:
+def assert_submitted_exactly_once(
+    campaign: Campaign, sandbox, timeout: float = 90, *, sweeping: bool = True
+) -> None:
     total = campaign.messages.count()
     wait_until(
-        lambda: submitted_count(campaign) == total, timeout, describe=lambda: states(campaign)
+        lambda: submitted_count(campaign) == total,
+        timeout,
+        describe=lambda: states(campaign),
+        sweeping=sweeping,
     )
     submissions = sandbox.submissions()
     assert submissions["duplicates"] == {}, duplicates_explained(submissions["duplicates"], sandbox)
@@ -258,3 +267,73 @@ def test_sendmessage_wait_prints_the_message_id_once_a_worker_submitted_it(worke
     message = Message.objects.get(pk=int(portal_id))
     assert message.iliveit_id == iliveit_id
     assert sandbox.message(iliveit_id)["recipient"] == "27821234567"
+
+
+# --- the database, beat and the webhook going away -------------------------------------------
+
+
+def unapplied_postbacks(campaign: Campaign, sandbox) -> int:
+    """Postbacks for the campaign the portal has not applied yet: those the sandbox is still
+    retrying, and those stored but not yet applied."""
+    retrying = sum(not delivery["delivered"] for delivery in sandbox.postbacks())
+    stored = PostbackInbox.objects.filter(
+        message__campaign=campaign, state__in=(InboxState.PENDING, InboxState.WAITING)
+    )
+    return retrying + stored.count()
+
+
+def assert_postbacks_applied(campaign: Campaign, sandbox, timeout: float = 60, **wait) -> None:
+    """Every postback the sandbox sent for the campaign reached the portal and was applied:
+    each message delivered with all five of its stage reports recorded, and the campaign's
+    counters agreeing with its messages."""
+    total = campaign.messages.count()
+    delivered = campaign.messages.filter(state=MessageState.DELIVERED)
+    wait_until(
+        lambda: not unapplied_postbacks(campaign, sandbox) and delivered.count() == total,
+        timeout,
+        describe=lambda: f"{states(campaign)}, {unapplied_postbacks(campaign, sandbox)} unapplied",
+        **wait,
+    )
+    # received, archived, submitted, sent, delivered
+    assert MessageEvent.objects.filter(message__campaign=campaign).count() == 5 * total
+    inbox = PostbackInbox.objects.filter(message__campaign=campaign)
+    assert set(inbox.values_list("state", flat=True)) <= {InboxState.APPLIED, InboxState.DUPLICATE}
+    counts = campaign_counts(campaign_id=campaign.pk)
+    assert counts == campaign_recount(campaign_id=campaign.pk)
+    assert counts[MessageState.DELIVERED] == total
+
+
+def test_the_webhook_down_for_a_minute_loses_no_postback(start_worker, sandbox, live_server):
+    """The portal's webhook is unreachable (its listening port closed, open connections cut)
+    for 3 s while postbacks are due, and the sandbox retries from 0.05 s: iLiveIt's minute,
+    and a first retry after a second, compressed 20 times. Its back-off doubles, so each
+    postback due in the outage is refused several times and lands once the port is back."""
+    proxy = TcpProxy(urlsplit(live_server.url).port)
+    try:
+        start_worker(PORTAL_BASE_URL=proxy.url)
+        sandbox.configure(postback_retry_base=0.05, step_seconds=0.2)
+        campaign = sms_campaign(make_application(sandbox, rate_limit=10), recipients=30)
+        campaign_launch(campaign=campaign, user=None)
+        wait_until(
+            lambda: submitted_count(campaign) >= 5,
+            30,
+            describe=lambda: states(campaign),
+            sweeping=False,
+        )
+
+        proxy.stop()
+        down_since = time.monotonic()
+        wait_until(
+            lambda: any(d["attempts"] >= 3 and not d["delivered"] for d in sandbox.postbacks()),
+            20,
+            describe=lambda: "no postback was retried",
+            sweeping=False,
+        )
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - down_since)))
+        proxy.start()
+
+        assert_submitted_exactly_once(campaign, sandbox, sweeping=False)
+        assert_postbacks_applied(campaign, sandbox, sweeping=False)
+    finally:
+        proxy.stop()
+    assert max(d["attempts"] for d in sandbox.postbacks()) >= 3
