@@ -4,10 +4,12 @@ with every message submitted exactly once, by the sandbox's own count."""
 
 import json
 import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 
 from iliveit_portal.celery import app as celery_app
 from messaging.counting import campaign_counts, campaign_recount
@@ -16,6 +18,7 @@ from messaging.services import campaign_launch, campaign_pause, campaign_resume
 from messaging.tasks import sweep
 from postbacks.models import InboxState, MessageEvent, PostbackInbox
 from tests.conftest import APP_A, APP_TIGHT
+from tests.support.beat import CeleryBeat
 from tests.support.campaigns import sms_campaign
 from tests.support.proxy import TcpProxy
 from tests.support.redis_restart import restart_redis
@@ -337,3 +340,100 @@ def test_the_webhook_down_for_a_minute_loses_no_postback(start_worker, sandbox, 
     finally:
         proxy.stop()
     assert max(d["attempts"] for d in sandbox.postbacks()) >= 3
+
+
+# Beat's clocks compressed 30 times: a sweep every 0.5 s for every 15 s, a queued message
+# swept again after 2 s untouched for 60 s, a call in flight taken as lost after 4 s for 120 s.
+# The reconciliation window is not compressed: nothing in this test may wait it out.
+BEAT_ENV = {
+    "SWEEP_INTERVAL_S": "0.5",
+    "SWEEP_QUEUED_AFTER_S": "2",
+    "SUBMITTING_STALE_AFTER_S": "4",
+    "RECONCILE_UNCERTAIN_AFTER_S": "60",
+}
+BEAT_DOWN_S = 10  # 5 minutes, compressed 30 times
+
+
+@pytest.fixture
+def start_beat(worker_env, tmp_path):
+    started = []
+
+    def start() -> CeleryBeat:
+        beat = CeleryBeat(
+            queue=django_settings.CELERY_TASK_DEFAULT_QUEUE,
+            env={**worker_env, **BEAT_ENV},
+            schedule=tmp_path / "celerybeat-schedule",
+        )
+        started.append(beat)
+        return beat
+
+    yield start
+    for beat in started:
+        beat.stop()
+
+
+def hold(seconds: float, unchanged) -> None:
+    """Wait out `seconds`, checking all along that `unchanged()` stays as it was."""
+    before = unchanged()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        assert unchanged() == before
+
+
+def test_beat_stopped_for_5_minutes_then_started_again_its_sweeps_catch_up(
+    start_worker, start_beat, sandbox
+):
+    """Beat is down for BEAT_DOWN_S, the 5 minutes compressed 30 times with every clock of
+    the sweep (BEAT_ENV): 20 sweep intervals, five times the wait before a queued message
+    is handed out again, twice the wait before a call in flight counts as lost. Meanwhile a
+    worker dies mid-call, the broker loses every hint it held, and a scheduled campaign's
+    launch time passes. Nothing moves until beat is back; then it all goes out, once."""
+    beat = start_beat()
+    # Calls that hang until the worker is killed leave their messages `submitting`.
+    first = start_worker("w1", **BEAT_ENV, ILIVEIT_READ_TIMEOUT_MS="30000")
+    sandbox.configure(slow_rate=1.0, slow_seconds=10)
+    application = make_application(sandbox)
+    sending = sms_campaign(application, recipients=30)
+    campaign_launch(campaign=sending, user=None)
+    in_flight = sending.messages.filter(state=MessageState.SUBMITTING)
+    wait_until(
+        lambda: in_flight.count() == 2,  # one for each chunk of the campaign
+        30,
+        describe=lambda: states(sending),
+        sweeping=False,
+    )
+
+    beat.stop()
+    first.kill()
+    celery_app.control.purge()
+    sandbox.configure(slow_rate=0)
+    scheduled = sms_campaign(application, name="Scheduled", recipients=10)
+    campaign_launch(
+        campaign=scheduled, user=None, at=timezone.now() + timedelta(seconds=BEAT_DOWN_S / 2)
+    )
+    start_worker("w2", **BEAT_ENV)
+    hold(
+        BEAT_DOWN_S,
+        lambda: (states(sending), states(scheduled), sandbox.submissions()["total"]),
+    )
+    scheduled.refresh_from_db()
+    assert scheduled.state == CampaignState.SCHEDULED
+    assert scheduled.launch_at < timezone.now()
+
+    start_beat()
+    # From here on only beat's sweeps, in the worker, move anything.
+    campaigns = Campaign.objects.filter(pk__in=(sending.pk, scheduled.pk))
+    delivered = Message.objects.filter(campaign__in=campaigns, state=MessageState.DELIVERED)
+    wait_until(
+        lambda: (
+            set(campaigns.values_list("state", flat=True)) == {CampaignState.DONE}
+            and delivered.count() == 40
+        ),
+        60,
+        describe=lambda: f"{states(sending)}, {states(scheduled)}",
+        sweeping=False,
+    )
+    submissions = sandbox.submissions()
+    assert submissions["duplicates"] == {}, duplicates_explained(submissions["duplicates"], sandbox)
+    assert submissions["total"] == 40
