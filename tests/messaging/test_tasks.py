@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from django.conf import settings as django_settings
 from django.utils import timezone
 
@@ -17,9 +18,11 @@ from messaging.models import Application, Campaign, CampaignState, Message, Mess
 from messaging.services import campaign_launch, campaign_pause, campaign_resume
 from messaging.tasks import sweep
 from postbacks.models import InboxState, MessageEvent, PostbackInbox
+from postbacks.signing import status_url
 from tests.conftest import APP_A, APP_TIGHT
 from tests.support.beat import CeleryBeat
 from tests.support.campaigns import sms_campaign
+from tests.support.postgres_restart import postgres_down, postgres_restart_unavailable
 from tests.support.proxy import TcpProxy
 from tests.support.redis_restart import restart_redis
 from tests.support.worker import CeleryWorker, database_url_for_workers
@@ -437,3 +440,69 @@ def test_beat_stopped_for_5_minutes_then_started_again_its_sweeps_catch_up(
     submissions = sandbox.submissions()
     assert submissions["duplicates"] == {}, duplicates_explained(submissions["duplicates"], sandbox)
     assert submissions["total"] == 40
+
+
+@pytest.fixture
+def postgres_restarts():
+    """Skips the test before its worker starts when this run cannot restart PostgreSQL."""
+    unavailable = postgres_restart_unavailable()
+    if unavailable:
+        pytest.skip(unavailable)
+
+
+def test_a_postgres_restart_mid_campaign_and_mid_postbacks_loses_and_repeats_nothing(
+    postgres_restarts, worker, sandbox, caplog
+):
+    """PostgreSQL is stopped for a few seconds while a campaign is sending and its postbacks
+    are coming in, then started again: the webhook answers 503 meanwhile (iLiveIt retries),
+    and afterwards every message is submitted once and reaches its final state."""
+    # Each lifecycle spread over 2 s, so that postbacks are due all through the outage.
+    sandbox.configure(step_seconds=0.5)
+    campaign = sms_campaign(make_application(sandbox, rate_limit=20), recipients=60)
+    campaign_launch(campaign=campaign, user=None)
+    wait_until(
+        lambda: submitted_count(campaign) >= 15,
+        30,
+        describe=lambda: states(campaign),
+        sweeping=False,
+    )
+    probe = campaign.messages.exclude(iliveit_id=None).first()
+    probe_body = sandbox.message(probe.iliveit_id)["status"]
+
+    with postgres_down():
+        down_since = time.monotonic()
+        # iLiveIt is told to try again later: the webhook answers its own postbacks 503 ...
+        wait_until(
+            lambda: any(d["last_http_status"] == 503 for d in sandbox.postbacks()),
+            20,
+            describe=lambda: "no postback was answered 503",
+            sweeping=False,
+        )
+        answer = requests.post(status_url(probe.ref), json=probe_body, timeout=10)
+        assert answer.status_code == 503
+        # ... and the readiness check says why it is not ready, rather than failing.
+        ready = requests.get(f"{django_settings.PORTAL_BASE_URL}/readyz", timeout=10)
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"] == "error: OperationalError"
+        # Down for a few seconds in all, so that postbacks are refused again and again.
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - down_since)))
+
+    # The refused postbacks come again with the sandbox's back-off, and drains apply them as
+    # they land: without sweeping, nothing is left pending (waiting, a message whose call
+    # the outage cut off, is the sweeper's).
+    pending = PostbackInbox.objects.filter(state=InboxState.PENDING)
+    wait_until(
+        lambda: all(d["delivered"] for d in sandbox.postbacks()) and not pending.exists(),
+        20,
+        describe=lambda: f"{pending.count()} postbacks pending",
+        sweeping=False,
+    )
+    # Claims and answers lost with the database wait for the sweep.
+    assert_submitted_exactly_once(campaign, sandbox, timeout=120)
+    assert_postbacks_applied(campaign, sandbox)
+    server_errors = {
+        record.status_code
+        for record in caplog.records
+        if record.name == "django.request" and record.status_code >= 500
+    }
+    assert server_errors == {503}
