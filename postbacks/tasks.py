@@ -1,8 +1,10 @@
 """Celery tasks of the postbacks app: thin wrappers around its services."""
 
+import contextlib
 import logging
 import time
 
+import redis
 from celery import shared_task
 from django.conf import settings
 
@@ -57,6 +59,18 @@ def _call_for_help() -> None:
 def drain(slot: int = 0) -> int:
     """Apply stored postbacks until none is left (the first drain, slot 0, lingers for
     DRAIN_LINGER_S more); answer how many failed (left for the sweeper)."""
+    try:
+        return _drain(slot)
+    except Exception:
+        # Most likely the database went away. Let go of the slot, so that the next postback
+        # the webhook stores asks for a drain again: held until it expired, it left every
+        # postback of the next DRAIN_KEY_TTL_S to the sweeper.
+        with contextlib.suppress(redis.RedisError):
+            redis_client().delete(drain_key(slot))
+        raise
+
+
+def _drain(slot: int) -> int:
     failed: frozenset[int] = frozenset()
     quiet_since = time.monotonic()
     while True:

@@ -4,16 +4,26 @@ with every message submitted exactly once, by the sandbox's own count."""
 
 import json
 import time
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from django.conf import settings as django_settings
+from django.utils import timezone
 
 from iliveit_portal.celery import app as celery_app
+from messaging.counting import campaign_counts, campaign_recount
 from messaging.models import Application, Campaign, CampaignState, Message, MessageState
 from messaging.services import campaign_launch, campaign_pause, campaign_resume
 from messaging.tasks import sweep
+from postbacks.models import InboxState, MessageEvent, PostbackInbox
+from postbacks.signing import status_url
 from tests.conftest import APP_A, APP_TIGHT
+from tests.support.beat import CeleryBeat
 from tests.support.campaigns import sms_campaign
+from tests.support.postgres_restart import postgres_down, postgres_restart_unavailable
+from tests.support.proxy import TcpProxy
 from tests.support.redis_restart import restart_redis
 from tests.support.worker import CeleryWorker, database_url_for_workers
 
@@ -59,9 +69,9 @@ def start_worker(worker_env):
     celery_app.control.purge()
     started = []
 
-    def start(name: str = "w1") -> CeleryWorker:
+    def start(name: str = "w1", **env: str) -> CeleryWorker:
         worker = CeleryWorker(
-            queue=django_settings.CELERY_TASK_DEFAULT_QUEUE, env=worker_env, name=name
+            queue=django_settings.CELERY_TASK_DEFAULT_QUEUE, env={**worker_env, **env}, name=name
         )
         started.append(worker)
         return worker
@@ -131,10 +141,15 @@ def duplicates_explained(duplicates: dict[str, int], sandbox) -> str:
     return json.dumps(explained, default=str, indent=1)
 
 
-def assert_submitted_exactly_once(campaign: Campaign, sandbox, timeout: float = 90) -> None:
+def assert_submitted_exactly_once(
+    campaign: Campaign, sandbox, timeout: float = 90, *, sweeping: bool = True
+) -> None:
     total = campaign.messages.count()
     wait_until(
-        lambda: submitted_count(campaign) == total, timeout, describe=lambda: states(campaign)
+        lambda: submitted_count(campaign) == total,
+        timeout,
+        describe=lambda: states(campaign),
+        sweeping=sweeping,
     )
     submissions = sandbox.submissions()
     assert submissions["duplicates"] == {}, duplicates_explained(submissions["duplicates"], sandbox)
@@ -258,3 +273,236 @@ def test_sendmessage_wait_prints_the_message_id_once_a_worker_submitted_it(worke
     message = Message.objects.get(pk=int(portal_id))
     assert message.iliveit_id == iliveit_id
     assert sandbox.message(iliveit_id)["recipient"] == "27821234567"
+
+
+# --- the database, beat and the webhook going away -------------------------------------------
+
+
+def unapplied_postbacks(campaign: Campaign, sandbox) -> int:
+    """Postbacks for the campaign the portal has not applied yet: those the sandbox is still
+    retrying, and those stored but not yet applied."""
+    retrying = sum(not delivery["delivered"] for delivery in sandbox.postbacks())
+    stored = PostbackInbox.objects.filter(
+        message__campaign=campaign, state__in=(InboxState.PENDING, InboxState.WAITING)
+    )
+    return retrying + stored.count()
+
+
+def assert_postbacks_applied(campaign: Campaign, sandbox, timeout: float = 60, **wait) -> None:
+    """Every postback the sandbox sent for the campaign reached the portal and was applied:
+    each message delivered with all five of its stage reports recorded, and the campaign's
+    counters agreeing with its messages."""
+    total = campaign.messages.count()
+    delivered = campaign.messages.filter(state=MessageState.DELIVERED)
+    wait_until(
+        lambda: not unapplied_postbacks(campaign, sandbox) and delivered.count() == total,
+        timeout,
+        describe=lambda: f"{states(campaign)}, {unapplied_postbacks(campaign, sandbox)} unapplied",
+        **wait,
+    )
+    # received, archived, submitted, sent, delivered
+    assert MessageEvent.objects.filter(message__campaign=campaign).count() == 5 * total
+    inbox = PostbackInbox.objects.filter(message__campaign=campaign)
+    assert set(inbox.values_list("state", flat=True)) <= {InboxState.APPLIED, InboxState.DUPLICATE}
+    counts = campaign_counts(campaign_id=campaign.pk)
+    assert counts == campaign_recount(campaign_id=campaign.pk)
+    assert counts[MessageState.DELIVERED] == total
+
+
+def test_the_webhook_down_for_a_minute_loses_no_postback(start_worker, sandbox, live_server):
+    """The portal's webhook is unreachable (its listening port closed, open connections cut)
+    for 3 s while postbacks are due, and the sandbox retries from 0.05 s: iLiveIt's minute,
+    and a first retry after a second, compressed 20 times. Its back-off doubles, so each
+    postback due in the outage is refused several times and lands once the port is back."""
+    proxy = TcpProxy(urlsplit(live_server.url).port)
+    try:
+        start_worker(PORTAL_BASE_URL=proxy.url)
+        sandbox.configure(postback_retry_base=0.05, step_seconds=0.2)
+        campaign = sms_campaign(make_application(sandbox, rate_limit=10), recipients=30)
+        campaign_launch(campaign=campaign, user=None)
+        wait_until(
+            lambda: submitted_count(campaign) >= 5,
+            30,
+            describe=lambda: states(campaign),
+            sweeping=False,
+        )
+
+        proxy.stop()
+        down_since = time.monotonic()
+        wait_until(
+            lambda: any(d["attempts"] >= 3 and not d["delivered"] for d in sandbox.postbacks()),
+            20,
+            describe=lambda: "no postback was retried",
+            sweeping=False,
+        )
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - down_since)))
+        proxy.start()
+
+        assert_submitted_exactly_once(campaign, sandbox, sweeping=False)
+        assert_postbacks_applied(campaign, sandbox, sweeping=False)
+    finally:
+        proxy.stop()
+    assert max(d["attempts"] for d in sandbox.postbacks()) >= 3
+
+
+# Beat's clocks compressed 30 times: a sweep every 0.5 s for every 15 s, a queued message
+# swept again after 2 s untouched for 60 s, a call in flight taken as lost after 4 s for 120 s.
+# The reconciliation window is not compressed: nothing in this test may wait it out.
+BEAT_ENV = {
+    "SWEEP_INTERVAL_S": "0.5",
+    "SWEEP_QUEUED_AFTER_S": "2",
+    "SUBMITTING_STALE_AFTER_S": "4",
+    "RECONCILE_UNCERTAIN_AFTER_S": "60",
+}
+BEAT_DOWN_S = 10  # 5 minutes, compressed 30 times
+
+
+@pytest.fixture
+def start_beat(worker_env, tmp_path):
+    started = []
+
+    def start() -> CeleryBeat:
+        beat = CeleryBeat(
+            queue=django_settings.CELERY_TASK_DEFAULT_QUEUE,
+            env={**worker_env, **BEAT_ENV},
+            schedule=tmp_path / "celerybeat-schedule",
+        )
+        started.append(beat)
+        return beat
+
+    yield start
+    for beat in started:
+        beat.stop()
+
+
+def hold(seconds: float, unchanged) -> None:
+    """Wait out `seconds`, checking all along that `unchanged()` stays as it was."""
+    before = unchanged()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        assert unchanged() == before
+
+
+def test_beat_stopped_for_5_minutes_then_started_again_its_sweeps_catch_up(
+    start_worker, start_beat, sandbox
+):
+    """Beat is down for BEAT_DOWN_S, the 5 minutes compressed 30 times with every clock of
+    the sweep (BEAT_ENV): 20 sweep intervals, five times the wait before a queued message
+    is handed out again, twice the wait before a call in flight counts as lost. Meanwhile a
+    worker dies mid-call, the broker loses every hint it held, and a scheduled campaign's
+    launch time passes. Nothing moves until beat is back; then it all goes out, once."""
+    beat = start_beat()
+    # Calls that hang until the worker is killed leave their messages `submitting`.
+    first = start_worker("w1", **BEAT_ENV, ILIVEIT_READ_TIMEOUT_MS="30000")
+    sandbox.configure(slow_rate=1.0, slow_seconds=10)
+    application = make_application(sandbox)
+    sending = sms_campaign(application, recipients=30)
+    campaign_launch(campaign=sending, user=None)
+    in_flight = sending.messages.filter(state=MessageState.SUBMITTING)
+    wait_until(
+        lambda: in_flight.count() == 2,  # one for each chunk of the campaign
+        30,
+        describe=lambda: states(sending),
+        sweeping=False,
+    )
+
+    beat.stop()
+    first.kill()
+    celery_app.control.purge()
+    sandbox.configure(slow_rate=0)
+    scheduled = sms_campaign(application, name="Scheduled", recipients=10)
+    campaign_launch(
+        campaign=scheduled, user=None, at=timezone.now() + timedelta(seconds=BEAT_DOWN_S / 2)
+    )
+    start_worker("w2", **BEAT_ENV)
+    hold(
+        BEAT_DOWN_S,
+        lambda: (states(sending), states(scheduled), sandbox.submissions()["total"]),
+    )
+    scheduled.refresh_from_db()
+    assert scheduled.state == CampaignState.SCHEDULED
+    assert scheduled.launch_at < timezone.now()
+
+    start_beat()
+    # From here on only beat's sweeps, in the worker, move anything.
+    campaigns = Campaign.objects.filter(pk__in=(sending.pk, scheduled.pk))
+    delivered = Message.objects.filter(campaign__in=campaigns, state=MessageState.DELIVERED)
+    wait_until(
+        lambda: (
+            set(campaigns.values_list("state", flat=True)) == {CampaignState.DONE}
+            and delivered.count() == 40
+        ),
+        60,
+        describe=lambda: f"{states(sending)}, {states(scheduled)}",
+        sweeping=False,
+    )
+    submissions = sandbox.submissions()
+    assert submissions["duplicates"] == {}, duplicates_explained(submissions["duplicates"], sandbox)
+    assert submissions["total"] == 40
+
+
+@pytest.fixture
+def postgres_restarts():
+    """Skips the test before its worker starts when this run cannot restart PostgreSQL."""
+    unavailable = postgres_restart_unavailable()
+    if unavailable:
+        pytest.skip(unavailable)
+
+
+def test_a_postgres_restart_mid_campaign_and_mid_postbacks_loses_and_repeats_nothing(
+    postgres_restarts, worker, sandbox, caplog
+):
+    """PostgreSQL is stopped for a few seconds while a campaign is sending and its postbacks
+    are coming in, then started again: the webhook answers 503 meanwhile (iLiveIt retries),
+    and afterwards every message is submitted once and reaches its final state."""
+    # Each lifecycle spread over 2 s, so that postbacks are due all through the outage.
+    sandbox.configure(step_seconds=0.5)
+    campaign = sms_campaign(make_application(sandbox, rate_limit=20), recipients=60)
+    campaign_launch(campaign=campaign, user=None)
+    wait_until(
+        lambda: submitted_count(campaign) >= 15,
+        30,
+        describe=lambda: states(campaign),
+        sweeping=False,
+    )
+    probe = campaign.messages.exclude(iliveit_id=None).first()
+    probe_body = sandbox.message(probe.iliveit_id)["status"]
+
+    with postgres_down():
+        down_since = time.monotonic()
+        # iLiveIt is told to try again later: the webhook answers its own postbacks 503 ...
+        wait_until(
+            lambda: any(d["last_http_status"] == 503 for d in sandbox.postbacks()),
+            20,
+            describe=lambda: "no postback was answered 503",
+            sweeping=False,
+        )
+        answer = requests.post(status_url(probe.ref), json=probe_body, timeout=10)
+        assert answer.status_code == 503
+        # ... and the readiness check says why it is not ready, rather than failing.
+        ready = requests.get(f"{django_settings.PORTAL_BASE_URL}/readyz", timeout=10)
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"] == "error: OperationalError"
+        # Down for a few seconds in all, so that postbacks are refused again and again.
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - down_since)))
+
+    # The refused postbacks come again with the sandbox's back-off, and drains apply them as
+    # they land: without sweeping, nothing is left pending (waiting, a message whose call
+    # the outage cut off, is the sweeper's).
+    pending = PostbackInbox.objects.filter(state=InboxState.PENDING)
+    wait_until(
+        lambda: all(d["delivered"] for d in sandbox.postbacks()) and not pending.exists(),
+        20,
+        describe=lambda: f"{pending.count()} postbacks pending",
+        sweeping=False,
+    )
+    # Claims and answers lost with the database wait for the sweep.
+    assert_submitted_exactly_once(campaign, sandbox, timeout=120)
+    assert_postbacks_applied(campaign, sandbox)
+    server_errors = {
+        record.status_code
+        for record in caplog.records
+        if record.name == "django.request" and record.status_code >= 500
+    }
+    assert server_errors == {503}
