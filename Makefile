@@ -20,8 +20,12 @@ run: $(STAMP)
 	$(PY) -m iliveit_portal.devstack run
 
 # The whole test suite. Uses DATABASE_URL / REDIS_URL when set, else SQLite and embedded Redis.
+# Two processes share the tests (pytest-xdist, one per core); the few that stop Redis or
+# PostgreSQL (marked serial) run alone afterwards, since every other test leans on those.
+# Exit 5 is pytest's "no test selected", which a PYTEST_ARGS selection can leave one half with.
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not serial" $(PYTEST_ARGS) || test $$? -eq 5
+	$(PY) -m pytest -m serial $(PYTEST_ARGS) || test $$? -eq 5
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

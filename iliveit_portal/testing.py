@@ -26,6 +26,12 @@ os.environ.setdefault("LOG_FORMAT", "plain")
 os.environ.setdefault("CELERY_QUEUE", f"portal-test-{os.getpid()}")
 # And its own cache keys (throttle counters), for the same reason.
 os.environ.setdefault("CACHE_KEY_PREFIX", f"portal-test-{os.getpid()}")
+# Each pytest-xdist worker is a run of its own, with its own test database: a Celery worker
+# started by one must never take another's tasks (their message ids would name other rows).
+if _xdist_worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    for _name in ("CELERY_QUEUE", "CACHE_KEY_PREFIX"):
+        if not os.environ[_name].endswith(f"-{_xdist_worker}"):
+            os.environ[_name] += f"-{_xdist_worker}"
 os.environ.setdefault(
     "PORTAL_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
 )

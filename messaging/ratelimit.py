@@ -151,7 +151,9 @@ def limiter_for(application_id: int, rate: int) -> RateLimiter:
     # network jitter would meet iLiveIt's bucket half-empty and draw 429s).
     return RateLimiter(
         client=redis_client(),
-        key=f"iliveit:ratelimit:app:{application_id}",
+        # One bucket per task queue, as for the drains: portals (or test runs) that share a
+        # Redis do not share buckets.
+        key=f"iliveit:ratelimit:{settings.CELERY_TASK_DEFAULT_QUEUE}:app:{application_id}",
         rate=float(rate),
         burst=max(1.0, rate / 4),
     )

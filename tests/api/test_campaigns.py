@@ -366,6 +366,7 @@ def test_a_composer_launches_pauses_resumes_and_cancels(as_composer, campaign):
 
 # Committed for real: the hint to the workers is sent only when the launch commits.
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.serial
 def test_a_launch_while_redis_is_down_answers_normally(as_composer, campaign, settings):
     with redis_down(settings.REDIS_URL):
         launched = as_composer.post(action(campaign, "launch"), {}, format="json")

@@ -524,6 +524,7 @@ def test_a_launch_now_starts_sending(launcher):
 
 # Committed for real: the hint to the workers is sent only when the launch commits.
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.serial
 def test_a_launch_while_the_task_queue_is_down_answers_and_the_sweeper_sends_later(
     launcher, settings
 ):

@@ -27,7 +27,13 @@ from tests.support.proxy import TcpProxy
 from tests.support.redis_restart import restart_redis
 from tests.support.worker import CeleryWorker, database_url_for_workers
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# One xdist group: these tests run one after another on one process, so that no two sets of
+# Celery workers, sandbox and live server share the two cores at once.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("pipeline"),
+]
 
 PAST_SUBMIT = (
     MessageState.SUBMITTED,
@@ -218,6 +224,7 @@ def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(star
     assert_submitted_exactly_once(campaign, sandbox, timeout=180)
 
 
+@pytest.mark.serial
 def test_a_redis_restart_mid_campaign_loses_nothing_and_sends_nothing_twice(worker, sandbox):
     campaign = sms_campaign(make_application(sandbox, rate_limit=40), recipients=200)
     campaign_launch(campaign=campaign, user=None)
@@ -450,6 +457,7 @@ def postgres_restarts():
         pytest.skip(unavailable)
 
 
+@pytest.mark.serial
 def test_a_postgres_restart_mid_campaign_and_mid_postbacks_loses_and_repeats_nothing(
     postgres_restarts, worker, sandbox, caplog
 ):
