@@ -188,6 +188,9 @@ ILIVEIT_ENDPOINT_HOSTS = [
 # Plain http is for the local sandbox only: `make run` (DEBUG) and the test suite, which runs
 # with DEBUG off and turns this on in iliveit_portal/testing.py.
 ILIVEIT_ALLOW_LOOPBACK_HTTP = env_bool("ILIVEIT_ALLOW_LOOPBACK_HTTP", DEBUG)
+# Hosts named here by whoever runs the portal (never by a user in the admin) may be reached
+# over plain http too: the Compose sandbox profile's `sandbox` container, on its own network.
+ILIVEIT_HTTP_HOSTS = [host.lower() for host in env_list("ILIVEIT_HTTP_HOSTS", [])]
 
 # --- Security --------------------------------------------------------------------------------
 # HTTPS is assumed in production; the local stack (DEBUG) and the test servers run plain HTTP.

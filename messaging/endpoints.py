@@ -44,6 +44,8 @@ def validate_endpoint(endpoint: str) -> None:
 
 
 def _sandbox_allowed(host: str) -> bool:
+    if host in settings.ILIVEIT_HTTP_HOSTS:
+        return True
     return settings.ILIVEIT_ALLOW_LOOPBACK_HTTP and _is_loopback(host)
 
 

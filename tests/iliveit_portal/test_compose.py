@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.settings_process import load_settings
+
 yaml = pytest.importorskip("yaml")
 
 REPO = Path(__file__).resolve().parents[2]
@@ -223,3 +225,22 @@ def test_the_build_context_leaves_out_secrets_and_local_state():
     ignored = (REPO / ".dockerignore").read_text().split()
     for entry in (".env", ".git", ".venv", "var"):
         assert entry in ignored
+
+
+def test_the_example_settings_let_the_portal_send_to_the_sandbox_container():
+    # DEBUG is off in the stack, so only ILIVEIT_HTTP_HOSTS lets plain http reach `sandbox`.
+    values = env_example()
+    env = {key: values[key] for key in values if key.startswith("ILIVEIT_")}
+    script = (
+        "from django.conf import settings; from messaging.endpoints import endpoint_refusal; "
+        "print(repr(endpoint_refusal(settings.ILIVEIT_ENDPOINT)))"
+    )
+    result = load_settings(
+        script,
+        **env,
+        DEBUG="0",
+        SECRET_KEY=values["SECRET_KEY"],
+        ALLOWED_HOSTS=values["ALLOWED_HOSTS"],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "''"

@@ -52,3 +52,13 @@ def test_plain_http_reaches_only_a_loopback_sandbox_and_only_when_allowed(settin
     assert "https" in endpoint_refusal(f"http://{ILIVEIT}")
     # Loopback, but not a listed host.
     assert "iLiveIt host" in endpoint_refusal("http://localhost:8765")
+
+
+def test_plain_http_reaches_a_host_the_operator_named_and_no_other(settings):
+    settings.ILIVEIT_ENDPOINT_HOSTS = ["sandbox"]
+    assert "https" in endpoint_refusal("http://sandbox:8765")
+
+    settings.ILIVEIT_HTTP_HOSTS = ["sandbox"]
+
+    assert endpoint_refusal("http://sandbox:8765") == ""
+    assert "https" in endpoint_refusal("http://evil.example:8765")
