@@ -45,6 +45,8 @@ def django_for_bench(tmp: Path, database_url: str, **environment: str) -> None:
         LOG_LEVEL="warning",
         # Plain HTTP on loopback, as behind a TLS proxy: production without the redirect.
         HTTPS="0",
+        # The sandbox is on loopback and speaks plain http (messaging/endpoints.py).
+        ILIVEIT_ALLOW_LOOPBACK_HTTP="1",
         **environment,
     )
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -125,6 +125,16 @@ def wait_until(predicate, timeout: float, *, describe=lambda: "", sweeping: bool
     raise AssertionError(f"condition not met in {timeout}s: {describe()}")
 
 
+def wait_submitted(campaign: Campaign, at_least: int, *, sweeping: bool = True) -> None:
+    """Until at least this many of the campaign's messages are past submission."""
+    wait_until(
+        lambda: submitted_count(campaign) >= at_least,
+        30,
+        describe=lambda: states(campaign),
+        sweeping=sweeping,
+    )
+
+
 def duplicates_explained(duplicates: dict[str, int], sandbox) -> str:
     """For a failure: each duplicated message as the portal has it, and how its postbacks
     went. Two causes were found this way: a first postback later than the reconciliation
@@ -215,7 +225,7 @@ def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(star
     first = start_worker("w1")
     campaign = sms_campaign(make_application(sandbox, rate_limit=40), recipients=200)
     campaign_launch(campaign=campaign, user=None)
-    wait_until(lambda: submitted_count(campaign) >= 50, 30, describe=lambda: states(campaign))
+    wait_submitted(campaign, 50)
 
     first.kill()
     start_worker("w2")
@@ -228,7 +238,7 @@ def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(star
 def test_a_redis_restart_mid_campaign_loses_nothing_and_sends_nothing_twice(worker, sandbox):
     campaign = sms_campaign(make_application(sandbox, rate_limit=40), recipients=200)
     campaign_launch(campaign=campaign, user=None)
-    wait_until(lambda: submitted_count(campaign) >= 50, 30, describe=lambda: states(campaign))
+    wait_submitted(campaign, 50)
 
     # Every queued task is lost with it; the database outbox still has the messages.
     restart_redis(django_settings.REDIS_URL, down_for=2.0)
@@ -241,12 +251,7 @@ def test_pause_stops_sending_within_seconds_and_resume_finishes(worker, sandbox)
     campaign_launch(campaign=campaign, user=None)
     # Without sweeping: on a loaded machine one sweep can take long enough for the whole
     # campaign to go out before the pause.
-    wait_until(
-        lambda: submitted_count(campaign) >= 20,
-        30,
-        describe=lambda: states(campaign),
-        sweeping=False,
-    )
+    wait_submitted(campaign, 20, sweeping=False)
 
     campaign_pause(campaign=campaign, user=None)
     time.sleep(2)  # calls already in flight may land
@@ -327,12 +332,7 @@ def test_the_webhook_down_for_a_minute_loses_no_postback(start_worker, sandbox, 
         sandbox.configure(postback_retry_base=0.05, step_seconds=0.2)
         campaign = sms_campaign(make_application(sandbox, rate_limit=10), recipients=30)
         campaign_launch(campaign=campaign, user=None)
-        wait_until(
-            lambda: submitted_count(campaign) >= 5,
-            30,
-            describe=lambda: states(campaign),
-            sweeping=False,
-        )
+        wait_submitted(campaign, 5, sweeping=False)
 
         proxy.stop()
         down_since = time.monotonic()
@@ -468,12 +468,7 @@ def test_a_postgres_restart_mid_campaign_and_mid_postbacks_loses_and_repeats_not
     sandbox.configure(step_seconds=0.5)
     campaign = sms_campaign(make_application(sandbox, rate_limit=20), recipients=60)
     campaign_launch(campaign=campaign, user=None)
-    wait_until(
-        lambda: submitted_count(campaign) >= 15,
-        30,
-        describe=lambda: states(campaign),
-        sweeping=False,
-    )
+    wait_submitted(campaign, 15, sweeping=False)
     probe = campaign.messages.exclude(iliveit_id=None).first()
     probe_body = sandbox.message(probe.iliveit_id)["status"]
 
