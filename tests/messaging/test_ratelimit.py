@@ -5,9 +5,13 @@ import uuid
 from messaging.ratelimit import RateLimiter, limiter_for, redis_client
 
 
-def fresh_limiter(rate: float, burst: float) -> RateLimiter:
+def fresh_limiter(rate: float, burst: float, window_s: float = 2.0) -> RateLimiter:
     return RateLimiter(
-        client=redis_client(), key=f"test:bucket:{uuid.uuid4()}", rate=rate, burst=burst
+        client=redis_client(),
+        key=f"test:bucket:{uuid.uuid4()}",
+        rate=rate,
+        burst=burst,
+        window_s=window_s,
     )
 
 
@@ -67,9 +71,7 @@ def drained(limiter: RateLimiter) -> float:
 
 
 def test_the_bucket_slows_down_while_most_answers_are_429_and_recovers_after():
-    limiter = RateLimiter(
-        client=redis_client(), key=f"test:bucket:{uuid.uuid4()}", rate=100, burst=1, window_s=0.2
-    )
+    limiter = fresh_limiter(rate=100, burst=1, window_s=0.2)
     assert drained(limiter) <= 0.01
     for _ in range(5):
         limiter.try_take()
@@ -96,9 +98,7 @@ def test_the_bucket_slows_down_while_most_answers_are_429_and_recovers_after():
 
 
 def test_a_few_429s_among_many_answers_leave_the_rate_alone():
-    limiter = RateLimiter(
-        client=redis_client(), key=f"test:bucket:{uuid.uuid4()}", rate=100, burst=20, window_s=0.2
-    )
+    limiter = fresh_limiter(rate=100, burst=20, window_s=0.2)
     for _ in range(10):
         limiter.try_take()
     limiter.rate_limited()
@@ -109,9 +109,7 @@ def test_a_few_429s_among_many_answers_leave_the_rate_alone():
 
 
 def test_a_slowed_bucket_still_sends_at_least_one_message_a_second():
-    limiter = RateLimiter(
-        client=redis_client(), key=f"test:bucket:{uuid.uuid4()}", rate=4, burst=1, window_s=0.2
-    )
+    limiter = fresh_limiter(rate=4, burst=1, window_s=0.2)
     for _ in range(6):
         for _ in range(3):
             limiter.try_take()
