@@ -4,7 +4,9 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.db import connection
 
+from messaging.counting import campaign_counts
 from messaging.models import Application, Campaign, CampaignState, Channel, Message
 from tests.support.campaigns import sms_campaign
 
@@ -87,3 +89,39 @@ def test_ordinary_campaigns_are_never_marked(application):
     single_sends_migration.mark_single_sends(apps, None)
 
     assert not Campaign.objects.filter(is_single_sends=True).exists()
+
+
+def message_triggers() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'messaging_message'::regclass "
+                "AND NOT tgisinternal"
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master "
+                "WHERE type = 'trigger' AND tbl_name = 'messaging_message'"
+            )
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_the_counters_triggers_outlive_every_migration_of_the_message_table():
+    # SQLite copies a table to add a NOT NULL column, and the copy has no triggers.
+    if connection.vendor == "postgresql":
+        kinds = ("count", "rollups")  # one PL/pgSQL function each
+    else:
+        kinds = ("count", "campaignminute", "campaignlatency", "campaignfailure")
+    expected = {
+        f"messaging_message_{kind}_{operation}"
+        for kind in kinds
+        for operation in ("insert", "update", "delete")
+    }
+
+    assert message_triggers() == expected
+
+
+def test_a_new_message_is_counted_at_once(application):
+    campaign = sms_campaign(application, recipients=3)
+
+    assert campaign_counts(campaign_id=campaign.pk)["draft"] == 3
