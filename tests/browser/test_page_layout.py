@@ -46,12 +46,21 @@ def overflows(page) -> bool:
     )
 
 
-@pytest.mark.parametrize("path", ["/campaigns/", "/campaigns/{pk}/dashboard/", "/campaigns/{pk}/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/campaigns/",
+        "/campaigns/{pk}/dashboard/",
+        "/campaigns/{pk}/",
+        "/campaigns/messages/{message}/",
+    ],
+)
 def test_pages_fit_a_phone_without_sideways_scrolling(page, live_server, campaign, path):
     page.set_viewport_size(PHONE)
     sign_in(page, live_server.url)
 
-    page.goto(live_server.url + path.format(pk=campaign.pk))
+    message = campaign.messages.order_by("id").last()
+    page.goto(live_server.url + path.format(pk=campaign.pk, message=message.pk))
 
     assert not overflows(page)
 
