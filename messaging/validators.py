@@ -30,7 +30,6 @@ LATEST_FILTER_DAY = date(9998, 12, 31)
 def validate_filter_day(day: date) -> None:
     if not EARLIEST_FILTER_DAY <= day <= LATEST_FILTER_DAY:
         raise ValidationError(
-            f"Give a day between {EARLIEST_FILTER_DAY.isoformat()} and "
-            f"{LATEST_FILTER_DAY.isoformat()}.",
+            f"Choose a day from {EARLIEST_FILTER_DAY.year} to {LATEST_FILTER_DAY.year}.",
             code="day_out_of_range",
         )
