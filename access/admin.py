@@ -16,11 +16,18 @@ class PortalChangeList(ChangeList):
             # ValueError into its "invalid filter" answer, and would answer 500 instead.
             raise IncorrectLookupParameters(error) from error
 
+    def get_results(self, request):
+        try:
+            return super().get_results(request)
+        except OverflowError as error:
+            # A 25-digit id in a related lookup (?message__campaign=...) that no filter spec
+            # checked: PostgreSQL matches nothing, but SQLite cannot even bind the number.
+            raise IncorrectLookupParameters(error) from error
+
 
 class PortalAdmin(admin.ModelAdmin):
     """The base of every admin of the portal: a filter value no database or date can hold is
-    an invalid filter, never a server error. (Integer lookups out of the database's range
-    already match nothing, since Django 5.0.)"""
+    an invalid filter, never a server error."""
 
     def get_changelist(self, request, **kwargs):
         return PortalChangeList

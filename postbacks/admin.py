@@ -121,8 +121,9 @@ class MessageEventAdmin(MessageRowAdmin):
         # With ?message__campaign=<id>, the page heads with that campaign's late postbacks.
         extra_context = extra_context or {}
         campaign_id = request.GET.get("message__campaign", "")
-        # isdigit() alone takes "²", which int() refuses.
-        if campaign_id.isascii() and campaign_id.isdigit():
+        # isdigit() alone takes "²", which int() refuses; past 2**63 no id exists, and SQLite
+        # could not even bind the number.
+        if campaign_id.isascii() and campaign_id.isdigit() and int(campaign_id) < 2**63:
             # Only a campaign the user may see: the heading must not name, or count, another.
             campaign = campaigns_visible(request.user).filter(pk=int(campaign_id)).first()
             if campaign is not None:
