@@ -1,12 +1,13 @@
 """Applying stored postbacks after the webhook has answered.
 
-The webhook only stores a postback and asks for a drain (postbacks.tasks.drain_request); a
-worker then applies the pending rows here, a batch per transaction. Batches claim their rows
+The webhook only stores a postback and asks for a drain (postbacks.drain_slots); a worker then
+applies the pending rows here, a batch per transaction. Batches claim their rows
 with SKIP LOCKED, so several workers drain side by side. The sweeper runs the same code for
 rows a lost drain left behind, and for postbacks that waited for a MessageID.
 """
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -61,15 +62,30 @@ def postbacks_drain_batch(
     return taken + len(replies), failed
 
 
-def postbacks_drain(*, skip: frozenset[int] = frozenset(), batch: int = BATCH) -> set[int]:
-    """Apply pending postbacks, oldest first, until none is left that no other worker holds;
-    answer the ids that failed (logged, left pending for the sweeper, not retried here)."""
+def postbacks_drain(
+    *,
+    skip: frozenset[int] = frozenset(),
+    batch: int = BATCH,
+    linger_s: float = 0.0,
+    on_backlog: Callable[[], object] | None = None,
+) -> set[int]:
+    """Apply pending postbacks, oldest first, until none is left that no other worker holds
+    and none has come for `linger_s`; answer the ids that failed (logged, left pending for the
+    sweeper, not retried here). `on_backlog` is called after each full batch."""
     failed = set(skip)
+    quiet_since = time.monotonic()
     while True:
         taken, failed_now = postbacks_drain_batch(skip=frozenset(failed), batch=batch)
         failed |= failed_now
-        if not taken:
-            return failed - skip
+        if taken >= batch and on_backlog is not None:
+            on_backlog()
+        if taken:
+            quiet_since = time.monotonic()
+            continue
+        if time.monotonic() - quiet_since < linger_s:
+            time.sleep(0.1)
+            continue
+        return failed - skip
 
 
 def postbacks_pending(*, skip: frozenset[int] = frozenset()) -> bool:

@@ -11,7 +11,7 @@ from django.db import connection
 
 from messaging.models import Message, MessageState
 from messaging.ratelimit import redis_client
-from postbacks import drain, tasks
+from postbacks import drain, drain_slots
 from postbacks.drain import (
     BATCH,
     postbacks_drain,
@@ -19,10 +19,11 @@ from postbacks.drain import (
     postbacks_pending,
     postbacks_sweep,
 )
+from postbacks.drain_slots import DRAIN_KEY_TTL_S, drain_key
 from postbacks.models import InboxState, MessageEvent
 from postbacks.services import postback_apply
-from postbacks.tasks import DRAIN_KEY_TTL_S, drain_key, drain_request
 from postbacks.tasks import drain as drain_task
+from postbacks.tasks import drain_request
 from tests.postbacks.test_services import delivery, state_of, store
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +93,7 @@ def test_the_drain_skips_a_row_that_fails_and_leaves_it_pending(message, make_me
 @pytest.fixture
 def drain_queue(monkeypatch):
     """The Celery queue drains are sent to, empty, with no drain asked for yet."""
-    monkeypatch.setattr(tasks, "_asked_at", float("-inf"))
+    monkeypatch.setattr(drain_slots, "_asked_at", float("-inf"))
     client = redis_client()
     keys = [drain_key(slot) for slot in range(settings.POSTBACK_DRAINS)]
     client.delete(*keys, settings.CELERY_TASK_DEFAULT_QUEUE)
@@ -120,7 +121,7 @@ def test_a_process_asks_redis_again_only_after_a_pause(drain_queue, monkeypatch)
     drain_request()
     assert redis_client().llen(drain_queue) == 1
 
-    monkeypatch.setattr(tasks, "_asked_at", tasks._asked_at - tasks.ASK_EVERY_S)
+    monkeypatch.setattr(drain_slots, "_asked_at", drain_slots._asked_at - drain_slots.ASK_EVERY_S)
     drain_request()
 
     assert redis_client().llen(drain_queue) == 2
@@ -154,8 +155,25 @@ def test_a_helping_drain_stops_as_soon_as_the_inbox_is_empty(message, drain_queu
 
     drain_task(1)
 
-    assert time.monotonic() - started < tasks.DRAIN_LINGER_S
+    assert time.monotonic() - started < drain_slots.DRAIN_LINGER_S
     assert not redis_client().exists(drain_key(1))
+
+
+def test_a_drain_that_fails_gives_up_its_slot(drain_queue, monkeypatch):
+    # The database went away mid-drain: the next postback stored must ask for a new drain,
+    # not wait DRAIN_KEY_TTL_S for the key to expire.
+    def broken(**kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(drain_slots, "postbacks_drain", broken)
+    redis_client().set(drain_key(), "1")
+
+    with pytest.raises(RuntimeError):
+        drain_task(0)
+
+    assert not redis_client().exists(drain_key())
+    drain_request()
+    assert queued_drains(drain_queue) == [[0]]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -209,7 +227,7 @@ def test_the_drain_lingers_for_a_postback_whose_request_did_not_ask(make_message
             finished.set()
 
     threading.Thread(target=run_drain).start()
-    time.sleep(tasks.ASK_EVERY_S / 2)
+    time.sleep(drain_slots.ASK_EVERY_S / 2)
     # Stored by a web process that asked for a drain a moment ago, so it asks for none now.
     late = store(second, delivery(second.iliveit_id))
     assert finished.wait(timeout=10)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import connection
 
 from messaging.ratelimit import redis_client
-from postbacks.tasks import drain_key
+from postbacks.drain_slots import drain_key
 from tests.support.celery_process import CeleryProcess
 
 
