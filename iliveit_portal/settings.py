@@ -367,9 +367,9 @@ if 0 < RETENTION_DAYS < 3:
     raise ImproperlyConfigured("RETENTION_DAYS must be 0 (keep forever) or at least 3.")
 
 CELERY_BEAT_SCHEDULE = {
-    "sweep": {"task": "messaging.tasks.sweep", "schedule": SWEEP_INTERVAL_S},
+    "sweep": {"task": "postbacks.tasks.sweep", "schedule": SWEEP_INTERVAL_S},
     "reconcile": {"task": "postbacks.tasks.reconcile", "schedule": RECONCILE_POLL_INTERVAL_S},
-    "prune": {"task": "messaging.tasks.prune_old_data", "schedule": 3600.0},
+    "prune": {"task": "api.tasks.prune_old_data", "schedule": 3600.0},
 }
 
 # --- REST API ----------------------------------------------------------------------------------

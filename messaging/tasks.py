@@ -10,7 +10,6 @@ from messaging.services import (
     campaign_queued_ids,
     message_submit,
     messages_submit,
-    messages_sweep,
 )
 
 # Messages per dispatch task: enough to spread the per-task and per-query costs, few enough
@@ -49,28 +48,3 @@ def dispatch_campaign(campaign_id: int) -> int:
     if chunk:
         submit_messages.delay(chunk)
     return count + len(chunk)
-
-
-@shared_task(ignore_result=True)
-def sweep() -> dict:
-    from iliveit_portal.health import beat_seen
-    from postbacks.drain import postbacks_sweep
-
-    beat_seen()
-    # Postbacks first: one that adopts a MessageID settles a message the message sweep would
-    # otherwise re-queue.
-    return {**postbacks_sweep(), **messages_sweep()}
-
-
-@shared_task(ignore_result=True)
-def prune_old_data() -> dict:
-    from django.conf import settings
-
-    from api.idempotency import idempotency_keys_prune
-    from messaging.retention import retention_prune
-
-    # Idempotency keys have their own fixed lifetime (24 h), whatever the retention.
-    pruned = {"idempotency_keys": idempotency_keys_prune()}
-    if settings.RETENTION_DAYS:
-        pruned.update(retention_prune(days=settings.RETENTION_DAYS))
-    return pruned

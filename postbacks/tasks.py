@@ -5,6 +5,7 @@ from django.conf import settings
 
 from postbacks.drain_slots import drain_wanted, postbacks_drain_slot
 from postbacks.reconcile import messages_reconcile
+from postbacks.sweep import portal_sweep
 
 
 def drain_request() -> None:
@@ -25,3 +26,10 @@ def reconcile() -> dict:
     """Poll the status of messages whose postbacks are overdue (beat, every
     RECONCILE_POLL_INTERVAL_S)."""
     return messages_reconcile(limit=settings.RECONCILE_POLL_LIMIT)
+
+
+@shared_task(ignore_result=True)
+def sweep() -> dict:
+    """Apply the postbacks and hand back the queued messages that no worker picked up (beat,
+    every SWEEP_INTERVAL_S)."""
+    return portal_sweep()

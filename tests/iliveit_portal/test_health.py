@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from iliveit_portal import health
 from messaging.ratelimit import redis_client
-from messaging.tasks import sweep
+from postbacks.tasks import sweep
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from api.tasks import prune_old_data
 from messaging.models import Application, Campaign, Channel, MessageState
 from messaging.retention import retention_prune
-from messaging.tasks import prune_old_data
 from postbacks.models import InboxState, PostbackInbox, Reply
 
 pytestmark = pytest.mark.django_db

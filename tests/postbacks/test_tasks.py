@@ -36,3 +36,9 @@ def test_beat_runs_the_task_every_interval():
     assert entry["task"] == "postbacks.tasks.reconcile"
     assert entry["schedule"] == settings.RECONCILE_POLL_INTERVAL_S
     assert tasks.reconcile.name == "postbacks.tasks.reconcile"
+
+
+def test_beat_runs_the_sweep_task_every_interval():
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep"]
+    assert entry["task"] == tasks.sweep.name == "postbacks.tasks.sweep"
+    assert entry["schedule"] == settings.SWEEP_INTERVAL_S
