@@ -377,6 +377,31 @@ def test_an_unknown_postback_type_is_dropped_but_kept_in_raw():
     assert result.raw["postback_type"] == "teleport"
 
 
+# The webhook once quarantined these; it parses bodies with StatusResult.from_body now, so one
+# rule holds for polls and postbacks: the unknown type is dropped and the stage still counts.
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message_id": "MSG-0001", "postback_type": "teleport", "sent_status": 1},
+        {"MessageID": "MSG-0001", "PostbackType": "teleport", "SentStatus": 1},
+    ],
+    ids=["snake case", "Go case"],
+)
+def test_a_postback_body_of_an_unknown_type_keeps_its_stages(body):
+    result = StatusResult.from_body(json.dumps(body).encode())
+
+    assert result.postback_type is None
+    assert result.sent.code == 1
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b'{"message_id": ', b'"\xff"', b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000]
+)
+def test_a_body_that_is_not_json_is_a_malformed_status(body):
+    with pytest.raises(MalformedStatus, match="body is not JSON"):
+        StatusResult.from_body(body)
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

@@ -531,12 +531,6 @@ MALFORMED = {
         }
     ).encode(),
     "a numeric postback_type": json.dumps({"message_id": "MSG-0001", "postback_type": 5}).encode(),
-    "an unknown postback_type": json.dumps(
-        {"message_id": "MSG-0001", "postback_type": "teleport", "sent_status": 1}
-    ).encode(),
-    "an unknown PostbackType (Go case)": json.dumps(
-        {"MessageID": "MSG-0001", "PostbackType": "teleport", "SentStatus": 1}
-    ).encode(),
     "a code too large to store": json.dumps(
         {"message_id": "MSG-0001", "postback_type": "sent", "sent_status": 70000}
     ).encode(),
@@ -569,6 +563,19 @@ def test_a_malformed_body_is_quarantined_and_answered_200(client, message, raw):
     message.refresh_from_db()
     assert message.state == MessageState.SUBMITTED
     assert not MessageEvent.objects.exists()
+
+
+def test_a_postback_of_an_unknown_type_is_applied_by_its_stages(client, message):
+    # StatusResult's rule (tests/messaging/test_iliveit_types.py): a newer iLiveIt's type is
+    # dropped, not refused, so its report still reaches the message.
+    body = {"MessageID": message.iliveit_id, "PostbackType": "teleport", "SentStatus": 1}
+
+    response = post(client, message, json.dumps(body).encode())
+
+    assert response.status_code == 200
+    assert only_inbox_row().state == InboxState.APPLIED
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
 
 
 def test_a_body_over_1_mb_is_stored_truncated_and_quarantined(client, message):
