@@ -42,6 +42,7 @@ from django.db.models import (
 from django.db.models.functions import Left, Trunc
 
 from messaging.counting import campaign_counts, campaign_counts_by_network, campaign_recount
+from messaging.iliveit import DELIVERED_OK, NETWORK_OK, PIPELINE_FAILURES, STAGES
 from messaging.models import (
     LATENCY_BOUNDS_S,
     CampaignFailure,
@@ -50,16 +51,13 @@ from messaging.models import (
     Message,
     MessageState,
 )
-from postbacks.merge import DELIVERED_OK, NETWORK_OK, ORDER, PIPELINE_FAILURES
+from messaging.states import LAUNCHED
 from postbacks.models import CampaignEventCount, EventSource, MessageEvent
 
-FUNNEL = ("queued", "submitted", "built", "sent", "delivered")
-# The states a launched message moves through, in order.
-PROGRESS = ORDER[ORDER.index(MessageState.QUEUED) :]
 # The stage a failure counts under, in pipeline order; then, for failed messages without a
 # failing stage code, "submission" (refused before iLiveIt had it: no MessageID) and "unknown"
 # (the failing report was superseded by a newer one of the same stage).
-FAILURE_STAGES = ("build", "archive", "submit", "sent", "delivered", "submission", "unknown")
+FAILURE_STAGES = (*STAGES, "submission", "unknown")
 NO_CODE = frozenset({"submission", "unknown"})
 # Time series: the stage whose timestamp is counted, and the name the figures use for it.
 SERIES = {"submit": "submitted", "sent": "sent", "delivered": "delivered"}
@@ -282,7 +280,7 @@ def _reasons(failures: list[tuple[str, int, str, int]]) -> tuple[FailureReason, 
 
 def _funnel(totals: dict[str, int], failures_by_stage: dict[str, int]) -> dict[str, int]:
     def reached(state: str) -> int:
-        return sum(totals[s] for s in PROGRESS[PROGRESS.index(state) :])
+        return sum(totals[s] for s in LAUNCHED[LAUNCHED.index(state) :])
 
     failed = failures_by_stage
     after_submission = sum(n for stage, n in failed.items() if stage != "submission")

@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from messaging.dashboard import FAILURE_STAGES, FUNNEL, CampaignDashboard, campaign_dashboard
+from messaging.dashboard import FAILURE_STAGES, CampaignDashboard, campaign_dashboard
 from messaging.guards import can_view_campaigns, visible_campaign
 from messaging.models import Campaign, MessageState
+from messaging.states import FUNNEL
 from messaging.views import campaign_settling
 
 # Which failure stages show beside each funnel step.

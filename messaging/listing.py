@@ -7,16 +7,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from messaging.models import Application, Campaign, CampaignCount, MessageState
-
-# States a message is in once iLiveIt has it, or it will never be sent.
-PAST_SUBMISSION = (
-    MessageState.SUBMITTED,
-    MessageState.BUILT,
-    MessageState.SENT,
-    MessageState.DELIVERED,
-    MessageState.FAILED,
-    MessageState.CANCELLED,
-)
+from messaging.states import PAST_SUBMISSION
 
 
 @dataclass(frozen=True)

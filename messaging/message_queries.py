@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 
 from messaging.clients import application_client
 from messaging.iliveit import (
+    STAGES,
     APIUnavailable,
     ArchivedMessage,
     BadRequest,
@@ -32,10 +33,6 @@ from messaging.iliveit import (
 from messaging.models import Campaign, Message, MessageState
 
 MESSAGES_PER_PAGE = 50
-
-# In the order iLiveIt's pipeline runs them (postbacks.merge.STAGES); Message has a
-# <stage>_code, <stage>_description and <stage>_at column for each.
-STAGES = ("build", "archive", "submit", "sent", "delivered")
 
 # The columns the list shows, so that a page does not load message bodies (OTP and
 # personalised content live in `body`).

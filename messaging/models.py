@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from messaging.endpoints import validate_endpoint
+from messaging.states import AWAITING_REPORT, MessageState
 
 
 class Environment(models.TextChoices):
@@ -140,23 +141,6 @@ class Campaign(models.Model):
         return self.channel == Channel.VIDEO
 
 
-class MessageState(models.TextChoices):
-    """The overall state, in the order a message moves through it (see postbacks' merge)."""
-
-    # Imported into a campaign that has not been launched.
-    DRAFT = "draft", "Draft"
-    QUEUED = "queued", "Queued"
-    SUBMITTING = "submitting", "Submitting"
-    # The request left but no answer came back: iLiveIt may or may not have it.
-    UNCERTAIN = "uncertain", "Outcome unknown"
-    SUBMITTED = "submitted", "Submitted"
-    BUILT = "built", "Built"
-    SENT = "sent", "Sent"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
 def new_message_ref() -> str:
     """The unguessable reference in the message's own postback URL."""
     return secrets.token_urlsafe(16)
@@ -246,15 +230,7 @@ class Message(models.Model):
                 name="message_awaiting_report",
                 condition=Q(
                     iliveit_id__isnull=False,
-                    state__in=[
-                        "draft",
-                        "queued",
-                        "submitting",
-                        "uncertain",
-                        "submitted",
-                        "built",
-                        "sent",
-                    ],
+                    state__in=list(AWAITING_REPORT),
                 ),
             ),
         ]

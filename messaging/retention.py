@@ -9,7 +9,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from messaging.models import Message, MessageState
+from messaging.models import Message
+from messaging.states import UNFINISHED
 from postbacks.models import InboxState, PostbackInbox, Reply
 
 # Rows deleted or blanked per statement, so that no prune holds long locks on busy tables.
@@ -22,13 +23,6 @@ _INBOX_DONE = (
     InboxState.DUPLICATE,
     InboxState.QUARANTINED,
     InboxState.SUSPICIOUS,
-)
-# A body is still needed while its message may be submitted again.
-_MESSAGE_UNFINISHED = (
-    MessageState.DRAFT,
-    MessageState.QUEUED,
-    MessageState.SUBMITTING,
-    MessageState.UNCERTAIN,
 )
 
 
@@ -64,7 +58,7 @@ def _prune_inbox(cutoff) -> int:
 def _prune_message_bodies(cutoff) -> int:
     # Served by the partial index on messages that have a body of their own.
     old = Message.objects.filter(body__isnull=False, created_at__lt=cutoff).exclude(
-        state__in=_MESSAGE_UNFINISHED
+        state__in=UNFINISHED
     )
     pruned = 0
     while ids := list(old.order_by("id").values_list("id", flat=True)[:BATCH]):

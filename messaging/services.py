@@ -47,6 +47,7 @@ from messaging.models import (
 )
 from messaging.payloads import build_payload
 from messaging.ratelimit import limiter_for
+from messaging.states import AWAITING_ANSWER, LEFT_TO_SEND, OUTCOMES, UNFINISHED
 
 logger = logging.getLogger(__name__)
 
@@ -57,16 +58,6 @@ class CampaignError(ValueError):
 
 # How often a chunk of submissions looks at its campaign's state again (see messages_submit).
 CAMPAIGN_RECHECK_S = 0.5
-
-# Messages that still have work to do before the campaign is done.
-UNFINISHED = (
-    MessageState.DRAFT,
-    MessageState.QUEUED,
-    MessageState.SUBMITTING,
-    MessageState.UNCERTAIN,
-)
-# Messages not yet handed to iLiveIt, which a pause holds back (drafts: a canary's rest).
-LEFT_TO_SEND = (MessageState.DRAFT, MessageState.QUEUED)
 
 
 def _locked(campaign: Campaign) -> Campaign:
@@ -215,9 +206,9 @@ def campaign_cancel(*, campaign: Campaign, user) -> Campaign:
         if campaign.is_single_sends:
             # Every later single send files here, so it must stay open; a pause stops it.
             raise CampaignError("Single sends cannot be cancelled for good; pause them instead.")
-        cancelled = campaign.messages.filter(
-            state__in=(MessageState.DRAFT, MessageState.QUEUED)
-        ).update(state=MessageState.CANCELLED, updated_at=timezone.now())
+        cancelled = campaign.messages.filter(state__in=LEFT_TO_SEND).update(
+            state=MessageState.CANCELLED, updated_at=timezone.now()
+        )
         campaign.state = CampaignState.CANCELLED
         campaign.finished_at = timezone.now()
         campaign.save(update_fields=["state", "finished_at"])
@@ -351,7 +342,7 @@ def _settle(message: Message, **fields) -> bool:
     fields["updated_at"] = timezone.now()
     ours = Message.objects.filter(
         pk=message.pk,
-        state__in=(MessageState.SUBMITTING, MessageState.UNCERTAIN),
+        state__in=AWAITING_ANSWER,
         iliveit_id__isnull=True,
     )
     return ours.update(**fields) == 1
@@ -600,7 +591,7 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
     counts = canary.aggregate(
         total=Count("id"),
         delivered=Count("id", filter=Q(state=MessageState.DELIVERED)),
-        open=Count("id", filter=~Q(state__in=(MessageState.DELIVERED, MessageState.FAILED))),
+        open=Count("id", filter=~Q(state__in=OUTCOMES)),
     )
     waited = timezone.now() - (campaign.launched_at or timezone.now())
     if counts["open"] and waited < timedelta(seconds=settings.CANARY_WAIT_S):

@@ -45,7 +45,7 @@ from messaging.hints import HintsWatch, hints_watched
 from messaging.listing import campaign_rows, campaigns_filter
 from messaging.models import Campaign, CampaignState, Channel, MessageState
 from messaging.sms import gsm_alphabet, sms_segments
-from postbacks.merge import ORDER
+from messaging.states import IN_FLIGHT
 
 CAMPAIGNS_PER_PAGE = 25
 
@@ -285,10 +285,6 @@ def campaign_progress(request: HttpRequest, pk: int) -> JsonResponse:
             "settling": campaign_settling(campaign, states),
         }
     )
-
-
-# Message states whose reports are still to come: launched, and not yet delivered.
-IN_FLIGHT = ORDER[ORDER.index(MessageState.QUEUED) : ORDER.index(MessageState.DELIVERED)]
 
 
 def campaign_settling(campaign: Campaign, states: dict[str, int]) -> bool:

@@ -14,9 +14,10 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
+from messaging.states import ADOPTS_ID
 from postbacks.models import InboxKind, InboxState, PostbackInbox
 from postbacks.replies import reply_apply
-from postbacks.services import ADOPTS_ID, postback_apply, postbacks_apply, postbacks_apply_next
+from postbacks.services import postback_apply, postbacks_apply, postbacks_apply_next
 
 logger = logging.getLogger(__name__)
 

@@ -9,30 +9,16 @@ moves forward along ORDER. A failure is terminal.
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from messaging.iliveit import StageStatus, StatusResult
-from messaging.models import MessageState
-
-STAGES = ("build", "archive", "submit", "sent", "delivered")
-
-# The order of the overall state; a merge never moves a message to an earlier one.
-ORDER = (
-    MessageState.DRAFT,
-    MessageState.QUEUED,
-    MessageState.SUBMITTING,
-    MessageState.UNCERTAIN,
-    MessageState.SUBMITTED,
-    MessageState.BUILT,
-    MessageState.SENT,
-    MessageState.DELIVERED,
+from messaging.iliveit import (
+    BUILD_DONE,
+    DELIVERED_OK,
+    NETWORK_OK,
+    PIPELINE_FAILURES,
+    STAGES,
+    StageStatus,
+    StatusResult,
 )
-TERMINAL = frozenset({MessageState.FAILED, MessageState.CANCELLED})
-
-# Pipeline codes (build, archive, submit) that mean the message got no further (NOTES.md).
-PIPELINE_FAILURES = frozenset({3, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18})
-BUILD_DONE = 14
-# Network codes for sent and delivered: 1 is success, 12 "Assumed Delivered" (72 h, no failure).
-NETWORK_OK = frozenset({1})
-DELIVERED_OK = frozenset({1, 12})
+from messaging.states import ORDER, TERMINAL, MessageState
 
 
 @dataclass(frozen=True)

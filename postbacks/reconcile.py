@@ -17,18 +17,13 @@ from django.utils import timezone
 
 from messaging.clients import application_client
 from messaging.iliveit import ILiveItError, RateLimited
-from messaging.models import Campaign, Message, MessageState
+from messaging.models import Campaign, Message
 from messaging.ratelimit import limiter_for
+from messaging.states import AWAITING_REPORT, FINAL
 from postbacks.models import EventSource, MessageEvent
 from postbacks.services import status_apply
 
 logger = logging.getLogger(__name__)
-
-# States after which iLiveIt reports nothing more that could change the message.
-FINAL = frozenset({MessageState.DELIVERED, MessageState.FAILED, MessageState.CANCELLED})
-# Every other state. Named in full (rather than "not final") so that the query's state filter
-# matches the condition of the partial index `message_awaiting_report` word for word.
-AWAITING_REPORT = tuple(state for state in MessageState.values if state not in FINAL)
 
 # How long a poll waits for its application's rate-limit token: a little over one token's
 # refill at 1 message a second. Submissions share the bucket; when it stays dry longer the

@@ -8,9 +8,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from iliveit_portal import metrics as portal_metrics
-from messaging.iliveit import MalformedStatus, StatusResult
+from messaging.iliveit import STAGES, MalformedStatus, StatusResult
 from messaging.models import Message, MessageState
-from postbacks.merge import STAGES, MessageStatus, Stage, merge_status
+from messaging.states import ADOPTS_ID
+from postbacks.merge import MessageStatus, Stage, merge_status
 from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, PostbackInbox
 
 logger = logging.getLogger(__name__)
@@ -232,12 +233,6 @@ def inbox_finish(inbox: PostbackInbox, state: str, reason: str = "", *, save: bo
         transaction.on_commit(
             lambda: portal_metrics.postbacks_settled(received=int(first_taken), states=[state])
         )
-
-
-# States in which the message has no MessageID and no request in flight: a postback on its
-# own URL proves iLiveIt accepted it, so the MessageID is adopted (the reconciliation of an
-# unknown outcome, and of a message re-queued after one).
-ADOPTS_ID = frozenset({MessageState.QUEUED, MessageState.UNCERTAIN})
 
 
 def inbox_take(inbox_id: int) -> tuple[PostbackInbox, bool]:

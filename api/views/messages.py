@@ -20,7 +20,8 @@ from api.serializers.messages import (
 )
 from api.views.base import ApiView
 from messaging import services
-from messaging.message_queries import STAGES, message_stages
+from messaging.iliveit import STAGES
+from messaging.message_queries import message_stages
 from messaging.models import Message, MessageState
 
 TAGS = ["messages"]

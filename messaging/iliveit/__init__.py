@@ -9,6 +9,14 @@ from messaging.iliveit.client import (
     close_clients,
     new_session,
 )
+from messaging.iliveit.codes import (
+    BUILD_DONE,
+    DELIVERED_OK,
+    NETWORK_OK,
+    PIPELINE_CODES,
+    PIPELINE_FAILURES,
+    STAGES,
+)
 from messaging.iliveit.errors import (
     APIUnavailable,
     AuthFailed,
@@ -25,7 +33,6 @@ from messaging.iliveit.errors import (
 )
 from messaging.iliveit.types import (
     ALL_POSTBACK_TYPES,
-    PIPELINE_CODES,
     ActionType,
     ArchivedMessage,
     BuildRequest,
@@ -54,9 +61,14 @@ from messaging.iliveit.validation import (
 
 __all__ = [
     "ALL_POSTBACK_TYPES",
+    "BUILD_DONE",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
+    "DELIVERED_OK",
+    "NETWORK_OK",
     "PIPELINE_CODES",
+    "PIPELINE_FAILURES",
+    "STAGES",
     "APIUnavailable",
     "ActionType",
     "ArchivedMessage",

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from messaging.iliveit.codes import PIPELINE_CODES, STAGES
 from messaging.iliveit.errors import MalformedPayload, MalformedStatus
 
 
@@ -43,29 +44,6 @@ class SlideContentType(StrEnum):
     VIDEO = "video"
     AUDIO = "audio"
 
-
-# Build, archive and submit stage codes (NOTES.md). Sent and delivered carry network codes
-# instead, where only 1 (success) and 12 (Assumed Delivered) are documented.
-PIPELINE_CODES: dict[int, str] = {
-    1: "Received",
-    2: "Submitted",
-    3: "SubmitFailed",
-    4: "Archived",
-    5: "ArchivedNetworkRule",
-    6: "FailedMarshal",
-    7: "FailedUnmarshal",
-    8: "ScrubUnavailable",
-    9: "NotMMS",
-    10: "TemplateError",
-    11: "NoNetwork",
-    12: "RenderFarmFailed",
-    13: "RenderFarmSent",
-    14: "RenderFarmSuccess",
-    15: "ReadFileFailed",
-    16: "Invalid",
-    17: "NoHandsetInfo",
-    18: "NotMMSProvisioned",
-}
 
 # Go's zero time.Time: how the provider writes "this stage has not happened".
 ZERO_TIMESTAMP = "0001-01-01T00:00:00Z"
@@ -449,8 +427,6 @@ class StageStatus:
 
 
 _POSTBACK_TYPE_VALUES = frozenset(str(postback_type) for postback_type in PostbackType)
-
-STAGES = ("build", "archive", "submit", "sent", "delivered")
 
 
 def _stage(fields: _Fields, stage: str) -> StageStatus | None:

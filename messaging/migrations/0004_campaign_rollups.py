@@ -15,9 +15,10 @@ from django.db import migrations, models
 COUNTED = "campaign_id IS NOT NULL AND NOT is_test"
 SHARDS = 16
 
-# postbacks.merge.PIPELINE_FAILURES, NETWORK_OK and DELIVERED_OK, frozen here: the SQL twin
-# of merge.is_failure. The first failing stage in pipeline order is the one a failure counts
-# under. A failed message with none counts, code 0, as "submission" when iLiveIt never took
+# messaging.iliveit.codes' PIPELINE_FAILURES, NETWORK_OK and DELIVERED_OK, frozen here
+# (tests/messaging/test_states.py checks that they agree): the SQL twin of
+# postbacks.merge.is_failure. The first failing stage in pipeline order is the one a failure
+# counts under. A failed message with none counts, code 0, as "submission" when iLiveIt never took
 # it (no MessageID: refused at submission), else as "unknown" (its failing report was
 # superseded by a newer report of the same stage); both with their last error.
 PIPELINE_FAILURES = "3, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18"

@@ -16,6 +16,7 @@ from iliveit_portal.celery import app as celery_app
 from messaging.counting import campaign_counts, campaign_recount
 from messaging.models import Application, Campaign, CampaignState, Message, MessageState
 from messaging.services import campaign_launch, campaign_pause, campaign_resume
+from messaging.states import ACCEPTED
 from postbacks.models import InboxState, MessageEvent, PostbackInbox
 from postbacks.signing import status_url
 from postbacks.tasks import sweep
@@ -34,13 +35,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("pipeline"),
 ]
-
-PAST_SUBMIT = (
-    MessageState.SUBMITTED,
-    MessageState.BUILT,
-    MessageState.SENT,
-    MessageState.DELIVERED,
-)
 
 
 @pytest.fixture
@@ -110,7 +104,7 @@ def states(campaign: Campaign) -> dict[str, int]:
 
 
 def submitted_count(campaign: Campaign) -> int:
-    return campaign.messages.filter(state__in=PAST_SUBMIT).count()
+    return campaign.messages.filter(state__in=ACCEPTED).count()
 
 
 def wait_until(predicate, timeout: float, *, describe=lambda: "", sweeping: bool = True):

@@ -7,10 +7,11 @@ from functools import reduce
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from messaging.iliveit import StatusResult
+from messaging.iliveit import STAGES, StatusResult
 from messaging.iliveit.types import ZERO_TIMESTAMP
 from messaging.models import MessageState
-from postbacks.merge import ORDER, STAGES, TERMINAL, MessageStatus, Stage, merge_status
+from messaging.states import ORDER, TERMINAL
+from postbacks.merge import MessageStatus, Stage, merge_status
 
 T0 = "2025-03-01T10:00:00Z"
 T1 = "2025-03-01T10:00:05Z"

@@ -13,10 +13,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
 
+from messaging.iliveit import STAGES as STAGE_NAMES
 from messaging.iliveit import StatusResult
 from messaging.iliveit.types import ZERO_TIMESTAMP
 from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
 from messaging.services import message_submit
+from messaging.states import OUTCOMES
 from postbacks import views
 from postbacks.drain import postbacks_drain, postbacks_sweep
 from postbacks.merge import MessageStatus, merge_status
@@ -24,7 +26,6 @@ from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, P
 from postbacks.services import postbacks_apply_waiting, status_of
 from postbacks.signing import sign
 from tests.conftest import APP_A
-from tests.postbacks.bodies import STAGES as STAGE_NAMES
 from tests.postbacks.bodies import go_case, status_body
 from tests.support.worker import CeleryWorker, database_url_for_workers
 
@@ -795,7 +796,6 @@ def test_a_stage_dated_decades_back_is_applied_not_left_pending(client, message,
 # --- end to end: the sandbox sends every postback twice, newest first -----------------------
 
 E2E_FAILS_DELIVERY, E2E_FAILS_SENT = "27000000001", "27000000006"
-FINAL_STATES = (MessageState.DELIVERED, MessageState.FAILED)
 
 
 def received_results(message) -> list[StatusResult]:
@@ -839,7 +839,7 @@ def test_duplicated_and_reordered_postbacks_from_the_sandbox_end_each_message_ri
     def all_in() -> bool:
         deliveries = sandbox.postbacks()
         return (
-            not campaign.messages.exclude(state__in=FINAL_STATES).exists()
+            not campaign.messages.exclude(state__in=OUTCOMES).exists()
             and all(d["delivered"] for d in deliveries)
             and PostbackInbox.objects.count() == len(deliveries)
             and not PostbackInbox.objects.filter(state=InboxState.PENDING).exists()

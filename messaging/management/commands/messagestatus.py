@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from messaging.iliveit import STAGES
 from messaging.models import Message
-from postbacks.merge import STAGES
 
 
 def message_status_document(message: Message) -> dict:

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from messaging.models import Application, Channel, Message, MessageState
+from messaging.models import Application, Channel, Message
 from messaging.recipients import InvalidRecipient, normalise_recipient
 from messaging.services import (
     CampaignError,
@@ -10,8 +10,7 @@ from messaging.services import (
     message_send_single,
     message_submit,
 )
-
-SETTLED = (MessageState.FAILED, MessageState.CANCELLED)
+from messaging.states import TERMINAL
 
 
 class Command(BaseCommand):
@@ -75,7 +74,7 @@ class Command(BaseCommand):
         deadline = time.monotonic() + timeout
         while True:
             message.refresh_from_db()
-            if message.iliveit_id or message.state in SETTLED:
+            if message.iliveit_id or message.state in TERMINAL:
                 return message
             if time.monotonic() > deadline:
                 raise CommandError(
