@@ -24,7 +24,9 @@ from postbacks.models import InboxState, MessageEvent
 from postbacks.services import postback_apply
 from postbacks.tasks import drain as drain_task
 from postbacks.tasks import drain_request
+from tests.postbacks.bodies import status_body
 from tests.postbacks.test_services import delivery, state_of, store
+from tests.postbacks.webhook import DELIVERED, only_inbox_row, post
 
 pytestmark = pytest.mark.django_db
 
@@ -306,3 +308,21 @@ def test_the_sweeper_carries_on_past_a_row_that_fails(message, make_message, mon
 
     assert state_of(broken) == InboxState.PENDING
     assert state_of(fine) == InboxState.APPLIED
+
+
+# --- through the webhook ------------------------------------------------------------------
+
+
+def test_a_waiting_postback_is_applied_by_the_sweeper(client, make_message):
+    message = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
+    post(client, message, status_body("MSG-SWEPT", "delivery", stages={"delivered": DELIVERED}))
+    assert postbacks_sweep()["postbacks_applied"] == 0
+
+    message.iliveit_id = "MSG-SWEPT"
+    message.state = MessageState.SUBMITTED
+    message.save()
+    postbacks_sweep()
+
+    assert only_inbox_row().state == InboxState.APPLIED
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED

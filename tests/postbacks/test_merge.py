@@ -1,17 +1,26 @@
 """The status merge is a pure function, so these tests need no database: a message's status
 and a StatusResult in, the new status out."""
 
+import json
+import time
 from datetime import UTC, datetime
 from functools import reduce
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from messaging.iliveit import STAGES, StatusResult
+from messaging.iliveit import STAGES as STAGE_NAMES
 from messaging.iliveit.types import ZERO_TIMESTAMP
-from messaging.models import MessageState
-from messaging.states import ORDER, TERMINAL
+from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
+from messaging.services import message_submit
+from messaging.states import ORDER, OUTCOMES, TERMINAL
 from postbacks.merge import MessageStatus, Stage, merge_status
+from postbacks.models import InboxKind, InboxState, PostbackInbox
+from postbacks.services import status_of
+from tests.conftest import APP_A
+from tests.support.worker import CeleryWorker, database_url_for_workers
 
 T0 = "2025-03-01T10:00:00Z"
 T1 = "2025-03-01T10:00:05Z"
@@ -45,7 +54,6 @@ SENT = report("sent", submit=(2, "Submitted", T0), sent=(1, "Sent", T1))
 DELIVERED = report(
     "delivery", submit=(2, "Submitted", T0), sent=(1, "Sent", T1), delivered=(1, "Delivered", T2)
 )
-
 
 # --- each stage taken from the postback -----------------------------------------------------
 
@@ -308,3 +316,100 @@ def test_every_step_moves_forward_or_stays(reports, start):
         # The same report again changes nothing.
         assert merge_status(merged, result) == merged
         status = merged
+
+
+# --- end to end: the sandbox sends every postback twice, newest first ---------------------
+
+
+E2E_FAILS_DELIVERY, E2E_FAILS_SENT = "27000000001", "27000000006"
+
+
+def received_results(message) -> list[StatusResult]:
+    rows = PostbackInbox.objects.filter(message=message, kind=InboxKind.STATUS)
+    return [StatusResult.from_json(json.loads(bytes(row.body))) for row in rows]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_duplicated_and_reordered_postbacks_from_the_sandbox_end_each_message_right(
+    live_server, sandbox, settings, request
+):
+    settings.PORTAL_BASE_URL = live_server.url
+    sandbox.configure(duplicate_postbacks=True, reorder_postbacks=True)
+    application = Application.objects.create(
+        name="Sandbox", endpoint=sandbox.url, token=APP_A.token, mvno_id=APP_A.mvno_id
+    )
+    campaign = Campaign.objects.create(
+        name="Out of order",
+        channel=Channel.SMS,
+        application=application,
+        body_text="Hello from the portal",
+        state=CampaignState.SENDING,
+    )
+    # The worker applies what the webhook stores, as in production.
+    worker = CeleryWorker(
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        env={"DATABASE_URL": database_url_for_workers()},
+        concurrency=1,
+    )
+    request.addfinalizer(worker.stop)
+    recipients = [f"2782{n:07d}" for n in range(18)] + [E2E_FAILS_DELIVERY, E2E_FAILS_SENT]
+    messages = Message.objects.bulk_create(
+        Message(campaign=campaign, recipient=r, state=MessageState.QUEUED) for r in recipients
+    )
+    for message in messages:
+        message_submit(message_id=message.pk)
+    ids = dict(campaign.messages.values_list("iliveit_id", "pk"))
+    assert len(ids) == 20 and None not in ids
+
+    def all_in() -> bool:
+        deliveries = sandbox.postbacks()
+        return (
+            not campaign.messages.exclude(state__in=OUTCOMES).exists()
+            and all(d["delivered"] for d in deliveries)
+            and PostbackInbox.objects.count() == len(deliveries)
+            and not PostbackInbox.objects.filter(state=InboxState.PENDING).exists()
+        )
+
+    deadline = time.monotonic() + 30
+    while not all_in():
+        assert time.monotonic() < deadline, dict(
+            campaign.messages.values_list("recipient", "state")
+        )
+        time.sleep(0.1)
+
+    deliveries = sandbox.postbacks()
+    for message in campaign.messages.all():
+        sent = [d["body"] for d in deliveries if d["message_id"] == message.iliveit_id]
+        rows = list(PostbackInbox.objects.filter(message=message).order_by("id"))
+        expected = {
+            E2E_FAILS_DELIVERY: MessageState.FAILED,
+            E2E_FAILS_SENT: MessageState.FAILED,
+        }.get(message.recipient, MessageState.DELIVERED)
+        assert message.state == expected, message.recipient
+        # Each postback came twice; the copy that came second changed nothing.
+        assert len(rows) == len(sent) >= 8
+        # Held back and released newest first: the last postback arrived first.
+        assert json.loads(bytes(rows[0].body))["postback_type"] == sent[-1]["postback_type"]
+        seen = set()
+        for row in rows:
+            body = bytes(row.body)
+            if body in seen:
+                assert row.state == InboxState.DUPLICATE
+            else:
+                assert row.state in (InboxState.APPLIED, InboxState.DUPLICATE)
+            seen.add(body)
+        assert len(seen) * 2 == len(rows)
+        # One event per distinct stage report among the bodies received.
+        results = received_results(message)
+        reports = {
+            (name, report.code, report.timestamp)
+            for result in results
+            for name in STAGE_NAMES
+            if (report := getattr(result, name)) is not None
+        }
+        events = list(message.events.values_list("stage", "code", "stage_at"))
+        assert sorted(events, key=str) == sorted(reports, key=str)
+        # Nothing went backwards: the stored status is the merge of everything received.
+        merged = reduce(merge_status, results, MessageStatus(state=MessageState.SUBMITTED))
+        assert status_of(message) == merged

@@ -15,6 +15,7 @@ from postbacks.drain import postbacks_drain, postbacks_sweep
 from postbacks.models import InboxKind, InboxState, PostbackInbox, Reply, ReplyKind
 from postbacks.replies import MalformedReply, parse_reply, reply_apply
 from tests.conftest import APP_A
+from tests.postbacks.webhook import only_inbox_row, post_reply, sms_reply_body
 
 pytestmark = pytest.mark.django_db
 
@@ -401,3 +402,32 @@ class TestSandboxReplies:
         assert (reply.sender, reply.text) == ("27821000001", "Call me")
         states = PostbackInbox.objects.filter(kind=InboxKind.REPLY).values_list("state", flat=True)
         assert sorted(states) == [InboxState.APPLIED, InboxState.DUPLICATE]
+
+
+# --- through the reply route --------------------------------------------------------------
+
+
+def test_a_reply_is_stored_and_applied(client, message):
+    response = post_reply(client, message, sms_reply_body(message))
+
+    assert response.status_code == 200
+    row = only_inbox_row()
+    assert (row.kind, row.state) == ("reply", InboxState.APPLIED)
+    assert message.replies.get().text == "STOP"
+
+
+def test_a_reply_for_a_signed_ref_without_a_message_is_quarantined(client, message):
+    message.ref = "no-such-message-ref"
+
+    assert post_reply(client, message, sms_reply_body(message)).status_code == 200
+    assert (only_inbox_row().state, only_inbox_row().reason) == (
+        InboxState.QUARANTINED,
+        "no message",
+    )
+
+
+def test_a_malformed_reply_is_answered_200_and_quarantined(client, message):
+    response = post_reply(client, message, b"{not json")
+
+    assert response.status_code == 200
+    assert only_inbox_row().state == InboxState.QUARANTINED
