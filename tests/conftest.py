@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from iliveit_portal.celery import app as celery_app
+from tests.support.applications import make_application
+from tests.support.campaigns import sms_campaign
 from tests.support.receiver import PostbackReceiver
 from tests.support.sandbox import SandboxApp, SandboxProcess
 
@@ -76,3 +78,58 @@ def sandbox_application(sandbox):
         mvno_id=APP_A.mvno_id,
         rate_limit=500,
     )
+
+
+@pytest.fixture
+def application(db):
+    """An application for tests that never call iLiveIt: nothing answers on its endpoint.
+    Tests that send or poll use sandbox_application instead."""
+    return make_application("Alpha")
+
+
+@pytest.fixture
+def other_application(db):
+    """A second plain application, for what a user of `application` must not see."""
+    return make_application("Beta", token="beta-token-0002")
+
+
+# Users by role (access.roles), each granted `application` unless said otherwise.
+
+
+@pytest.fixture
+def viewer(make_staff, application):
+    return make_staff("vera", "Viewer", applications=[application])
+
+
+@pytest.fixture
+def composer(make_staff, application):
+    return make_staff("cora", "Composer", applications=[application])
+
+
+@pytest.fixture
+def admin_user(make_staff):
+    """An Admin: sees every application without a grant."""
+    return make_staff("adam", "Admin")
+
+
+@pytest.fixture
+def outsider(make_staff, other_application):
+    """A composer, but granted only another application."""
+    return make_staff("otto", "Composer", applications=[other_application])
+
+
+@pytest.fixture
+def make_sms_campaign(application):
+    """Draft SMS campaigns (tests/support/campaigns.py's sms_campaign), of `application` unless
+    another is given: make_sms_campaign(recipients=0, name="Empty")."""
+
+    def make(app=None, **fields):
+        return sms_campaign(app or application, **fields)
+
+    return make
+
+
+@pytest.fixture
+def campaign(make_sms_campaign):
+    """A draft SMS campaign of `application` with three draft messages."""
+    return make_sms_campaign()

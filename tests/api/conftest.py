@@ -4,7 +4,6 @@ from rest_framework.test import APIClient
 
 from api.throttling import ApiRateThrottle
 from api.tokens import api_token_create
-from messaging.models import Application
 from tests.support.campaigns import sms_campaign
 
 
@@ -13,43 +12,6 @@ def generous_rate_limit(settings):
     # Throttle counters live in the shared cache and outlast each test's database, where ids
     # repeat; tests that are about throttling set their own rate and clear their key.
     settings.API_RATE_LIMIT = "100000/min"
-
-
-@pytest.fixture
-def application(db):
-    # Never called in these tests: sending is left to workers, which only the end-to-end test
-    # runs (against the sandbox).
-    return Application.objects.create(
-        name="Alpha", endpoint="http://127.0.0.1:9", token="alpha-token-0001", mvno_id=1
-    )
-
-
-@pytest.fixture
-def other_application(db):
-    return Application.objects.create(
-        name="Beta", endpoint="http://127.0.0.1:9", token="beta-token-0002", mvno_id=2
-    )
-
-
-@pytest.fixture
-def viewer(make_staff, application):
-    return make_staff("vera", "Viewer", applications=[application])
-
-
-@pytest.fixture
-def composer(make_staff, application):
-    return make_staff("cora", "Composer", applications=[application])
-
-
-@pytest.fixture
-def admin_user(make_staff):
-    return make_staff("adam", "Admin")
-
-
-@pytest.fixture
-def outsider(make_staff, other_application):
-    """A composer, but granted only another application."""
-    return make_staff("otto", "Composer", applications=[other_application])
 
 
 @pytest.fixture
@@ -94,11 +56,6 @@ def as_outsider(outsider):
 @pytest.fixture
 def anonymous():
     return APIClient()
-
-
-@pytest.fixture
-def campaign(application):
-    return sms_campaign(application)
 
 
 @pytest.fixture

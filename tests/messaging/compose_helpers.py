@@ -9,13 +9,11 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from messaging.models import Application, Campaign
+from tests.support.applications import TOKEN, make_application  # noqa: F401 (used by importers)
 
 # Sees every application's campaigns without a grant (access.roles' Admin holds it): for tests
 # about what a permission allows rather than which applications a user is granted.
 ALL_APPLICATIONS = "access.view_all_applications"
-
-# Long and distinctive, so that "it is not in the page" cannot pass by accident.
-TOKEN = "tok-5f0e9c2b7a4d4e8f9b1c3a6d2e7f8a90-live"
 
 
 def make_user(username: str, *perms: str, staff: bool = True):
@@ -28,16 +26,6 @@ def make_user(username: str, *perms: str, staff: bool = True):
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
     return user
-
-
-def make_application(name: str = "App A", token: str = TOKEN) -> Application:
-    return Application.objects.create(
-        name=name,
-        endpoint="http://127.0.0.1:8765",
-        token=token,
-        mvno_id=101,
-        rate_limit=50,
-    )
 
 
 def make_campaign(channel: str, *, application: Application | None = None, **fields) -> Campaign:

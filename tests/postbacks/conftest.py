@@ -1,30 +1,16 @@
 import pytest
 
-from messaging.models import Application, Campaign, Channel, Message, MessageState
+from messaging.models import Message, MessageState
 
 
 @pytest.fixture
-def application(db):
-    return Application.objects.create(
-        name="Postback tests",
-        endpoint="https://iliveit.invalid/api",
-        token="token-postback-tests",
-        mvno_id=101,
-    )
+def empty_campaign(make_sms_campaign):
+    """A campaign with no messages: each test makes the messages it posts about."""
+    return make_sms_campaign(recipients=0)
 
 
 @pytest.fixture
-def campaign(application):
-    return Campaign.objects.create(
-        name="Spring sale",
-        channel=Channel.SMS,
-        application=application,
-        body_text="Hello from the portal",
-    )
-
-
-@pytest.fixture
-def make_message(campaign):
+def make_message(empty_campaign):
     """A message of the campaign; by default submitted, with its iLiveIt MessageID."""
     counter = iter(range(1, 10_000))
 
@@ -33,7 +19,7 @@ def make_message(campaign):
         if iliveit_id == "default":
             iliveit_id = f"MSG-{n:04d}"
         return Message.objects.create(
-            campaign=campaign,
+            campaign=empty_campaign,
             recipient=f"278200{n:05d}",
             state=state,
             iliveit_id=iliveit_id,

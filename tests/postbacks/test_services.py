@@ -423,7 +423,8 @@ def test_eight_threads_posting_at_once_end_like_sequential_delivery(live_server,
 # --- through the webhook: what each stored postback does to its message -------------------
 
 
-def test_a_build_postback_marks_the_video_built(client, make_message, campaign):
+def test_a_build_postback_marks_the_video_built(client, make_message, empty_campaign):
+    campaign = empty_campaign
     campaign.channel = Channel.VIDEO
     campaign.save()
     message = make_message()

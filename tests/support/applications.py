@@ -1,0 +1,18 @@
+"""Applications made straight in the database."""
+
+from messaging.models import Application
+
+# Long and distinctive, so that "it is not in the page" cannot pass by accident.
+TOKEN = "tok-5f0e9c2b7a4d4e8f9b1c3a6d2e7f8a90-live"
+
+
+def make_application(name: str = "App A", token: str = TOKEN) -> Application:
+    """An application whose endpoint nothing answers on: for tests that never call iLiveIt
+    (those that do use the sandbox_application fixture)."""
+    return Application.objects.create(
+        name=name,
+        endpoint="http://127.0.0.1:8765",
+        token=token,
+        mvno_id=101,
+        rate_limit=50,
+    )
