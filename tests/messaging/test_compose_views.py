@@ -33,11 +33,6 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def application():
-    return make_application()
-
-
-@pytest.fixture
 def composer(client):
     client.force_login(make_user("composer", "messaging.add_campaign", ALL_APPLICATIONS))
     return client

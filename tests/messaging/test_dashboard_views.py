@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def application():
-    return make_application()
-
-
-@pytest.fixture
 def campaign(application):
     campaign = make_campaign("sms", application=application, state=CampaignState.SENDING)
     submit = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=10)

@@ -21,18 +21,12 @@ from messaging.models import Campaign, Channel
 from tests.messaging.compose_helpers import (
     GIF_BYTES,
     fake_image_upload,
-    make_application,
     make_campaign,
     png_upload,
     slide_data,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def application():
-    return make_application()
 
 
 def _data(application, **content):

@@ -28,11 +28,6 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def application():
-    return make_application()
-
-
-@pytest.fixture
 def campaign(application):
     return make_campaign("sms", application=application, name="Spring sale")
 
