@@ -107,8 +107,9 @@ def composer(make_staff, application):
 
 
 @pytest.fixture
-def admin_user(make_staff):
-    """An Admin: sees every application without a grant."""
+def admin_staff(make_staff):
+    """A staff user in the Admin role: sees every application without a grant. (Not
+    pytest-django's admin_user, a superuser, which admin_client logs in as.)"""
     return make_staff("adam", "Admin")
 
 

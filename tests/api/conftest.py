@@ -44,8 +44,8 @@ def as_composer(composer):
 
 
 @pytest.fixture
-def as_admin(admin_user):
-    return token_client(admin_user)
+def as_admin(admin_staff):
+    return token_client(admin_staff)
 
 
 @pytest.fixture

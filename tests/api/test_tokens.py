@@ -20,8 +20,8 @@ from audit.models import AuditAction, AuditEntry
 pytestmark = pytest.mark.django_db
 
 
-def test_a_new_token_is_returned_once_and_stored_only_as_its_hash(composer, admin_user):
-    created = api_token_create(user=composer, name="CI", actor=admin_user)
+def test_a_new_token_is_returned_once_and_stored_only_as_its_hash(composer, admin_staff):
+    created = api_token_create(user=composer, name="CI", actor=admin_staff)
 
     token = ApiToken.objects.get()
     assert created.secret.startswith(f"ilv_{token.prefix}_")
@@ -31,16 +31,16 @@ def test_a_new_token_is_returned_once_and_stored_only_as_its_hash(composer, admi
     assert "***" in repr(created) and created.secret not in repr(created)
 
 
-def test_creating_and_revoking_are_audited_without_the_secret(composer, admin_user):
-    created = api_token_create(user=composer, name="CI", actor=admin_user)
-    api_token_revoke(token=created.token, actor=admin_user)
+def test_creating_and_revoking_are_audited_without_the_secret(composer, admin_staff):
+    created = api_token_create(user=composer, name="CI", actor=admin_staff)
+    api_token_revoke(token=created.token, actor=admin_staff)
 
     entries = list(AuditEntry.objects.order_by("id"))
     assert [entry.action for entry in entries] == [
         AuditAction.API_TOKEN_CREATE,
         AuditAction.API_TOKEN_REVOKE,
     ]
-    assert all(entry.actor == admin_user for entry in entries)
+    assert all(entry.actor == admin_staff for entry in entries)
     assert all(entry.target_id == str(created.token.pk) for entry in entries)
     assert all(created.secret not in str(entry.detail) for entry in entries)
 
