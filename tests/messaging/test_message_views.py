@@ -47,7 +47,8 @@ def message(campaign):
 
 
 @pytest.fixture
-def viewer(client, make_staff, application):
+def viewer_client(client, make_staff, application):
+    """Logged in as a Viewer granted `application` (the shared `viewer` is the user alone)."""
     client.force_login(make_staff("viewer", "Viewer", applications=[application]))
     return client
 
@@ -123,8 +124,10 @@ def test_each_role_granted_the_application_sees_the_pages(
 # --- the list ------------------------------------------------------------------------------------
 
 
-def test_the_list_shows_each_messages_columns_and_links_to_its_page(viewer, campaign, message):
-    response = viewer.get(reverse("messaging:message_list", args=[campaign.pk]))
+def test_the_list_shows_each_messages_columns_and_links_to_its_page(
+    viewer_client, campaign, message
+):
+    response = viewer_client.get(reverse("messaging:message_list", args=[campaign.pk]))
     html = _page(response)
     assert response.status_code == 200
     assert f'href="{reverse("messaging:message_detail", args=[message.pk])}"' in html
@@ -144,11 +147,11 @@ def test_the_list_shows_each_messages_columns_and_links_to_its_page(viewer, camp
         ({"q": "2783"}, ["delivered"]),
     ],
 )
-def test_each_filter_narrows_the_list(viewer, campaign, message, query, expected):
+def test_each_filter_narrows_the_list(viewer_client, campaign, message, query, expected):
     campaign.messages.create(
         recipient="27830000002", state=MessageState.DELIVERED, network="mtn", delivered_code=5
     )
-    response = viewer.get(reverse("messaging:message_list", args=[campaign.pk]), query)
+    response = viewer_client.get(reverse("messaging:message_list", args=[campaign.pk]), query)
     assert response.status_code == 200
     assert [m.state for m, _ in response.context["rows"]] == expected
 
@@ -165,25 +168,25 @@ def test_each_filter_narrows_the_list(viewer, campaign, message, query, expected
         {"q": "x" * 300},
     ],
 )
-def test_a_bad_filter_shows_its_error_and_is_left_out(viewer, campaign, message, query):
-    response = viewer.get(reverse("messaging:message_list", args=[campaign.pk]), query)
+def test_a_bad_filter_shows_its_error_and_is_left_out(viewer_client, campaign, message, query):
+    response = viewer_client.get(reverse("messaging:message_list", args=[campaign.pk]), query)
     assert response.status_code == 200
     assert response.context["form"].errors
     assert 'class="error"' in _page(response)
 
 
-def test_page_two_starts_after_page_ones_last_id(viewer, campaign):
+def test_page_two_starts_after_page_ones_last_id(viewer_client, campaign):
     Message.objects.bulk_create(
         Message(campaign=campaign, recipient=f"2782{n:07d}", state=MessageState.QUEUED)
         for n in range(60)
     )
     url = reverse("messaging:message_list", args=[campaign.pk])
-    first = viewer.get(url, {"state": "queued"})
+    first = viewer_client.get(url, {"state": "queued"})
     assert len(_listed(first)) == 50
     next_after = first.context["next_after"]
     assert next_after == _listed(first)[-1]
     assert f"state=queued&amp;after={next_after}" in _page(first)
-    second = viewer.get(url, {"state": "queued", "after": next_after})
+    second = viewer_client.get(url, {"state": "queued", "after": next_after})
     assert len(_listed(second)) == 10
     assert min(_listed(second)) > next_after
     assert not set(_listed(first)) & set(_listed(second))
@@ -193,8 +196,8 @@ def test_page_two_starts_after_page_ones_last_id(viewer, campaign):
 # --- the message page ----------------------------------------------------------------------------
 
 
-def test_the_page_shows_every_stage_an_sms_goes_through(viewer, message):
-    html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
+def test_the_page_shows_every_stage_an_sms_goes_through(viewer_client, message):
+    html = _page(viewer_client.get(reverse("messaging:message_detail", args=[message.pk])))
     assert "msg-1" in html
     for stage in ("archive", "submit", "sent", "delivered"):
         assert f'<th scope="row">{stage}</th>' in html
@@ -204,22 +207,22 @@ def test_the_page_shows_every_stage_an_sms_goes_through(viewer, message):
     assert f'href="{reverse("messaging:message_archived", args=[message.pk])}"' in html
 
 
-def test_the_page_counts_the_429s_apart_from_the_attempts(viewer, message):
+def test_the_page_counts_the_429s_apart_from_the_attempts(viewer_client, message):
     Message.objects.filter(pk=message.pk).update(attempts=1, rate_limited_count=3)
-    html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
+    html = _page(viewer_client.get(reverse("messaging:message_detail", args=[message.pk])))
     assert "1 · refused for rate (429) 3 times, which do not count as attempts" in html
 
 
-def test_a_video_message_page_shows_its_build_stage(viewer, application):
+def test_a_video_message_page_shows_its_build_stage(viewer_client, application):
     video = make_campaign("video", application=application, name="Launch film")
     message = video.messages.create(recipient="27820000001", state=MessageState.QUEUED)
 
-    html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
+    html = _page(viewer_client.get(reverse("messaging:message_detail", args=[message.pk])))
 
     assert '<th scope="row">build</th>' in html
 
 
-def test_the_timeline_runs_by_stage_time_and_marks_late_events(viewer, message):
+def test_the_timeline_runs_by_stage_time_and_marks_late_events(viewer_client, message):
     now = timezone.now()
     sent = MessageEvent.objects.create(
         message=message,
@@ -238,7 +241,7 @@ def test_the_timeline_runs_by_stage_time_and_marks_late_events(viewer, message):
         stage_at=now - timedelta(minutes=5),
         source=EventSource.POSTBACK,
     )
-    response = viewer.get(reverse("messaging:message_detail", args=[message.pk]))
+    response = viewer_client.get(reverse("messaging:message_detail", args=[message.pk]))
     assert [event.pk for event in response.context["events"]] == [submitted.pk, sent.pk]
     html = _page(response)
     assert html.index(f'data-event="{submitted.pk}"') < html.index(f'data-event="{sent.pk}"')
@@ -247,13 +250,13 @@ def test_the_timeline_runs_by_stage_time_and_marks_late_events(viewer, message):
     assert "Status poll" in html and "Postback" in html
 
 
-def test_replies_are_shown_escaped_with_the_admins_raw_email_link(viewer, message, reply):
-    html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
+def test_replies_are_shown_escaped_with_the_admins_raw_email_link(viewer_client, message, reply):
+    html = _page(viewer_client.get(reverse("messaging:message_detail", args=[message.pk])))
     assert "Re: &lt;b&gt;hello&lt;/b&gt;" in html
     assert "Thanks &lt;script&gt;" in html
     raw_url = reverse("admin:messaging_message_reply_raw", args=[message.pk, reply.pk])
     assert f'href="{raw_url}"' in html
-    assert viewer.get(raw_url).status_code == 200
+    assert viewer_client.get(raw_url).status_code == 200
 
 
 def test_replies_are_hidden_from_those_who_may_not_see_them(client, application, message, reply):
@@ -284,11 +287,11 @@ def test_those_who_may_see_replies_but_not_the_admin_download_here(
     assert b"".join(response.streaming_content) == b"Subject: Re: hello\r\n\r\nThanks!"
 
 
-def test_an_sms_reply_shows_its_text_and_no_download(viewer, message):
+def test_an_sms_reply_shows_its_text_and_no_download(viewer_client, message):
     Reply.objects.create(
         message=message, kind=ReplyKind.SMS, sender="27820000001", text="STOP", content_hash="a"
     )
-    html = _page(viewer.get(reverse("messaging:message_detail", args=[message.pk])))
+    html = _page(viewer_client.get(reverse("messaging:message_detail", args=[message.pk])))
     assert "STOP" in html
     assert "Download the raw email" not in html
 
@@ -348,9 +351,9 @@ def test_the_archived_content_of_a_sent_message_is_shown_escaped(sandbox_viewer,
     assert "default-src 'self'" in response["Content-Security-Policy"]
 
 
-def test_a_message_without_a_message_id_has_no_archived_content(viewer, campaign):
+def test_a_message_without_a_message_id_has_no_archived_content(viewer_client, campaign):
     unsent = campaign.messages.create(recipient="27820000009", state=MessageState.QUEUED)
-    response = viewer.get(reverse("messaging:message_archived", args=[unsent.pk]))
+    response = viewer_client.get(reverse("messaging:message_archived", args=[unsent.pk]))
     assert response.status_code == 404
     assert "no iLiveIt MessageID" in _page(response)
 
@@ -391,10 +394,12 @@ def test_an_endpoint_that_would_leak_the_token_is_refused_with_the_reason(
 # --- the CSV export ------------------------------------------------------------------------------
 
 
-def test_the_export_streams_a_csv_attachment_of_the_campaigns_messages(viewer, campaign, message):
+def test_the_export_streams_a_csv_attachment_of_the_campaigns_messages(
+    viewer_client, campaign, message
+):
     campaign.messages.create(recipient='=HYPERLINK("http://evil.example")')
     campaign.messages.create(recipient="27820000099", is_test=True)
-    response = viewer.get(reverse("messaging:message_export", args=[campaign.pk]))
+    response = viewer_client.get(reverse("messaging:message_export", args=[campaign.pk]))
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"] == (
