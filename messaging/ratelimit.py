@@ -6,6 +6,7 @@ limit. The bucket refills continuously from Redis' own clock (TIME), so workers 
 with different clocks agree.
 """
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -14,8 +15,8 @@ from django.conf import settings
 from redis.commands.core import Script
 
 # KEYS[1] the bucket, KEYS[2] the application's health; ARGV: rate per second, capacity,
-# health window (ms), lowest share of the rate. Answers the milliseconds to wait before a token
-# is free (0: a token was taken).
+# health window (ms), lowest share of the rate, health lifetime (ms). Answers the milliseconds
+# to wait before a token is free (0: a token was taken).
 #
 # The health hash says how much of its rate the application may use now (`share`). iLiveIt
 # answers 429 when the token's own bucket runs dry, which while we keep under the rate means
@@ -27,6 +28,7 @@ local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local window = tonumber(ARGV[3])
 local lowest = tonumber(ARGV[4])
+local health_ttl = tonumber(ARGV[5])
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
 
@@ -66,12 +68,11 @@ end
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity * 1000 / rate) + 1000)
 redis.call('HSET', KEYS[2], 'share', share, 'start', start, 'taken', taken, 'limited', limited)
-redis.call('PEXPIRE', KEYS[2], HEALTH_TTL_MS)
+redis.call('PEXPIRE', KEYS[2], health_ttl)
 return wait
 """
 # A share left alone this long is forgotten, which gives the whole rate back.
 HEALTH_TTL_MS = 600_000
-_TAKE = _TAKE.replace("HEALTH_TTL_MS", str(HEALTH_TTL_MS))
 # The lowest share, unless the application's rate is so low that it would mean less than one
 # message a second.
 LOWEST_SHARE = 0.05
@@ -97,7 +98,7 @@ class RateLimiter:
         lowest = min(1.0, max(LOWEST_SHARE, 1 / self.rate))
         wait_ms = _take_script(self.client)(
             keys=[self.key, self.health_key],
-            args=[self.rate, self.burst, int(self.window_s * 1000), lowest],
+            args=[self.rate, self.burst, int(self.window_s * 1000), lowest, HEALTH_TTL_MS],
         )
         return int(wait_ms) / 1000
 
@@ -125,14 +126,10 @@ class RateLimiter:
         return self.rate * (float(share) if share is not None else 1.0)
 
 
-_scripts: dict[int, Script] = {}
-
-
+@functools.cache
 def _take_script(client: redis.Redis) -> Script:
     # EVALSHA: the script's text is sent once per connection's server, not with every take.
-    if id(client) not in _scripts:
-        _scripts[id(client)] = client.register_script(_TAKE)
-    return _scripts[id(client)]
+    return client.register_script(_TAKE)
 
 
 _clients: dict[str, redis.Redis] = {}

@@ -221,17 +221,15 @@ def campaign_cancel(*, campaign: Campaign, user) -> Campaign:
     return campaign
 
 
-def _retryable_failures(campaign_id: int):
-    # Refused before iLiveIt took them, for a reason that may pass (a 5xx, a timeout, rate
-    # limiting). A message iLiveIt accepted is never queued again (it would reach the recipient
-    # twice), nor one whose content iLiveIt refused (a 400 would only come back).
-    return Message.objects.filter(
-        campaign_id=campaign_id,
-        is_test=False,
-        state=MessageState.FAILED,
-        error_retryable=True,
-        iliveit_id__isnull=True,
-    )
+def _failed(campaign_id: int):
+    return Message.objects.filter(campaign_id=campaign_id, is_test=False, state=MessageState.FAILED)
+
+
+# Failed messages that Retry failed queues again: refused before iLiveIt took them, for a reason
+# that may pass (a 5xx, a timeout, rate limiting). A message iLiveIt accepted is never queued
+# again (it would reach the recipient twice), nor one whose content iLiveIt refused (a 400 would
+# only come back).
+RETRYABLE = Q(error_retryable=True, iliveit_id__isnull=True)
 
 
 @dataclass(frozen=True)
@@ -247,13 +245,10 @@ class CampaignFailures:
 def campaign_failures(*, campaign: Campaign) -> CampaignFailures:
     """The campaign's failed messages: how many Retry failed would send again, and why the
     others failed for good."""
-    retryable = _retryable_failures(campaign.pk)
-    failed = Message.objects.filter(
-        campaign_id=campaign.pk, is_test=False, state=MessageState.FAILED
-    )
+    failed = _failed(campaign.pk)
     return CampaignFailures(
-        retryable=retryable.count(),
-        final=failure_reasons(failed.exclude(pk__in=retryable.values("pk"))),
+        retryable=failed.filter(RETRYABLE).count(),
+        final=failure_reasons(failed.exclude(RETRYABLE)),
     )
 
 
@@ -263,12 +258,16 @@ def campaign_retry_failed(*, campaign: Campaign, user) -> int:
         campaign = _locked(campaign)
         if campaign.state in (CampaignState.CANCELLED, CampaignState.DRAFT):
             raise CampaignError(f"A {campaign.state} campaign cannot retry messages.")
-        count = _retryable_failures(campaign.pk).update(
-            state=MessageState.QUEUED,
-            attempts=0,
-            next_attempt_at=None,
-            rate_limited_since=None,
-            updated_at=timezone.now(),
+        count = (
+            _failed(campaign.pk)
+            .filter(RETRYABLE)
+            .update(
+                state=MessageState.QUEUED,
+                attempts=0,
+                next_attempt_at=None,
+                rate_limited_since=None,
+                updated_at=timezone.now(),
+            )
         )
         if count and campaign.state in (CampaignState.DONE, CampaignState.SENDING):
             campaign.state = CampaignState.SENDING
