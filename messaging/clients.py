@@ -2,8 +2,8 @@
 
 from django.conf import settings
 
+from iliveit import EndpointRefused, ILiveItClient, client_for
 from messaging.endpoints import endpoint_refusal
-from messaging.iliveit import EndpointRefused, ILiveItClient, client_for
 from messaging.models import Application
 
 

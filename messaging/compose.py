@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.forms import BaseFormSet, ModelForm
 
-from messaging.iliveit.validation import HEADER_UNSAFE
+from iliveit.validation import HEADER_UNSAFE
 from messaging.models import Attachment, Campaign, CampaignState
 
 # Once a campaign is sending, its messages are built from the stored content, so changing it

@@ -41,8 +41,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Left, Trunc
 
+from iliveit import DELIVERED_OK, NETWORK_OK, PIPELINE_FAILURES, STAGES
 from messaging.counting import campaign_counts, campaign_counts_by_network, campaign_recount
-from messaging.iliveit import DELIVERED_OK, NETWORK_OK, PIPELINE_FAILURES, STAGES
 from messaging.models import (
     LATENCY_BOUNDS_S,
     CampaignFailure,

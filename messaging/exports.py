@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.text import slugify
 
-from messaging.iliveit import STAGES
+from iliveit import STAGES
 from messaging.models import Campaign, Message
 
 # Rows are fetched from the database this many at a time (a server-side cursor on

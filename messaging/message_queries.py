@@ -18,8 +18,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from messaging.clients import application_client
-from messaging.iliveit import (
+from iliveit import (
     STAGES,
     APIUnavailable,
     ArchivedMessage,
@@ -30,6 +29,7 @@ from messaging.iliveit import (
     InvalidRoute,
     RateLimited,
 )
+from messaging.clients import application_client
 from messaging.models import Campaign, Message, MessageState
 
 MESSAGES_PER_PAGE = 50

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from django.core.files.storage import default_storage
 
-from messaging.iliveit import (
+from iliveit import (
     ALL_POSTBACK_TYPES,
     BuildRequest,
     EmailAttachment,

@@ -19,14 +19,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from iliveit_portal import metrics as portal_metrics
-from messaging.applications import application_save
-from messaging.clients import application_client
-from messaging.counting import campaign_counts
-from messaging.dashboard import FailureReason, failure_reasons
-from messaging.endpoints import endpoint_refusal
-from messaging.hints import hint_on_commit
-from messaging.iliveit import (
+from iliveit import (
     ALL_POSTBACK_TYPES,
     APIUnavailable,
     BuildRequest,
@@ -36,7 +29,14 @@ from messaging.iliveit import (
     RateLimited,
     ResendRequest,
 )
-from messaging.iliveit.validation import validate_build_request, validate_new_message
+from iliveit.validation import validate_build_request, validate_new_message
+from iliveit_portal import metrics as portal_metrics
+from messaging.applications import application_save
+from messaging.clients import application_client
+from messaging.counting import campaign_counts
+from messaging.dashboard import FailureReason, failure_reasons
+from messaging.endpoints import endpoint_refusal
+from messaging.hints import hint_on_commit
 from messaging.models import (
     Application,
     Campaign,

@@ -1,6 +1,6 @@
 """Field validators shared by the compose forms and the API's serializers.
 
-Each one wraps a rule of the iLiveIt client's own validation (messaging/iliveit/validation.py),
+Each one wraps a rule of the iLiveIt client's own validation (iliveit/validation.py),
 which every send passes through, so a page, the API and the client refuse the same values.
 """
 
@@ -8,7 +8,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 
-from messaging.iliveit.validation import header_text_is_safe
+from iliveit.validation import header_text_is_safe
 
 
 def validate_header_text(value: str) -> None:

@@ -9,7 +9,7 @@ moves forward along ORDER. A failure is terminal.
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from messaging.iliveit import (
+from iliveit import (
     BUILD_DONE,
     DELIVERED_OK,
     NETWORK_OK,

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from iliveit import ILiveItError, RateLimited
 from messaging.clients import application_client
-from messaging.iliveit import ILiveItError, RateLimited
 from messaging.models import Campaign, Message
 from messaging.ratelimit import limiter_for
 from messaging.states import AWAITING_REPORT, FINAL

@@ -7,8 +7,8 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from iliveit import STAGES, MalformedStatus, StatusResult
 from iliveit_portal import metrics as portal_metrics
-from messaging.iliveit import STAGES, MalformedStatus, StatusResult
 from messaging.models import Message, MessageState
 from messaging.states import ADOPTS_ID
 from postbacks.merge import MessageStatus, Stage, merge_status

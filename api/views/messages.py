@@ -19,8 +19,8 @@ from api.serializers.messages import (
     SingleSendSerializer,
 )
 from api.views.base import ApiView
+from iliveit import STAGES
 from messaging import services
-from messaging.iliveit import STAGES
 from messaging.message_queries import message_stages
 from messaging.models import Message, MessageState
 

@@ -15,7 +15,7 @@ from django.db import migrations, models
 COUNTED = "campaign_id IS NOT NULL AND NOT is_test"
 SHARDS = 16
 
-# messaging.iliveit.codes' PIPELINE_FAILURES, NETWORK_OK and DELIVERED_OK, frozen here
+# iliveit.codes' PIPELINE_FAILURES, NETWORK_OK and DELIVERED_OK, frozen here
 # (tests/messaging/test_states.py checks that they agree): the SQL twin of
 # postbacks.merge.is_failure. The first failing stage in pipeline order is the one a failure
 # counts under. A failed message with none counts, code 0, as "submission" when iLiveIt never took

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from iliveit import StatusResult
 from messaging.dashboard import campaign_dashboard, campaign_dashboard_recount
-from messaging.iliveit import StatusResult
 from messaging.models import (
     LATENCY_BOUNDS_S,
     Application,

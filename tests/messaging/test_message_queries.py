@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from messaging.iliveit.types import ArchivedMessage
+from iliveit.types import ArchivedMessage
 from messaging.message_queries import (
     LONG_TEXT,
     archived_data_text,

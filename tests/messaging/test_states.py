@@ -1,15 +1,15 @@
 """The state sets and provider codes that raw SQL repeats agree with the Python ones.
 
 Migrations are history and keep their own literal copies (messaging/states.py,
-messaging/iliveit/codes.py), so these tests read the SQL and index conditions the migrations
+iliveit/codes.py), so these tests read the SQL and index conditions the migrations
 and models actually install and compare what they quote with the live definitions.
 """
 
 import importlib
 import re
 
+from iliveit import DELIVERED_OK, NETWORK_OK, PIPELINE_FAILURES, STAGES
 from messaging.dashboard import FAILURE_STAGES, SERIES
-from messaging.iliveit import DELIVERED_OK, NETWORK_OK, PIPELINE_FAILURES, STAGES
 from messaging.models import Message
 from messaging.states import AWAITING_REPORT, FINAL, MessageState
 from postbacks.models import EventSource

@@ -3,8 +3,8 @@ present, the ones that have not happened with code 0 and the zero timestamp."""
 
 from datetime import UTC, datetime
 
-from messaging.iliveit import STAGES
-from messaging.iliveit.types import ZERO_TIMESTAMP
+from iliveit import STAGES
+from iliveit.types import ZERO_TIMESTAMP
 
 
 def rfc3339(moment: datetime) -> str:

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from messaging.iliveit import STAGES, StatusResult
-from messaging.iliveit import STAGES as STAGE_NAMES
-from messaging.iliveit.types import ZERO_TIMESTAMP
+from iliveit import STAGES, StatusResult
+from iliveit import STAGES as STAGE_NAMES
+from iliveit.types import ZERO_TIMESTAMP
 from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
 from messaging.services import message_submit
 from messaging.states import ORDER, OUTCOMES, TERMINAL

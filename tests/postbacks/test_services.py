@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
 
-from messaging.iliveit import STAGES as STAGE_NAMES
-from messaging.iliveit import StatusResult
-from messaging.iliveit.types import ZERO_TIMESTAMP
+from iliveit import STAGES as STAGE_NAMES
+from iliveit import StatusResult
+from iliveit.types import ZERO_TIMESTAMP
 from messaging.models import Channel, Message, MessageState
 from postbacks import views
 from postbacks.drain import postbacks_drain
@@ -700,7 +700,7 @@ def test_a_malformed_body_is_quarantined_and_answered_200(client, message, raw):
 
 
 def test_a_postback_of_an_unknown_type_is_applied_by_its_stages(client, message):
-    # StatusResult's rule (tests/messaging/test_iliveit_types.py): a newer iLiveIt's type is
+    # StatusResult's rule (tests/iliveit/test_types.py): a newer iLiveIt's type is
     # dropped, not refused, so its report still reaches the message.
     body = {"MessageID": message.iliveit_id, "PostbackType": "teleport", "SentStatus": 1}
 

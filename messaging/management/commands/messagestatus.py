@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from messaging.iliveit import STAGES
+from iliveit import STAGES
 from messaging.models import Message
 
 

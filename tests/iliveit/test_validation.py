@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from messaging.iliveit import (
+from iliveit import (
     ActionType,
     BuildRequest,
     EmailAttachment,

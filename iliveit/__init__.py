@@ -1,7 +1,7 @@
 """Typed client for the iLiveIt Messaging API: request and response types, validation by the
 provider's rules, and typed failures."""
 
-from messaging.iliveit.client import (
+from iliveit.client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
     ILiveItClient,
@@ -9,7 +9,7 @@ from messaging.iliveit.client import (
     close_clients,
     new_session,
 )
-from messaging.iliveit.codes import (
+from iliveit.codes import (
     BUILD_DONE,
     DELIVERED_OK,
     NETWORK_OK,
@@ -17,7 +17,7 @@ from messaging.iliveit.codes import (
     PIPELINE_FAILURES,
     STAGES,
 )
-from messaging.iliveit.errors import (
+from iliveit.errors import (
     APIUnavailable,
     AuthFailed,
     BadRequest,
@@ -31,7 +31,7 @@ from messaging.iliveit.errors import (
     MalformedStatus,
     RateLimited,
 )
-from messaging.iliveit.types import (
+from iliveit.types import (
     ALL_POSTBACK_TYPES,
     ActionType,
     ArchivedMessage,
@@ -51,7 +51,7 @@ from messaging.iliveit.types import (
     StageStatus,
     StatusResult,
 )
-from messaging.iliveit.validation import (
+from iliveit.validation import (
     validate_build_request,
     validate_message_id,
     validate_msisdn,

@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from messaging.iliveit.errors import InvalidMessage
-from messaging.iliveit.types import (
+from iliveit.errors import InvalidMessage
+from iliveit.types import (
     ACTION_FOR_DATA,
     ActionType,
     BuildRequest,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from messaging.iliveit import (
+from iliveit import (
     ALL_POSTBACK_TYPES,
     PIPELINE_CODES,
     ActionType,

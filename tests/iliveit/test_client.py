@@ -9,7 +9,7 @@ import pytest
 import requests
 import responses
 
-from messaging.iliveit import (
+from iliveit import (
     ALL_POSTBACK_TYPES,
     ActionType,
     APIUnavailable,
@@ -37,7 +37,7 @@ from messaging.iliveit import (
     client_for,
     close_clients,
 )
-from messaging.iliveit.client import _never_left
+from iliveit.client import _never_left
 from tests.conftest import APP_A, APP_B, APP_SLOW
 from tests.support.sandbox import free_port
 

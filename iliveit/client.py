@@ -19,7 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from messaging.iliveit.errors import (
+from iliveit.errors import (
     APIUnavailable,
     AuthFailed,
     BadRequest,
@@ -32,7 +32,7 @@ from messaging.iliveit.errors import (
     MalformedResponse,
     RateLimited,
 )
-from messaging.iliveit.types import (
+from iliveit.types import (
     ArchivedMessage,
     BuildRequest,
     NewMessage,
@@ -40,7 +40,7 @@ from messaging.iliveit.types import (
     ScrubResult,
     StatusResult,
 )
-from messaging.iliveit.validation import (
+from iliveit.validation import (
     validate_build_request,
     validate_message_id,
     validate_msisdn,

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from messaging.iliveit.codes import PIPELINE_CODES, STAGES
-from messaging.iliveit.errors import MalformedPayload, MalformedStatus
+from iliveit.codes import PIPELINE_CODES, STAGES
+from iliveit.errors import MalformedPayload, MalformedStatus
 
 
 class ActionType(IntEnum):
