@@ -30,6 +30,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 lock: $(STAMP)
 	{ echo '# Pinned versions for repeatable installs: pip install -c requirements.lock -e ".[dev]"'; \

@@ -3,8 +3,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 
 from access.models import ApplicationGrant
-from access.rules import applications_visible, campaigns_visible, scoped
-from messaging.models import Application, Campaign
+from access.rules import scoped
 
 
 class PortalChangeList(ChangeList):
@@ -46,12 +45,15 @@ class GrantScopedAdmin(PortalAdmin):
 
 
 class GrantedFilter(admin.RelatedFieldListFilter):
-    """A list filter over applications or campaigns that offers only those of the applications
-    the user is granted: the names of the others are not theirs to see."""
+    """A list filter over a related model (applications, campaigns) that offers only the rows
+    of the applications the user is granted: the names of the others are not theirs to see.
+    The related model's own GrantScopedAdmin does the narrowing."""
 
     def field_choices(self, field, request, model_admin):
-        visible = {Application: applications_visible, Campaign: campaigns_visible}
-        choices = visible[field.related_model](request.user)
+        related_admin = model_admin.admin_site.get_model_admin(field.related_model)
+        if not isinstance(related_admin, GrantScopedAdmin):
+            raise TypeError(f"{field.related_model.__name__} has no GrantScopedAdmin to filter by")
+        choices = related_admin.get_queryset(request)
         ordering = self.field_admin_ordering(field, request, model_admin)
         if ordering:
             choices = choices.order_by(*ordering)

@@ -3,8 +3,6 @@
 from django.conf import settings
 from django.db import models
 
-from messaging.models import Application
-
 
 class ApplicationGrant(models.Model):
     """A staff user's access to one application: its campaigns, messages and dashboards.
@@ -13,7 +11,9 @@ class ApplicationGrant(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="application_grants"
     )
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="grants")
+    application = models.ForeignKey(
+        "messaging.Application", on_delete=models.CASCADE, related_name="grants"
+    )
     granted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,8 +1,7 @@
-"""Who sees what: every page, the admin and the API narrow their querysets through these."""
+"""Who sees what: every page, the admin and the API narrow their querysets through `scoped`
+(messaging/visibility.py applies it to applications, campaigns and messages)."""
 
 from django.db.models import QuerySet
-
-from messaging.models import Application, Campaign, Message
 
 
 def sees_all_applications(user) -> bool:
@@ -18,15 +17,3 @@ def scoped(queryset: QuerySet, user, *, to_application: str = "") -> QuerySet:
         return queryset
     lookup = f"{to_application}__grants__user" if to_application else "grants__user"
     return queryset.filter(**{lookup: user})
-
-
-def applications_visible(user) -> QuerySet[Application]:
-    return scoped(Application.objects.all(), user)
-
-
-def campaigns_visible(user) -> QuerySet[Campaign]:
-    return scoped(Campaign.objects.all(), user, to_application="application")
-
-
-def messages_visible(user) -> QuerySet[Message]:
-    return scoped(Message.objects.all(), user, to_application="campaign__application")

@@ -1,8 +1,8 @@
 """The hourly prune of data past its lifetime. It lives in api, the top layer, because it
-prunes the API's idempotency keys as well as messaging's retention."""
+prunes the API's idempotency keys as well as the retention of messages and postbacks."""
 
 from api.idempotency import idempotency_keys_prune
-from messaging.retention import retention_prune
+from postbacks.retention import retention_prune
 
 
 def portal_prune(*, retention_days: int) -> dict[str, int]:

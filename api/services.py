@@ -14,12 +14,12 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 
-from access.rules import applications_visible
 from messaging import recipients as importer
 from messaging.compose import campaign_save
 from messaging.forms import CAMPAIGN_FORMS, SLIDES_PREFIX, SlideFormSet
 from messaging.models import Application, Campaign, Channel, Message
 from messaging.services import CampaignError, application_default, message_send_single
+from messaging.visibility import applications_visible
 
 
 class ContentInvalid(ValueError):

@@ -199,16 +199,16 @@ def served_pages(small, large, *, lists_after: int, runs: int) -> dict[str, floa
 
         return run
 
-    messages = reverse("messaging:message_list", args=[large.pk])
+    messages = reverse("reports:message_list", args=[large.pk])
     urls = {
-        "dashboard page, small": reverse("messaging:campaign_dashboard", args=[small.pk]),
-        "dashboard page, large": reverse("messaging:campaign_dashboard", args=[large.pk]),
-        "dashboard figures part, large": reverse("messaging:campaign_dashboard", args=[large.pk])
+        "dashboard page, small": reverse("reports:campaign_dashboard", args=[small.pk]),
+        "dashboard page, large": reverse("reports:campaign_dashboard", args=[large.pk]),
+        "dashboard figures part, large": reverse("reports:campaign_dashboard", args=[large.pk])
         + "?part=figures",
         "message list page, first": messages,
         "message list page, half-way": f"{messages}?after={lists_after}",
         "message list page, failed half-way": f"{messages}?state=failed&after={lists_after}",
-        "campaign list page": reverse("messaging:campaign_list"),
+        "campaign list page": reverse("reports:campaign_list"),
     }
     return {name: median_ms(get(url), runs) for name, url in urls.items()}
 
@@ -239,7 +239,6 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from messaging.dashboard import campaign_dashboard, campaign_dashboard_recount
     from messaging.models import (
         Application,
         Campaign,
@@ -250,6 +249,7 @@ def main() -> None:
         Channel,
     )
     from postbacks.models import CampaignEventCount
+    from reports.dashboard import campaign_dashboard, campaign_dashboard_recount
 
     try:
         application = Application.objects.create(

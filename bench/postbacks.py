@@ -317,10 +317,10 @@ def main() -> None:
     from django.db.models import Count
     from django.urls import reverse
 
+    from iliveit_portal.redis_client import redis_client
     from messaging.models import Application, Campaign, Channel, Message, MessageState
-    from messaging.ratelimit import redis_client
+    from messaging.postback_urls import sign
     from postbacks.models import InboxKind, InboxState, MessageEvent, PostbackInbox
-    from postbacks.signing import sign
 
     try:
         application = Application.objects.create(

@@ -15,7 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from messaging.ratelimit import redis_client
+from iliveit_portal.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 

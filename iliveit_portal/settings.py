@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "messaging",
     "postbacks",
+    "reports",
     "audit",
     "api",
     # Last: after each migrate its roles are given permissions of the apps above, which exist
@@ -360,7 +361,7 @@ RECONCILE_POLL_LIMIT = env_int("RECONCILE_POLL_LIMIT", 500, minimum=1)
 POSTBACK_DRAINS = env_int("POSTBACK_DRAINS", 4, minimum=1)
 
 # Raw postbacks, per-message bodies and replies older than this many days are pruned hourly
-# (messaging/retention.py); 0 keeps them forever. At least 3: a message may still hear from
+# (postbacks/retention.py); 0 keeps them forever. At least 3: a message may still hear from
 # iLiveIt for 72 hours (assumed delivered), and its inbox rows prove what was heard.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 90, minimum=0)
 if 0 < RETENTION_DAYS < 3:

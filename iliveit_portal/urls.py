@@ -2,19 +2,20 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from iliveit_portal import health, metrics
+from iliveit_portal import health, metrics_view
 from iliveit_portal.security import ThrottledAuthenticationForm
 
 # Every portal page signs in through the admin's login view.
 admin.site.login_form = ThrottledAuthenticationForm
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="messaging:campaign_list", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="reports:campaign_list", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("metrics", metrics.metrics, name="metrics"),
+    path("metrics", metrics_view.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("postbacks/", include("postbacks.urls")),
+    path("campaigns/", include("reports.urls")),
     path("campaigns/", include("messaging.urls")),
     path("api/v1/", include("api.urls")),
 ]

@@ -8,9 +8,7 @@ checks. Messages change only through sending and postbacks, so they are read-onl
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -19,7 +17,6 @@ from access.admin import GrantedFilter, GrantScopedAdmin, PortalAdmin
 from messaging.applications import application_save
 from messaging.compose import campaign_is_editable
 from messaging.models import Application, Campaign, Message
-from postbacks.models import Reply
 
 
 def _https_by_default(field, **kwargs):
@@ -171,30 +168,6 @@ class CampaignAdmin(GrantScopedAdmin):
         return actions
 
 
-class ReplyInline(admin.TabularInline):
-    """The recipient's replies, as iLiveIt posted them; read-only like the message."""
-
-    model = Reply
-    extra = 0
-    can_delete = False
-    fields = ["received_at", "kind", "sender", "subject", "text", "raw_email_link"]
-    readonly_fields = fields
-
-    @admin.display(description="raw email")
-    def raw_email_link(self, reply: Reply) -> str:
-        if not reply.raw_email:
-            return "—"
-        # Served through the admin, never from MEDIA_URL: a reply is personal data.
-        url = reverse("admin:messaging_message_reply_raw", args=[reply.message_id, reply.pk])
-        return format_html('<a href="{}">Download (.eml)</a>', url)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
 class HistoryAdmin(PortalAdmin):
     """What happened is history: shown, never added, edited or deleted through the admin."""
 
@@ -211,7 +184,6 @@ class HistoryAdmin(PortalAdmin):
 @admin.register(Message)
 class MessageAdmin(GrantScopedAdmin, HistoryAdmin):
     to_application = "campaign__application"
-    inlines = [ReplyInline]
     list_display = ["recipient", "campaign", "state", "iliveit_id", "attempts", "short_error"]
     list_filter = ["state", "is_test", "campaign__channel"]
     # Exact matches: a case-insensitive equality, not a scan for a substring of millions of rows.
@@ -224,31 +196,3 @@ class MessageAdmin(GrantScopedAdmin, HistoryAdmin):
     @admin.display(description="last error")
     def short_error(self, message: Message) -> str:
         return Truncator(message.last_error).chars(80)
-
-    def get_urls(self):
-        raw = self.admin_site.admin_view(self.reply_raw_view)
-        return [
-            path(
-                "<int:message_id>/replies/<int:reply_id>/raw/",
-                raw,
-                name="messaging_message_reply_raw",
-            ),
-            *super().get_urls(),
-        ]
-
-    def reply_raw_view(self, request: HttpRequest, message_id: int, reply_id: int):
-        message = get_object_or_404(self.get_queryset(request), pk=message_id)
-        # The same rights the inline asks for: the message, and its replies.
-        if not self.has_view_permission(request, message) or not request.user.has_perm(
-            "postbacks.view_reply"
-        ):
-            raise Http404
-        reply = get_object_or_404(Reply, pk=reply_id, message=message)
-        if not reply.raw_email:
-            raise Http404
-        return FileResponse(
-            reply.raw_email.open("rb"),
-            as_attachment=True,
-            filename=f"reply-{reply.pk}.eml",
-            content_type="message/rfc822",
-        )

@@ -504,7 +504,7 @@ class CampaignFilterForm(forms.Form):
         return cleaned
 
     def filters(self) -> dict:
-        """The valid filters, named as messaging.listing.campaigns_filter takes them."""
+        """The valid filters, named as reports.listing.campaigns_filter takes them."""
         data = getattr(self, "cleaned_data", {})
         return {
             "text": data.get("q", "").strip(),

@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from access.rules import campaigns_visible
 from messaging.models import Campaign
+from messaging.visibility import campaigns_visible
 
 COMPOSE = "messaging.add_campaign"
 LAUNCH = "messaging.launch_campaign"

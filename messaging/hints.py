@@ -60,3 +60,18 @@ def _send(task, args: tuple, countdown: float | None, watch: HintsWatch | None) 
         )
         if watch is not None:
             watch.missed += 1
+
+
+def hint_dispatch_campaign(campaign_id: int) -> None:
+    """Hint that a campaign has queued messages to hand out in chunks."""
+    # Imported here: the tasks module imports the services that send these hints.
+    from messaging.tasks import dispatch_campaign
+
+    hint_on_commit(dispatch_campaign, campaign_id)
+
+
+def hint_submit_message(message_id: int, countdown: float = 0) -> None:
+    """Hint that one queued message is ready to submit."""
+    from messaging.tasks import submit_message
+
+    hint_on_commit(submit_message, message_id, countdown=countdown)

@@ -1,7 +1,7 @@
 """Applications, campaigns and messages.
 
 The database is the outbox: a launch writes one `Message` per recipient in state `queued`, and
-the broker only carries hints to submit them (see messaging/services.py).
+the broker only carries hints to submit them (see messaging/services/submit.py).
 """
 
 import secrets
@@ -333,7 +333,7 @@ class CampaignMinute(models.Model):
     Kept by database triggers (migration 0004) like CampaignCount, and split over the same 16
     shards on PostgreSQL: postbacks for one campaign arrive together and mostly name the
     current minute. When a stage's timestamp moves, its old minute loses the message and the
-    new one gains it. Read with SUM (messaging/dashboard.py).
+    new one gains it. Read with SUM (reports/dashboard.py).
     """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="minutes")

@@ -22,7 +22,7 @@ from iliveit import (
 )
 from messaging.models import Attachment, Channel, Message
 from messaging.models import Slide as SlideRow
-from postbacks.signing import reply_url, status_url
+from messaging.postback_urls import reply_url, status_url
 
 # Campaign content fields a message may carry for itself (single sends, personal OTPs).
 CONTENT_FIELDS = ("subject", "body_html", "body_text", "from_name", "reply_to")

@@ -14,6 +14,8 @@ import redis
 from django.conf import settings
 from redis.commands.core import Script
 
+from iliveit_portal.redis_client import redis_client
+
 # KEYS[1] the bucket, KEYS[2] the application's health; ARGV: rate per second, capacity,
 # health window (ms), lowest share of the rate, health lifetime (ms). Answers the milliseconds
 # to wait before a token is free (0: a token was taken).
@@ -130,16 +132,6 @@ class RateLimiter:
 def _take_script(client: redis.Redis) -> Script:
     # EVALSHA: the script's text is sent once per connection's server, not with every take.
     return client.register_script(_TAKE)
-
-
-_clients: dict[str, redis.Redis] = {}
-
-
-def redis_client() -> redis.Redis:
-    url = settings.REDIS_URL
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, socket_timeout=5, health_check_interval=30)
-    return _clients[url]
 
 
 def limiter_for(application_id: int, rate: int) -> RateLimiter:

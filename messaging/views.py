@@ -1,7 +1,7 @@
 """Staff pages for composing, importing recipients, test-sending and launching campaigns.
 
 Views stay thin: forms validate, messaging/compose.py saves, messaging/recipients.py imports
-recipients and messaging/services.py launches and controls campaigns.
+recipients and messaging/services/ launches and controls campaigns.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from access.rules import applications_visible, campaigns_visible
 from messaging.compose import (
     CampaignNotEditable,
     campaign_is_editable,
@@ -27,7 +25,6 @@ from messaging.compose import (
 from messaging.forms import (
     CAMPAIGN_FORMS,
     SLIDES_PREFIX,
-    CampaignFilterForm,
     EmailCampaignForm,
     LaunchForm,
     RecipientsForm,
@@ -42,12 +39,10 @@ from messaging.guards import (
     visible_campaign,
 )
 from messaging.hints import HintsWatch, hints_watched
-from messaging.listing import campaign_rows, campaigns_filter
 from messaging.models import Campaign, CampaignState, Channel, MessageState
 from messaging.sms import gsm_alphabet, sms_segments
 from messaging.states import IN_FLIGHT
-
-CAMPAIGNS_PER_PAGE = 25
+from messaging.visibility import applications_visible, messages_visible
 
 
 def _services():
@@ -59,28 +54,6 @@ def _services():
 
 
 # --- composing ------------------------------------------------------------------------------------
-
-
-@login_required
-@can_view_campaigns
-def campaign_list(request: HttpRequest) -> HttpResponse:
-    form = CampaignFilterForm(request.GET, applications=applications_visible(request.user))
-    form.is_valid()  # an invalid filter shows its error and is left out
-    campaigns = campaigns_filter(campaigns_visible(request.user), **form.filters())
-    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "messaging/campaign_list.html",
-        {
-            "form": form,
-            "page": page,
-            "rows": campaign_rows(list(page.object_list)),
-            "query": query.urlencode(),
-            "can_compose": request.user.has_perm(COMPOSE),
-        },
-    )
 
 
 @login_required
@@ -366,3 +339,18 @@ def _import_recipients(*, campaign: Campaign, form: RecipientsForm):
     except importer.CampaignNotEditable as error:
         form.add_error(None, str(error))
     return None
+
+
+@login_required
+@permission_required(LAUNCH, raise_exception=True)
+@require_POST
+def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_object_or_404(messages_visible(request.user), pk=pk)
+    services = _services()
+    try:
+        copy = services.message_resend(message=message, user=request.user)
+    except services.CampaignError as error:
+        messages.error(request, str(error))
+        return redirect("reports:message_detail", pk=message.pk)
+    messages.success(request, "Resent. This is the new message; its reports follow here.")
+    return redirect("reports:message_detail", pk=copy.pk)

@@ -6,13 +6,16 @@ superuser may delete one.
 """
 
 from django.contrib import admin
-from django.urls import reverse
+from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from access.admin import GrantScopedAdmin
-from access.rules import campaigns_visible
-from messaging.admin import HistoryAdmin
-from postbacks.models import MessageEvent, PostbackInbox
+from messaging.admin import HistoryAdmin, MessageAdmin
+from messaging.models import Message
+from messaging.visibility import campaigns_visible
+from postbacks.models import MessageEvent, PostbackInbox, Reply
 from postbacks.reconcile import late_postbacks_count
 
 BODY_PREVIEW_CHARS = 4000
@@ -130,3 +133,64 @@ class MessageEventAdmin(MessageRowAdmin):
                 extra_context["late_campaign"] = campaign
                 extra_context["late_postbacks"] = late_postbacks_count(campaign=campaign)
         return super().changelist_view(request, extra_context=extra_context)
+
+
+class ReplyInline(admin.TabularInline):
+    """The recipient's replies, as iLiveIt posted them; read-only like the message."""
+
+    model = Reply
+    extra = 0
+    can_delete = False
+    fields = ["received_at", "kind", "sender", "subject", "text", "raw_email_link"]
+    readonly_fields = fields
+
+    @admin.display(description="raw email")
+    def raw_email_link(self, reply: Reply) -> str:
+        if not reply.raw_email:
+            return "—"
+        # Served through the admin, never from MEDIA_URL: a reply is personal data.
+        url = reverse("admin:messaging_message_reply_raw", args=[reply.message_id, reply.pk])
+        return format_html('<a href="{}">Download (.eml)</a>', url)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# The message admin of messaging, with the replies that postbacks stores for each message.
+admin.site.unregister(Message)
+
+
+@admin.register(Message)
+class MessageWithRepliesAdmin(MessageAdmin):
+    inlines = [*MessageAdmin.inlines, ReplyInline]
+
+    def get_urls(self):
+        raw = self.admin_site.admin_view(self.reply_raw_view)
+        return [
+            path(
+                "<int:message_id>/replies/<int:reply_id>/raw/",
+                raw,
+                name="messaging_message_reply_raw",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reply_raw_view(self, request: HttpRequest, message_id: int, reply_id: int):
+        message = get_object_or_404(self.get_queryset(request), pk=message_id)
+        # The same rights the inline asks for: the message, and its replies.
+        if not self.has_view_permission(request, message) or not request.user.has_perm(
+            "postbacks.view_reply"
+        ):
+            raise Http404
+        reply = get_object_or_404(Reply, pk=reply_id, message=message)
+        if not reply.raw_email:
+            raise Http404
+        return FileResponse(
+            reply.raw_email.open("rb"),
+            as_attachment=True,
+            filename=f"reply-{reply.pk}.eml",
+            content_type="message/rfc822",
+        )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import redis
 from django.conf import settings
 
-from messaging.ratelimit import redis_client
+from iliveit_portal.redis_client import redis_client
 from postbacks.drain import postbacks_drain, postbacks_pending
 
 # A key expires in case the drain's worker is lost; the sweeper covers that gap.

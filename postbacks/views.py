@@ -10,9 +10,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from iliveit_portal.client_address import client_address
+from messaging.postback_urls import verify
 from postbacks.models import InboxKind
 from postbacks.services import postback_store
-from postbacks.signing import verify
 from postbacks.tasks import drain_request
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""A campaign's dashboard figures (messaging.dashboard.CampaignDashboard)."""
+"""A campaign's dashboard figures (reports.dashboard.CampaignDashboard)."""
 
 from rest_framework import serializers
 

@@ -10,7 +10,6 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from access.rules import campaigns_visible
 from api import services as api_services
 from api.errors import Conflict
 from api.idempotency import idempotent
@@ -31,9 +30,10 @@ from api.serializers.campaigns import (
 from api.serializers.stats import CampaignStatsSerializer
 from api.views.base import ApiView
 from messaging import services
-from messaging.dashboard import campaign_dashboard
-from messaging.listing import campaign_rows, campaigns_filter
 from messaging.models import Campaign
+from messaging.visibility import campaigns_visible
+from reports.dashboard import campaign_dashboard
+from reports.listing import campaign_rows, campaigns_filter
 
 TAGS = ["campaigns"]
 

@@ -6,7 +6,6 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from access.rules import messages_visible
 from api import services as api_services
 from api.errors import Conflict
 from api.idempotency import idempotent
@@ -21,8 +20,9 @@ from api.serializers.messages import (
 from api.views.base import ApiView
 from iliveit import STAGES
 from messaging import services
-from messaging.message_queries import message_stages
 from messaging.models import Message, MessageState
+from messaging.visibility import messages_visible
+from reports.message_queries import message_stages
 
 TAGS = ["messages"]
 

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-# The roll-ups the campaign dashboard reads (messaging/dashboard.py), kept like CampaignCount
+# The roll-ups the campaign dashboard reads (reports/dashboard.py), kept like CampaignCount
 # (migration 0003) and for the same reason: every insert, update and delete of a message moves
 # them in the same transaction, whatever code path made the change, so a dashboard never has
 # to scan a campaign's messages. Each roll-up is written as one "moves" query: +1 for each key
@@ -32,7 +32,7 @@ FAILING_STAGE = f"""CASE
     ELSE 'unknown' END"""
 STAGES = ("build", "archive", "submit", "sent", "delivered")
 
-# messaging.models.LATENCY_BOUNDS_S, frozen here (tests/messaging/test_dashboard.py checks that
+# messaging.models.LATENCY_BOUNDS_S, frozen here (tests/reports/test_dashboard.py checks that
 # the two agree): bucket i holds latencies up to LATENCY_BOUNDS_S[i] seconds; the last bucket
 # holds the rest.
 LATENCY_BOUNDS_S = (

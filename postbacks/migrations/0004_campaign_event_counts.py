@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 # Late and polled status events per campaign, for the campaign dashboard
-# (messaging/dashboard.py): kept by triggers on postbacks_messageevent the way messaging's
+# (reports/dashboard.py): kept by triggers on postbacks_messageevent the way messaging's
 # migrations 0003 and 0004 keep their roll-ups, so that the dashboard never counts a campaign's
 # events. An event counts with its message's campaign (test sends excluded), looked up when the
 # event is written; a message's events are deleted before the message itself.

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from iliveit_portal import health
-from messaging.ratelimit import redis_client
+from iliveit_portal.redis_client import redis_client
 from postbacks.tasks import sweep
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from iliveit_portal import metrics
 from iliveit_portal.celery import app as celery_app
 from messaging.models import Application, Campaign, Channel, Message, MessageState
+from messaging.postback_urls import sign
 from messaging.services import campaign_launch, message_submit
 from postbacks.drain import postbacks_drain
-from postbacks.signing import sign
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +22,11 @@ TOKEN = "metrics-token-for-tests-0123456789"
 
 @pytest.fixture(autouse=True)
 def fresh_figures():
-    metrics._redis().delete(metrics.metrics_key())
+    metrics.portal_redis().delete(metrics.metrics_key())
     # Launches and the webhook queue hints for workers; none run here.
     celery_app.control.purge()
     yield
-    metrics._redis().delete(metrics.metrics_key())
+    metrics.portal_redis().delete(metrics.metrics_key())
     celery_app.control.purge()
 
 
@@ -204,7 +204,7 @@ def test_a_429_from_iliveit_is_counted(client, sandbox_application):
 
 def test_figures_are_shared_state_not_process_memory(client):
     # Another process (a worker elsewhere) counted these: only Redis knows.
-    metrics._redis().hincrby(metrics.metrics_key(), "iliveit_429", 5)
+    metrics.portal_redis().hincrby(metrics.metrics_key(), "iliveit_429", 5)
 
     assert value(scrape(client), "portal_iliveit_429_total") == 5
 

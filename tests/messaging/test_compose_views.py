@@ -755,7 +755,7 @@ def test_the_list_shows_only_granted_campaigns_with_their_figures(client, make_s
     make_campaign("sms", name="Theirs", application=make_application("Other", token="t-2"))
     client.force_login(make_staff("ann", "Viewer", applications=[application]))
 
-    response = client.get(reverse("messaging:campaign_list"))
+    response = client.get(reverse("reports:campaign_list"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -771,7 +771,7 @@ def test_the_lists_application_filter_offers_only_granted_applications(
     other = make_application("Other", token="t-2")
     make_campaign("sms", name="Theirs", application=other)
     client.force_login(make_staff("ann", "Viewer", applications=[application]))
-    url = reverse("messaging:campaign_list")
+    url = reverse("reports:campaign_list")
 
     html = client.get(url).content.decode()
     crafted = client.get(url, {"application": other.pk}).content.decode()
@@ -785,7 +785,7 @@ def test_the_list_filters_and_shows_a_bad_filter_as_an_error(client, make_staff,
     make_campaign("sms", name="Spring", application=application)
     make_campaign("email", name="Autumn", application=application)
     client.force_login(make_staff("ann", "Composer", applications=[application]))
-    url = reverse("messaging:campaign_list")
+    url = reverse("reports:campaign_list")
 
     found = client.get(url, {"channel": "email", "created_from": "not a date"})
 
@@ -805,7 +805,7 @@ def test_a_day_at_the_ends_of_the_calendar_is_a_filter_error_not_a_crash(
     make_campaign("sms", name="Spring", application=application)
     client.force_login(make_staff("ann", "Viewer", applications=[application]))
 
-    response = client.get(reverse("messaging:campaign_list"), {field: day})
+    response = client.get(reverse("reports:campaign_list"), {field: day})
 
     html = unescape(response.content.decode())
     assert response.status_code == 200
@@ -817,7 +817,7 @@ def test_the_list_pages_by_25_and_keeps_the_filters(client, make_staff, applicat
     for n in range(30):
         make_campaign("sms", name=f"Campaign {n:02d}", application=application)
     client.force_login(make_staff("ann", "Viewer", applications=[application]))
-    url = reverse("messaging:campaign_list")
+    url = reverse("reports:campaign_list")
 
     first = client.get(url, {"channel": "sms"}).content.decode()
     second = client.get(url, {"channel": "sms", "page": "2"}).content.decode()
@@ -831,7 +831,7 @@ def test_the_list_pages_by_25_and_keeps_the_filters(client, make_staff, applicat
 
 
 def test_the_list_needs_a_sign_in(client):
-    response = client.get(reverse("messaging:campaign_list"))
+    response = client.get(reverse("reports:campaign_list"))
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))

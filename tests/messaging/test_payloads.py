@@ -119,7 +119,7 @@ def test_sms_and_email_carry_their_own_signed_reply_url(
     application, channel, recipient, carries_reply_url, settings
 ):
     from messaging.payloads import build_payload
-    from postbacks.signing import reply_url
+    from messaging.postback_urls import reply_url
 
     settings.PORTAL_BASE_URL = "https://portal.example.com"
     campaign = Campaign.objects.create(

@@ -2,7 +2,8 @@ import threading
 import time
 import uuid
 
-from messaging.ratelimit import RateLimiter, limiter_for, redis_client
+from iliveit_portal.redis_client import redis_client
+from messaging.ratelimit import RateLimiter, limiter_for
 
 
 def fresh_limiter(rate: float, burst: float, window_s: float = 2.0) -> RateLimiter:

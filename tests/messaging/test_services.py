@@ -34,6 +34,7 @@ from messaging.services import (
 from postbacks.drain import postbacks_drain, postbacks_sweep
 from postbacks.models import InboxKind
 from postbacks.services import postback_apply, postback_store
+from postbacks.sweep import portal_sweep
 from tests.postbacks.bodies import status_body
 from tests.support.threads import in_threads
 
@@ -330,7 +331,7 @@ def test_a_timeout_after_sending_is_uncertain_and_never_blindly_resent(
     message = campaign.messages.get()
     assert message_submit(message_id=message.pk).state == MessageState.UNCERTAIN
     # The sweep does not re-queue it while its postback may still come...
-    messages_sweep()
+    portal_sweep()
     message.refresh_from_db()
     assert message.state == MessageState.UNCERTAIN
     assert message_submit(message_id=message.pk) == NOT_CLAIMED
@@ -347,7 +348,7 @@ def test_an_uncertain_message_with_no_postback_in_the_window_is_sent_again(
     Message.objects.filter(pk=message.pk).update(
         state=MessageState.UNCERTAIN, updated_at=timezone.now() - timedelta(seconds=5)
     )
-    assert messages_sweep()["uncertain_requeued"] == 1
+    assert portal_sweep()["uncertain_requeued"] == 1
     assert message_submit(message_id=message.pk).state == MessageState.SUBMITTED
 
 
@@ -381,14 +382,14 @@ def test_an_answer_that_comes_after_the_sweep_gave_the_call_up_is_still_recorded
     call = threading.Thread(target=message_submit, kwargs={"message_id": message.pk})
     call.start()
     time.sleep(1.1)
-    assert messages_sweep()["stale_submitting"] == 1
+    assert portal_sweep()["stale_submitting"] == 1
     call.join()
 
     message.refresh_from_db()
     assert message.state == MessageState.SUBMITTED
     assert message.iliveit_id
     time.sleep(1.1)
-    assert messages_sweep()["uncertain_requeued"] == 0
+    assert portal_sweep()["uncertain_requeued"] == 0
     assert sandbox.submissions()["total"] == 1
 
 
@@ -764,7 +765,7 @@ def uncertain_for_a_while(application) -> Message:
 def test_an_unknown_outcome_with_nothing_heard_is_queued_again(application):
     message = uncertain_for_a_while(application)
 
-    messages_sweep()
+    portal_sweep()
 
     message.refresh_from_db()
     assert message.state == MessageState.QUEUED
@@ -782,7 +783,7 @@ def test_a_postback_stored_but_not_yet_applied_keeps_it_from_being_sent_again(ap
         source_ip=None,
     )
 
-    messages_sweep()
+    portal_sweep()
 
     message.refresh_from_db()
     assert message.state == MessageState.UNCERTAIN

@@ -9,10 +9,10 @@ import importlib
 import re
 
 from iliveit import DELIVERED_OK, NETWORK_OK, PIPELINE_FAILURES, STAGES
-from messaging.dashboard import FAILURE_STAGES, SERIES
 from messaging.models import Message
 from messaging.states import AWAITING_REPORT, FINAL, MessageState
 from postbacks.models import EventSource
+from reports.dashboard import FAILURE_STAGES, SERIES
 
 awaiting_report_migration = importlib.import_module(
     "messaging.migrations.0002_message_awaiting_report"

@@ -15,10 +15,10 @@ from django.utils import timezone
 from iliveit_portal.celery import app as celery_app
 from messaging.counting import campaign_counts, campaign_recount
 from messaging.models import Application, Campaign, CampaignState, Message, MessageState
+from messaging.postback_urls import status_url
 from messaging.services import campaign_launch, campaign_pause, campaign_resume
 from messaging.states import ACCEPTED
 from postbacks.models import InboxState, MessageEvent, PostbackInbox
-from postbacks.signing import status_url
 from postbacks.tasks import sweep
 from tests.conftest import APP_A, APP_TIGHT
 from tests.support.beat import CeleryBeat

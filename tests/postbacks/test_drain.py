@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from iliveit_portal.redis_client import redis_client
 from messaging.models import Message, MessageState
-from messaging.ratelimit import redis_client
 from postbacks import drain, drain_slots
 from postbacks.drain import (
     BATCH,

@@ -18,6 +18,7 @@ from iliveit import STAGES as STAGE_NAMES
 from iliveit import StatusResult
 from iliveit.types import ZERO_TIMESTAMP
 from messaging.models import Channel, Message, MessageState
+from messaging.postback_urls import sign
 from postbacks import views
 from postbacks.drain import postbacks_drain
 from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, PostbackInbox
@@ -27,7 +28,6 @@ from postbacks.services import (
     postbacks_apply_waiting,
     status_apply,
 )
-from postbacks.signing import sign
 from tests.postbacks.bodies import go_case, status_body
 from tests.postbacks.webhook import (
     DELIVERED,

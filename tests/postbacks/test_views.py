@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging.models import MessageState
+from messaging.postback_urls import sign
 from postbacks import views
 from postbacks.drain import postbacks_drain, postbacks_sweep
 from postbacks.models import InboxState, MessageEvent, PostbackInbox
-from postbacks.signing import sign
 from tests.postbacks.webhook import (
     delivery_body,
     only_inbox_row,

@@ -7,9 +7,9 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from messaging.postback_urls import sign
 from postbacks.drain import postbacks_drain
 from postbacks.models import PostbackInbox
-from postbacks.signing import sign
 from tests.postbacks.bodies import status_body
 
 NOW = timezone.now().replace(microsecond=0)

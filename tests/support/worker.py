@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
-from messaging.ratelimit import redis_client
+from iliveit_portal.redis_client import redis_client
 from postbacks.drain_slots import drain_key
 from tests.support.celery_process import CeleryProcess
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from access.roles import ADMIN, COMPOSER, VIEWER
-from access.rules import applications_visible, campaigns_visible, messages_visible
+from messaging.visibility import applications_visible, campaigns_visible, messages_visible
 from tests.messaging.compose_helpers import make_application, make_campaign
 
 pytestmark = pytest.mark.django_db

@@ -44,7 +44,7 @@ def campaign(application):
 
 
 def dashboard_url(campaign, **query) -> str:
-    url = reverse("messaging:campaign_dashboard", args=[campaign.pk])
+    url = reverse("reports:campaign_dashboard", args=[campaign.pk])
     return url + ("?part=figures" if query.get("part") else "")
 
 

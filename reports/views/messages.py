@@ -1,7 +1,7 @@
 """Staff pages for a campaign's messages: the filtered list, one message's page, its archived
 content fetched from iLiveIt on demand, a reply's raw email, and the streamed CSV export.
 
-Views stay thin: messaging/message_queries.py filters, pages and fetches; messaging/exports.py
+Views stay thin: reports/message_queries.py filters, pages and fetches; reports/exports.py
 writes the CSV rows. Every page is scoped by access.rules, so a message or campaign of an
 application the user is not granted answers 404.
 """
@@ -9,19 +9,19 @@ application the user is not granted answers 404.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
-from access.rules import messages_visible
 from messaging.compose import email_preview_document
-from messaging.exports import campaign_export_filename, campaign_export_rows
 from messaging.guards import LAUNCH, can_view_campaigns, visible_campaign
-from messaging.message_queries import (
+from messaging.models import Message, MessageState
+from messaging.visibility import messages_visible
+from postbacks.models import Reply
+from reports.exports import campaign_export_filename, campaign_export_rows
+from reports.message_queries import (
     ArchiveUnavailable,
     archived_data_text,
     message_archived,
@@ -30,10 +30,6 @@ from messaging.message_queries import (
     messages_filter,
     messages_page,
 )
-from messaging.models import Message, MessageState
-from messaging.services import CampaignError
-from messaging.services import message_resend as message_resend_service
-from postbacks.models import Reply
 
 VIEW_REPLY = "postbacks.view_reply"
 
@@ -94,7 +90,7 @@ def message_list(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [(message, message_latest_stage(message=message)) for message in page.messages]
     return render(
         request,
-        "messaging/message_list.html",
+        "reports/message_list.html",
         {
             "campaign": campaign,
             "form": form,
@@ -120,7 +116,7 @@ def _raw_email_url(user, reply: Reply) -> str:
         return ""
     if user.is_staff and user.has_perm("messaging.view_message"):
         return reverse("admin:messaging_message_reply_raw", args=[reply.message_id, reply.pk])
-    return reverse("messaging:message_reply_raw", args=[reply.message_id, reply.pk])
+    return reverse("reports:message_reply_raw", args=[reply.message_id, reply.pk])
 
 
 def _stages_shown(message: Message) -> list:
@@ -140,7 +136,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     replies = list(message.replies.all()) if request.user.has_perm(VIEW_REPLY) else None
     return render(
         request,
-        "messaging/message_detail.html",
+        "reports/message_detail.html",
         {
             "message": message,
             "campaign": message.campaign,
@@ -162,20 +158,6 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required(LAUNCH, raise_exception=True)
-@require_POST
-def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
-    message = _visible_message(request, pk)
-    try:
-        copy = message_resend_service(message=message, user=request.user)
-    except CampaignError as error:
-        messages.error(request, str(error))
-        return redirect("messaging:message_detail", pk=message.pk)
-    messages.success(request, "Resent. This is the new message; its reports follow here.")
-    return redirect("messaging:message_detail", pk=copy.pk)
-
-
-@login_required
 @can_view_campaigns
 def message_archived_view(request: HttpRequest, pk: int) -> HttpResponse:
     message = _visible_message(request, pk)
@@ -184,14 +166,14 @@ def message_archived_view(request: HttpRequest, pk: int) -> HttpResponse:
         archived = message_archived(message=message)
     except ArchiveUnavailable as error:
         context["error"] = error.reason
-        return render(request, "messaging/message_archived.html", context, status=error.status)
+        return render(request, "reports/message_archived.html", context, status=error.status)
     html = archived.data.get("html") if archived.type == "email" else None
     context.update(
         archived=archived,
         data_text=archived_data_text(data=archived.data),
         preview=email_preview_document(body_html=html) if isinstance(html, str) and html else "",
     )
-    return render(request, "messaging/message_archived.html", context)
+    return render(request, "reports/message_archived.html", context)
 
 
 @login_required

@@ -7,11 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from messaging.dashboard import FAILURE_STAGES, CampaignDashboard, campaign_dashboard
 from messaging.guards import can_view_campaigns, visible_campaign
 from messaging.models import Campaign, MessageState
 from messaging.states import FUNNEL
 from messaging.views import campaign_settling
+from reports.dashboard import FAILURE_STAGES, CampaignDashboard, campaign_dashboard
 
 # Which failure stages show beside each funnel step.
 FAILED_AT = {
@@ -126,5 +126,5 @@ def campaign_dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
         "updated_at": timezone.localtime(),
     }
     if request.GET.get("part") == "figures":
-        return render(request, "messaging/_dashboard_figures.html", context)
-    return render(request, "messaging/campaign_dashboard.html", context)
+        return render(request, "reports/_dashboard_figures.html", context)
+    return render(request, "reports/campaign_dashboard.html", context)

@@ -1,4 +1,4 @@
-"""The campaign dashboard: roll-ups kept by database triggers, read by messaging.dashboard, and
+"""The campaign dashboard: roll-ups kept by database triggers, read by reports.dashboard, and
 always equal to a recount of the campaign's messages and events."""
 
 import importlib
@@ -11,7 +11,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from iliveit import StatusResult
-from messaging.dashboard import campaign_dashboard, campaign_dashboard_recount
 from messaging.models import (
     LATENCY_BOUNDS_S,
     Application,
@@ -26,6 +25,7 @@ from messaging.models import (
 from messaging.services import campaign_cancel, campaign_launch
 from postbacks.models import CampaignEventCount, EventSource
 from postbacks.services import status_apply
+from reports.dashboard import campaign_dashboard, campaign_dashboard_recount
 from tests.messaging.test_counting import add_recipients, post, random_postbacks, submit_all
 from tests.postbacks.bodies import status_body
 from tests.support.threads import in_threads

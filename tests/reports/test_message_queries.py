@@ -1,5 +1,6 @@
-"""messaging.message_queries: the message list's filters, keyset paging and the latest stage;
-archived content is tested through its page in test_message_views.py (against the sandbox)."""
+"""reports.message_queries: the message list's filters, keyset paging and the latest stage;
+archived content is tested through its page in tests/reports/views/test_messages.py (against
+the sandbox)."""
 
 from datetime import timedelta
 
@@ -9,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from iliveit.types import ArchivedMessage
-from messaging.message_queries import (
+from messaging.models import Message, MessageState
+from reports.message_queries import (
     LONG_TEXT,
     archived_data_text,
     message_latest_stage,
@@ -17,7 +19,6 @@ from messaging.message_queries import (
     messages_filter,
     messages_page,
 )
-from messaging.models import Message, MessageState
 from tests.messaging.compose_helpers import make_campaign
 
 pytestmark = pytest.mark.django_db

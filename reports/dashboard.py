@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import (
     Case,
-    CharField,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -39,10 +38,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Left, Trunc
+from django.db.models.functions import Trunc
 
-from iliveit import DELIVERED_OK, NETWORK_OK, PIPELINE_FAILURES, STAGES
 from messaging.counting import campaign_counts, campaign_counts_by_network, campaign_recount
+from messaging.failures import (
+    FAILURE_STAGES,
+    FailureReason,
+    failure_rows,
+    reasons_from_rows,
+)
 from messaging.models import (
     LATENCY_BOUNDS_S,
     CampaignFailure,
@@ -54,22 +58,9 @@ from messaging.models import (
 from messaging.states import LAUNCHED
 from postbacks.models import CampaignEventCount, EventSource, MessageEvent
 
-# The stage a failure counts under, in pipeline order; then, for failed messages without a
-# failing stage code, "submission" (refused before iLiveIt had it: no MessageID) and "unknown"
-# (the failing report was superseded by a newer one of the same stage).
-FAILURE_STAGES = (*STAGES, "submission", "unknown")
-NO_CODE = frozenset({"submission", "unknown"})
 # Time series: the stage whose timestamp is counted, and the name the figures use for it.
 SERIES = {"submit": "submitted", "sent": "sent", "delivered": "delivered"}
 TOP_REASONS = 10
-
-
-@dataclass(frozen=True)
-class FailureReason:
-    stage: str
-    code: int | None  # None under "submission" and "unknown"
-    description: str
-    n: int
 
 
 @dataclass(frozen=True)
@@ -148,62 +139,6 @@ def campaign_dashboard(*, campaign_id: int) -> CampaignDashboard:
 # --- counting the slow way --------------------------------------------------------------------
 
 
-def _failing(stage_field: str, fallback, output_field):
-    """The first failing stage's column (postbacks.merge.is_failure, in SQL), or `fallback`."""
-    pipeline = list(PIPELINE_FAILURES)
-    return Case(
-        When(build_code__in=pipeline, then=F(f"build_{stage_field}")),
-        When(archive_code__in=pipeline, then=F(f"archive_{stage_field}")),
-        When(submit_code__in=pipeline, then=F(f"submit_{stage_field}")),
-        When(
-            Q(sent_code__isnull=False) & ~Q(sent_code__in=NETWORK_OK), then=F(f"sent_{stage_field}")
-        ),
-        When(
-            Q(delivered_code__isnull=False) & ~Q(delivered_code__in=DELIVERED_OK),
-            then=F(f"delivered_{stage_field}"),
-        ),
-        default=fallback,
-        output_field=output_field,
-    )
-
-
-def _failing_stage():
-    pipeline = list(PIPELINE_FAILURES)
-    return Case(
-        When(build_code__in=pipeline, then=Value("build")),
-        When(archive_code__in=pipeline, then=Value("archive")),
-        When(submit_code__in=pipeline, then=Value("submit")),
-        When(Q(sent_code__isnull=False) & ~Q(sent_code__in=NETWORK_OK), then=Value("sent")),
-        When(
-            Q(delivered_code__isnull=False) & ~Q(delivered_code__in=DELIVERED_OK),
-            then=Value("delivered"),
-        ),
-        When(iliveit_id__isnull=True, then=Value("submission")),
-        default=Value("unknown"),
-    )
-
-
-def _failure_rows(failed):
-    return (
-        failed.annotate(
-            failed_stage=_failing_stage(),
-            failed_code=_failing("code", Value(0), IntegerField()),
-            failed_description=_failing(
-                "description", Left("last_error", 255), CharField(max_length=255)
-            ),
-        )
-        .values_list("failed_stage", "failed_code", "failed_description")
-        .annotate(total=Count("id"))
-        .order_by()
-    )
-
-
-def failure_reasons(failed) -> tuple[FailureReason, ...]:
-    """Why these failed messages failed, most frequent first, counted from the messages (a
-    GROUP BY over them: for a page's few failures, not for a whole campaign's dashboard)."""
-    return _reasons(list(_failure_rows(failed)))
-
-
 def _latency_bucket():
     return Case(
         *(
@@ -222,7 +157,7 @@ def campaign_dashboard_recount(*, campaign_id: int) -> CampaignDashboard:
     rows = messages.values_list("network", "state").annotate(total=Count("id")).order_by()
     for network, state, n in rows:
         by_network.setdefault(network, dict.fromkeys(MessageState.values, 0))[state] += n
-    failures = _failure_rows(messages.filter(state=MessageState.FAILED))
+    failures = failure_rows(messages.filter(state=MessageState.FAILED))
     minutes = []
     for stage in SERIES:
         rows = (
@@ -260,22 +195,6 @@ def campaign_dashboard_recount(*, campaign_id: int) -> CampaignDashboard:
 
 
 # --- the figures from the counts -------------------------------------------------------------
-
-
-def _reasons(failures: list[tuple[str, int, str, int]]) -> tuple[FailureReason, ...]:
-    reasons = [
-        FailureReason(
-            stage=stage,
-            code=None if stage in NO_CODE else code,
-            description=description,
-            n=n,
-        )
-        for stage, code, description, n in failures
-        if n
-    ]
-    # Most frequent first; ties in pipeline order, so that the order is the same every time.
-    reasons.sort(key=lambda r: (-r.n, FAILURE_STAGES.index(r.stage), r.code or 0, r.description))
-    return tuple(reasons)
 
 
 def _funnel(totals: dict[str, int], failures_by_stage: dict[str, int]) -> dict[str, int]:
@@ -328,7 +247,7 @@ def _assemble(
     late: int,
     polled: int,
 ) -> CampaignDashboard:
-    reasons = _reasons(failures)
+    reasons = reasons_from_rows(failures)
     failures_by_stage = dict.fromkeys(FAILURE_STAGES, 0)
     for reason in reasons:
         failures_by_stage[reason.stage] += reason.n

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from postbacks.signing import MAC_LENGTH, reply_url, sign, status_url, verify
+from messaging.postback_urls import MAC_LENGTH, reply_url, sign, status_url, verify
 
 OLD_KEY = "old-postback-key-0123456789abcdef"
 NEW_KEY = "new-postback-key-fedcba9876543210"

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from api.tasks import prune_old_data
 from messaging.models import Application, Campaign, Channel, MessageState
-from messaging.retention import retention_prune
 from postbacks.models import InboxState, PostbackInbox, Reply
+from postbacks.retention import retention_prune
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""messaging.exports: a campaign's messages as CSV lines, generated chunk by chunk."""
+"""reports.exports: a campaign's messages as CSV lines, generated chunk by chunk."""
 
 import csv
 import io
@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 import pytest
 from django.db.models import QuerySet
 
-from messaging import exports
-from messaging.exports import (
+from messaging.models import Message, MessageState
+from reports import exports
+from reports.exports import (
     HEADER,
     campaign_export_filename,
     campaign_export_rows,
     csv_cell,
 )
-from messaging.models import Message, MessageState
 from tests.messaging.compose_helpers import make_campaign
 
 pytestmark = pytest.mark.django_db

@@ -1,12 +1,12 @@
-"""The campaign list's filters and figures (messaging.listing)."""
+"""The campaign list's filters and figures (reports.listing)."""
 
 from datetime import date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
-from messaging.listing import campaign_rows, campaigns_filter
 from messaging.models import Campaign, CampaignState, Channel, MessageState
+from reports.listing import campaign_rows, campaigns_filter
 from tests.messaging.compose_helpers import make_application, make_campaign
 
 pytestmark = pytest.mark.django_db

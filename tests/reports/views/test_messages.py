@@ -66,11 +66,11 @@ def _listed(response) -> list[int]:
 
 def _urls(campaign, message, reply) -> list[str]:
     return [
-        reverse("messaging:message_list", args=[campaign.pk]),
-        reverse("messaging:message_export", args=[campaign.pk]),
-        reverse("messaging:message_detail", args=[message.pk]),
-        reverse("messaging:message_archived", args=[message.pk]),
-        reverse("messaging:message_reply_raw", args=[message.pk, reply.pk]),
+        reverse("reports:message_list", args=[campaign.pk]),
+        reverse("reports:message_export", args=[campaign.pk]),
+        reverse("reports:message_detail", args=[message.pk]),
+        reverse("reports:message_archived", args=[message.pk]),
+        reverse("reports:message_reply_raw", args=[message.pk, reply.pk]),
     ]
 
 
@@ -106,8 +106,8 @@ def test_a_viewer_not_granted_the_application_gets_404_everywhere(
 
 def test_a_user_without_a_role_is_refused(client, make_staff, application, campaign, message):
     client.force_login(make_staff("nobody", None, applications=[application]))
-    assert client.get(reverse("messaging:message_list", args=[campaign.pk])).status_code == 403
-    assert client.get(reverse("messaging:message_detail", args=[message.pk])).status_code == 403
+    assert client.get(reverse("reports:message_list", args=[campaign.pk])).status_code == 403
+    assert client.get(reverse("reports:message_detail", args=[message.pk])).status_code == 403
 
 
 @pytest.mark.parametrize("role", ["Viewer", "Composer", "Admin"])
@@ -115,9 +115,9 @@ def test_each_role_granted_the_application_sees_the_pages(
     client, make_staff, application, campaign, message, role
 ):
     client.force_login(make_staff("someone", role, applications=[application]))
-    assert client.get(reverse("messaging:message_list", args=[campaign.pk])).status_code == 200
-    assert client.get(reverse("messaging:message_detail", args=[message.pk])).status_code == 200
-    export = client.get(reverse("messaging:message_export", args=[campaign.pk]))
+    assert client.get(reverse("reports:message_list", args=[campaign.pk])).status_code == 200
+    assert client.get(reverse("reports:message_detail", args=[message.pk])).status_code == 200
+    export = client.get(reverse("reports:message_export", args=[campaign.pk]))
     assert export.status_code == 200
 
 
@@ -127,10 +127,10 @@ def test_each_role_granted_the_application_sees_the_pages(
 def test_the_list_shows_each_messages_columns_and_links_to_its_page(
     viewer_client, campaign, message
 ):
-    response = viewer_client.get(reverse("messaging:message_list", args=[campaign.pk]))
+    response = viewer_client.get(reverse("reports:message_list", args=[campaign.pk]))
     html = _page(response)
     assert response.status_code == 200
-    assert f'href="{reverse("messaging:message_detail", args=[message.pk])}"' in html
+    assert f'href="{reverse("reports:message_detail", args=[message.pk])}"' in html
     assert "27820000001" in html
     assert 'class="badge state-failed"' in html
     assert "vodacom" in html
@@ -151,7 +151,7 @@ def test_each_filter_narrows_the_list(viewer_client, campaign, message, query, e
     campaign.messages.create(
         recipient="27830000002", state=MessageState.DELIVERED, network="mtn", delivered_code=5
     )
-    response = viewer_client.get(reverse("messaging:message_list", args=[campaign.pk]), query)
+    response = viewer_client.get(reverse("reports:message_list", args=[campaign.pk]), query)
     assert response.status_code == 200
     assert [m.state for m, _ in response.context["rows"]] == expected
 
@@ -169,7 +169,7 @@ def test_each_filter_narrows_the_list(viewer_client, campaign, message, query, e
     ],
 )
 def test_a_bad_filter_shows_its_error_and_is_left_out(viewer_client, campaign, message, query):
-    response = viewer_client.get(reverse("messaging:message_list", args=[campaign.pk]), query)
+    response = viewer_client.get(reverse("reports:message_list", args=[campaign.pk]), query)
     assert response.status_code == 200
     assert response.context["form"].errors
     assert 'class="error"' in _page(response)
@@ -180,7 +180,7 @@ def test_page_two_starts_after_page_ones_last_id(viewer_client, campaign):
         Message(campaign=campaign, recipient=f"2782{n:07d}", state=MessageState.QUEUED)
         for n in range(60)
     )
-    url = reverse("messaging:message_list", args=[campaign.pk])
+    url = reverse("reports:message_list", args=[campaign.pk])
     first = viewer_client.get(url, {"state": "queued"})
     assert len(_listed(first)) == 50
     next_after = first.context["next_after"]
@@ -197,19 +197,19 @@ def test_page_two_starts_after_page_ones_last_id(viewer_client, campaign):
 
 
 def test_the_page_shows_every_stage_an_sms_goes_through(viewer_client, message):
-    html = _page(viewer_client.get(reverse("messaging:message_detail", args=[message.pk])))
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
     assert "msg-1" in html
     for stage in ("archive", "submit", "sent", "delivered"):
         assert f'<th scope="row">{stage}</th>' in html
     # Only a video MMS is built.
     assert '<th scope="row">build</th>' not in html
     assert "Network rejected" in html
-    assert f'href="{reverse("messaging:message_archived", args=[message.pk])}"' in html
+    assert f'href="{reverse("reports:message_archived", args=[message.pk])}"' in html
 
 
 def test_the_page_counts_the_429s_apart_from_the_attempts(viewer_client, message):
     Message.objects.filter(pk=message.pk).update(attempts=1, rate_limited_count=3)
-    html = _page(viewer_client.get(reverse("messaging:message_detail", args=[message.pk])))
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
     assert "1 · refused for rate (429) 3 times, which do not count as attempts" in html
 
 
@@ -217,7 +217,7 @@ def test_a_video_message_page_shows_its_build_stage(viewer_client, application):
     video = make_campaign("video", application=application, name="Launch film")
     message = video.messages.create(recipient="27820000001", state=MessageState.QUEUED)
 
-    html = _page(viewer_client.get(reverse("messaging:message_detail", args=[message.pk])))
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
 
     assert '<th scope="row">build</th>' in html
 
@@ -241,7 +241,7 @@ def test_the_timeline_runs_by_stage_time_and_marks_late_events(viewer_client, me
         stage_at=now - timedelta(minutes=5),
         source=EventSource.POSTBACK,
     )
-    response = viewer_client.get(reverse("messaging:message_detail", args=[message.pk]))
+    response = viewer_client.get(reverse("reports:message_detail", args=[message.pk]))
     assert [event.pk for event in response.context["events"]] == [submitted.pk, sent.pk]
     html = _page(response)
     assert html.index(f'data-event="{submitted.pk}"') < html.index(f'data-event="{sent.pk}"')
@@ -251,7 +251,7 @@ def test_the_timeline_runs_by_stage_time_and_marks_late_events(viewer_client, me
 
 
 def test_replies_are_shown_escaped_with_the_admins_raw_email_link(viewer_client, message, reply):
-    html = _page(viewer_client.get(reverse("messaging:message_detail", args=[message.pk])))
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
     assert "Re: &lt;b&gt;hello&lt;/b&gt;" in html
     assert "Thanks &lt;script&gt;" in html
     raw_url = reverse("admin:messaging_message_reply_raw", args=[message.pk, reply.pk])
@@ -263,10 +263,10 @@ def test_replies_are_hidden_from_those_who_may_not_see_them(client, application,
     user = make_user("campaigns-only", "messaging.view_campaign")
     user.application_grants.create(application=application)
     client.force_login(user)
-    html = _page(client.get(reverse("messaging:message_detail", args=[message.pk])))
+    html = _page(client.get(reverse("reports:message_detail", args=[message.pk])))
     assert "reader@example.com" not in html
     assert "Download the raw email" not in html
-    raw = reverse("messaging:message_reply_raw", args=[message.pk, reply.pk])
+    raw = reverse("reports:message_reply_raw", args=[message.pk, reply.pk])
     assert client.get(raw).status_code == 403
 
 
@@ -276,8 +276,8 @@ def test_those_who_may_see_replies_but_not_the_admin_download_here(
     user = make_user("reader", "messaging.view_campaign", "postbacks.view_reply", staff=False)
     user.application_grants.create(application=application)
     client.force_login(user)
-    html = _page(client.get(reverse("messaging:message_detail", args=[message.pk])))
-    raw_url = reverse("messaging:message_reply_raw", args=[message.pk, reply.pk])
+    html = _page(client.get(reverse("reports:message_detail", args=[message.pk])))
+    raw_url = reverse("reports:message_reply_raw", args=[message.pk, reply.pk])
     assert f'href="{raw_url}"' in html
     assert "admin" not in raw_url
     response = client.get(raw_url)
@@ -291,7 +291,7 @@ def test_an_sms_reply_shows_its_text_and_no_download(viewer_client, message):
     Reply.objects.create(
         message=message, kind=ReplyKind.SMS, sender="27820000001", text="STOP", content_hash="a"
     )
-    html = _page(viewer_client.get(reverse("messaging:message_detail", args=[message.pk])))
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
     assert "STOP" in html
     assert "Download the raw email" not in html
 
@@ -327,7 +327,7 @@ def sandbox_viewer(client, make_staff, sandbox_application):
 
 def _archived(client, message, *, wait_s: float = 5.0):
     """The archived page, asked again until the sandbox has reached the archive stage."""
-    url = reverse("messaging:message_archived", args=[message.pk])
+    url = reverse("reports:message_archived", args=[message.pk])
     deadline = time.monotonic() + wait_s
     while True:
         response = client.get(url)
@@ -353,14 +353,14 @@ def test_the_archived_content_of_a_sent_message_is_shown_escaped(sandbox_viewer,
 
 def test_a_message_without_a_message_id_has_no_archived_content(viewer_client, campaign):
     unsent = campaign.messages.create(recipient="27820000009", state=MessageState.QUEUED)
-    response = viewer_client.get(reverse("messaging:message_archived", args=[unsent.pk]))
+    response = viewer_client.get(reverse("reports:message_archived", args=[unsent.pk]))
     assert response.status_code == 404
     assert "no iLiveIt MessageID" in _page(response)
 
 
 def test_a_message_id_the_sandbox_does_not_know_is_a_clear_404(sandbox_viewer, sent_message):
     Message.objects.filter(pk=sent_message.pk).update(iliveit_id="no-such-message")
-    response = sandbox_viewer.get(reverse("messaging:message_archived", args=[sent_message.pk]))
+    response = sandbox_viewer.get(reverse("reports:message_archived", args=[sent_message.pk]))
     assert response.status_code == 404
     assert "does not know this MessageID" in _page(response)
 
@@ -369,7 +369,7 @@ def test_the_sandbox_being_down_is_a_clear_502(sandbox_viewer, sent_message):
     application = sent_message.campaign.application
     application.endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     application.save()
-    response = sandbox_viewer.get(reverse("messaging:message_archived", args=[sent_message.pk]))
+    response = sandbox_viewer.get(reverse("reports:message_archived", args=[sent_message.pk]))
     assert response.status_code == 502
     assert "iLiveIt did not answer" in _page(response)
     assert 'role="alert"' in _page(response)
@@ -384,7 +384,7 @@ def test_an_endpoint_that_would_leak_the_token_is_refused_with_the_reason(
     application.endpoint = f"{application.endpoint}/_sandbox/health#"
     application.save()
 
-    response = sandbox_viewer.get(reverse("messaging:message_archived", args=[sent_message.pk]))
+    response = sandbox_viewer.get(reverse("reports:message_archived", args=[sent_message.pk]))
 
     assert response.status_code == 502
     assert "is refused: it must not have a query (?) or a fragment (#)" in _page(response)
@@ -399,7 +399,7 @@ def test_the_export_streams_a_csv_attachment_of_the_campaigns_messages(
 ):
     campaign.messages.create(recipient='=HYPERLINK("http://evil.example")')
     campaign.messages.create(recipient="27820000099", is_test=True)
-    response = viewer_client.get(reverse("messaging:message_export", args=[campaign.pk]))
+    response = viewer_client.get(reverse("reports:message_export", args=[campaign.pk]))
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"] == (
@@ -428,7 +428,7 @@ def test_a_composer_resends_a_message_and_lands_on_the_new_one(
     client, make_staff, sandbox_application, sandbox, sent_message
 ):
     client.force_login(make_staff("cara", "Composer", applications=[sandbox_application]))
-    page = client.get(reverse("messaging:message_detail", args=[sent_message.pk]))
+    page = client.get(reverse("reports:message_detail", args=[sent_message.pk]))
     assert "Resend to reader@example.com" in _page(page)
     _wait_archived(sandbox, sent_message)
 
@@ -436,7 +436,7 @@ def test_a_composer_resends_a_message_and_lands_on_the_new_one(
 
     copy = sent_message.resends.get()
     assert response.status_code == 302
-    assert response.url == reverse("messaging:message_detail", args=[copy.pk])
+    assert response.url == reverse("reports:message_detail", args=[copy.pk])
     new_page = _page(client.get(response.url))
     assert f"message {sent_message.pk}</a>" in new_page
     assert copy.iliveit_id and copy.iliveit_id != sent_message.iliveit_id
@@ -468,7 +468,7 @@ def test_viewers_may_not_resend_and_outsiders_get_404(
     client.force_login(make_staff("vic", "Viewer", applications=[sandbox_application]))
     assert client.post(url).status_code == 403
     assert "Resend to" not in _page(
-        client.get(reverse("messaging:message_detail", args=[sent_message.pk]))
+        client.get(reverse("reports:message_detail", args=[sent_message.pk]))
     )
 
     client.force_login(make_staff("out", "Composer"))

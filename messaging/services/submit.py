@@ -1,0 +1,276 @@
+"""Submitting queued messages to iLiveIt, each at most once.
+
+The database is the outbox: a message is written `queued` first and tasks are only hints to
+submit it; each submission claims its row with a conditional update, so two workers never both
+send. The answer settles the row."""
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from iliveit import (
+    APIUnavailable,
+    BuildRequest,
+    ILiveItError,
+    RateLimited,
+)
+from iliveit_portal import metrics as portal_metrics
+from messaging.clients import application_client
+from messaging.models import (
+    Campaign,
+    CampaignState,
+    Message,
+    MessageState,
+)
+from messaging.payloads import build_payload
+from messaging.ratelimit import limiter_for
+from messaging.services.upkeep import campaign_auto_pause
+from messaging.signals import submissions_answered
+from messaging.states import AWAITING_ANSWER
+
+logger = logging.getLogger(__name__)
+
+
+# How often a chunk of submissions looks at its campaign's state again (see messages_submit).
+CAMPAIGN_RECHECK_S = 0.5
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    state: str
+    retry_in: float = 0.0  # seconds until the task should run again; 0: no retry
+
+
+NOT_CLAIMED = SubmitOutcome(state="not-claimed")
+
+
+def _claim(message_id: int, *, campaign_checked: bool = False) -> bool:
+    """queued -> submitting, only for a message that may be sent now; True if we won.
+
+    `campaign_checked` says the caller has just seen the campaign sending, which spares the
+    campaign lookup (the costliest part of a submission's database work).
+    """
+    claimable = Message.objects.filter(pk=message_id, state=MessageState.QUEUED)
+    if not campaign_checked:
+        # EXISTS, not a join: Django writes an UPDATE over a join as `WHERE id IN (SELECT ...)`,
+        # and PostgreSQL does not look at that subquery's `state = 'queued'` again after waiting
+        # for a competing claim's row lock, so both claims would win and send the message twice.
+        sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), state=CampaignState.SENDING)
+        claimable = claimable.filter(Q(is_test=True) | Exists(sending))
+    won = claimable.update(
+        state=MessageState.SUBMITTING,
+        attempts=F("attempts") + 1,
+        updated_at=timezone.now(),
+    )
+    return won == 1
+
+
+def settle(message: Message, **fields) -> bool:
+    """Record the result of our call, only if the row is still ours.
+
+    It is ours while `submitting`, and also once the sweeper took a slow call for a lost one
+    and marked it `uncertain`: nothing else submits an uncertain message, so our answer is the
+    one it is waiting for. Dropping it there would let the sweeper send the message again.
+    """
+    fields["updated_at"] = timezone.now()
+    ours = Message.objects.filter(
+        pk=message.pk,
+        state__in=AWAITING_ANSWER,
+        iliveit_id__isnull=True,
+    )
+    return ours.update(**fields) == 1
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential back-off with full jitter, so that retries of a burst spread out."""
+    ceiling = min(settings.SUBMIT_RETRY_MAX_S, settings.SUBMIT_RETRY_BASE_S * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+# Fields to settle with once iLiveIt answered something other than 429: a run of 429s is over.
+ANSWERED = {"rate_limited_since": None}
+
+
+def _requeue(
+    message: Message, *, delay: float, error: str, count_attempt: bool, **fields
+) -> SubmitOutcome:
+    fields.update(
+        state=MessageState.QUEUED,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        last_error=error[:2000],
+        error_retryable=True,
+    )
+    if not count_attempt:
+        fields["attempts"] = F("attempts") - 1
+    settle(message, **fields)
+    return SubmitOutcome(state=MessageState.QUEUED, retry_in=delay)
+
+
+def _fail(message: Message, error: str, *, retryable: bool, **fields) -> SubmitOutcome:
+    settle(
+        message,
+        state=MessageState.FAILED,
+        last_error=error[:2000],
+        error_retryable=retryable,
+        **fields,
+    )
+    campaign_auto_pause(campaign_id=message.campaign_id)
+    return SubmitOutcome(state=MessageState.FAILED)
+
+
+def _rate_limited(message: Message, error: RateLimited) -> SubmitOutcome:
+    """iLiveIt refused the message for rate. Nothing was accepted, so another try is safe,
+    but each comes later than the last (honouring Retry-After), and a message refused for
+    longer than SUBMIT_RATE_LIMITED_GIVE_UP_S fails: iLiveIt may refuse one recipient for
+    rate for good, and its campaign must still finish."""
+    now = timezone.now()
+    since = message.rate_limited_since or now
+    count = message.rate_limited_count + 1
+    fields = {"rate_limited_count": count, "rate_limited_since": since}
+    limited_for = now - since
+    if limited_for.total_seconds() >= settings.SUBMIT_RATE_LIMITED_GIVE_UP_S:
+        minutes = round(limited_for.total_seconds() / 60)
+        return _fail(
+            message,
+            f"iLiveIt answered 429 (rate limited) to all {count} tries over {minutes} min; "
+            f"Retry failed queues it again. Last answer: {error}",
+            retryable=True,
+            **fields,
+        )
+    delay = max(error.retry_after or 0.0, retry_delay(count))
+    return _requeue(message, delay=delay, error=str(error), count_attempt=False, **fields)
+
+
+def message_submit(*, message_id: int) -> SubmitOutcome:
+    """Submit one queued message to iLiveIt, at most once."""
+    if not _claim(message_id):
+        return NOT_CLAIMED
+    message = Message.objects.select_related("campaign__application").get(pk=message_id)
+    outcome = _submit_claimed(message)
+    announce_answered([message_id])
+    return outcome
+
+
+def messages_submit(*, message_ids: list[int]) -> dict[int, SubmitOutcome]:
+    """Submit a chunk of queued messages, each at most once.
+
+    Reading the chunk in one query is what lets a worker keep up with a high rate limit; each
+    message is still claimed on its own just before its call, so a worker lost mid-chunk leaves
+    at most one message with an unknown outcome, and a pause stops the chunk within
+    CAMPAIGN_RECHECK_S.
+    """
+    chunk = Message.objects.select_related("campaign__application").filter(
+        pk__in=message_ids, state=MessageState.QUEUED
+    )
+    outcomes = dict.fromkeys(message_ids, NOT_CLAIMED)
+    # A chunk can take seconds under a low rate limit: the campaign's state is looked at again
+    # every CAMPAIGN_RECHECK_S, so that a pause or cancel stops it part-way.
+    stopped: set[int] = set()
+    recheck_at = time.monotonic() + CAMPAIGN_RECHECK_S
+    for message in chunk.order_by("id"):
+        if not message.is_test and time.monotonic() >= recheck_at:
+            recheck_at = time.monotonic() + CAMPAIGN_RECHECK_S
+            if not Campaign.objects.filter(
+                pk=message.campaign_id, state=CampaignState.SENDING
+            ).exists():
+                stopped.add(message.campaign_id)
+        sending = message.is_test or (
+            message.campaign.state == CampaignState.SENDING and message.campaign_id not in stopped
+        )
+        if not sending or not _claim(message.pk, campaign_checked=True):
+            continue
+        message.state = MessageState.SUBMITTING
+        message.attempts += 1
+        outcomes[message.pk] = _submit_claimed(message)
+    announce_answered([pk for pk, outcome in outcomes.items() if outcome is not NOT_CLAIMED])
+    return outcomes
+
+
+def _submit_claimed(message: Message) -> SubmitOutcome:
+    message_id = message.pk
+    application = message.campaign.application
+    limiter = limiter_for(application.pk, application.rate_limit)
+    try:
+        wait = 0.0 if limiter.take(max_wait=1.0) else limiter.try_take() or 0.5
+    except redis.RedisError as error:
+        # Nothing was sent: hand the message back rather than leave it looking lost mid-call
+        # (which would hold it for the whole reconciliation window).
+        return _requeue(
+            message, delay=2.0, error=f"rate limiter unavailable: {error}", count_attempt=False
+        )
+    if wait:
+        return _requeue(message, delay=wait, error="", count_attempt=False)
+
+    try:
+        payload = build_payload(message)
+        client = application_client(application)
+        with portal_metrics.send_timer():
+            if isinstance(payload, BuildRequest):
+                iliveit_id = client.generate_video(payload)
+            else:
+                iliveit_id = client.send(payload)
+    except RateLimited as error:
+        portal_metrics.iliveit_rate_limited()
+        # Most answers 429 means another system shares the token: the bucket slows for all.
+        _report_rate_limited(limiter)
+        # Not counted as an attempt: iLiveIt says nothing was accepted.
+        return _rate_limited(message, error)
+    except APIUnavailable as error:
+        if error.request_sent and error.status_code is None:
+            # Sent, but no answer: iLiveIt may have it. Resubmitting could send it twice, so it
+            # waits for its postback (see messages_reconcile_uncertain).
+            settle(message, state=MessageState.UNCERTAIN, last_error=str(error)[:2000])
+            return SubmitOutcome(state=MessageState.UNCERTAIN)
+        if message.attempts >= settings.SUBMIT_MAX_ATTEMPTS:
+            return _fail(
+                message,
+                f"gave up after {message.attempts} attempts: {error}",
+                retryable=True,
+                **ANSWERED,
+            )
+        return _requeue(
+            message,
+            delay=retry_delay(message.attempts),
+            error=str(error),
+            count_attempt=True,
+            **ANSWERED,
+        )
+    except ILiveItError as error:
+        # A 400, an auth failure or content the client refused: trying again cannot help.
+        return _fail(message, error.error, retryable=error.retryable, **ANSWERED)
+
+    fields = {
+        "state": MessageState.SUBMITTED,
+        "iliveit_id": iliveit_id,
+        "submitted_at": timezone.now(),
+        "last_error": "",
+        "next_attempt_at": None,
+        **ANSWERED,
+    }
+    if message.campaign.is_otp:
+        fields["body"] = None
+    if not settle(message, **fields):
+        # A postback on the message's own URL got here first and adopted the id.
+        logger.info("message %s was settled by its postback before its submit returned", message_id)
+    return SubmitOutcome(state=MessageState.SUBMITTED)
+
+
+def _report_rate_limited(limiter) -> None:
+    try:
+        limiter.rate_limited()
+    except redis.RedisError as error:
+        # The message is handed back all the same; the bucket only misses one 429.
+        logger.warning("could not count a 429 in the rate limiter: %s", error)
+
+
+def announce_answered(message_ids: list[int]) -> None:
+    # Postbacks that came while our calls were in flight waited for this moment; for an
+    # unknown outcome they are the answer we did not get (their MessageID is adopted).
+    submissions_answered.send(sender=Message, message_ids=message_ids)
