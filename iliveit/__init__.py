@@ -31,10 +31,15 @@ from iliveit.errors import (
     MalformedStatus,
     RateLimited,
 )
+from iliveit.responses import (
+    ArchivedMessage,
+    ScrubResult,
+    StageStatus,
+    StatusResult,
+)
 from iliveit.types import (
     ALL_POSTBACK_TYPES,
     ActionType,
-    ArchivedMessage,
     BuildRequest,
     EmailAttachment,
     EmailData,
@@ -43,13 +48,10 @@ from iliveit.types import (
     NewMessage,
     PostbackType,
     ResendRequest,
-    ScrubResult,
     Slide,
     SlideContent,
     SlideContentType,
     SMSData,
-    StageStatus,
-    StatusResult,
 )
 from iliveit.validation import (
     validate_build_request,

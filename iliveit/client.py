@@ -32,13 +32,15 @@ from iliveit.errors import (
     MalformedResponse,
     RateLimited,
 )
-from iliveit.types import (
+from iliveit.responses import (
     ArchivedMessage,
+    ScrubResult,
+    StatusResult,
+)
+from iliveit.types import (
     BuildRequest,
     NewMessage,
     ResendRequest,
-    ScrubResult,
-    StatusResult,
 )
 from iliveit.validation import (
     validate_build_request,

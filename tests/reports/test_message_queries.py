@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from iliveit.types import ArchivedMessage
+from iliveit.responses import ArchivedMessage
 from messaging.models import Message, MessageState
 from reports.message_queries import (
     LONG_TEXT,
