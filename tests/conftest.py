@@ -3,8 +3,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from iliveit_portal.celery import app as celery_app
+from messaging.models import Channel
+from tests.support import campaigns
 from tests.support.applications import make_application
-from tests.support.campaigns import sms_campaign
 from tests.support.receiver import PostbackReceiver
 from tests.support.sandbox import SandboxApp, SandboxProcess
 
@@ -120,17 +121,22 @@ def outsider(make_staff, other_application):
 
 
 @pytest.fixture
-def make_sms_campaign(application):
-    """Draft SMS campaigns (tests/support/campaigns.py's sms_campaign), of `application` unless
-    another is given: make_sms_campaign(recipients=0, name="Empty")."""
+def make_campaign(request):
+    """Draft campaigns (tests/support/campaigns.py's make_campaign), of `application` unless
+    another is given, without messages unless asked:
+    make_campaign(Channel.EMAIL, recipients=2, state=CampaignState.SCHEDULED)."""
 
-    def make(app=None, **fields):
-        return sms_campaign(app or application, **fields)
+    def make(channel=Channel.SMS, *, application=None, recipients=0, **fields):
+        # `application` only when it is used: a test that names its own gets no other.
+        application = application or request.getfixturevalue("application")
+        return campaigns.make_campaign(
+            channel, application=application, recipients=recipients, **fields
+        )
 
     return make
 
 
 @pytest.fixture
-def campaign(make_sms_campaign):
-    """A draft SMS campaign of `application` with three draft messages."""
-    return make_sms_campaign()
+def campaign(application):
+    """A draft SMS campaign of `application`, "Spring sale", with three draft messages."""
+    return campaigns.sms_campaign(application)
