@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from iliveit_portal.celery import app as celery_app
 from messaging.models import Channel
 from tests.support import campaigns
-from tests.support.applications import make_application
+from tests.support.applications import make_application, make_sandbox_application
 from tests.support.receiver import PostbackReceiver
 from tests.support.sandbox import SandboxApp, SandboxProcess
 
@@ -70,15 +70,7 @@ def empty_task_queue():
 @pytest.fixture
 def sandbox_application(sandbox):
     """An application that sends to the test sandbox as APP_A."""
-    from messaging.models import Application
-
-    return Application.objects.create(
-        name="Sandbox A",
-        endpoint=sandbox.url,
-        token=APP_A.token,
-        mvno_id=APP_A.mvno_id,
-        rate_limit=500,
-    )
+    return make_sandbox_application(sandbox, APP_A, name="Sandbox A")
 
 
 @pytest.fixture
