@@ -112,6 +112,16 @@ def outsider(make_staff, other_application):
     return make_staff("otto", "Composer", applications=[other_application])
 
 
+# Logged-in clients are named after their user: <role>_client.
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    """The test client, logged in as `viewer`."""
+    client.force_login(viewer)
+    return client
+
+
 @pytest.fixture
 def make_campaign(request):
     """Draft campaigns (tests/support/campaigns.py's make_campaign), of `application` unless
