@@ -112,7 +112,21 @@ def outsider(make_staff, other_application):
     return make_staff("otto", "Composer", applications=[other_application])
 
 
+@pytest.fixture
+def superuser(django_user_model):
+    """A superuser, without a password: pytest-django's admin_user has one, and hashing it
+    costs about a second (its admin_client is kept for tests that name that user "admin")."""
+    return django_user_model.objects.create_superuser("boss", None, None)
+
+
 # Logged-in clients are named after their user: <role>_client.
+
+
+@pytest.fixture
+def superuser_client(client, superuser):
+    """The test client, logged in as `superuser`."""
+    client.force_login(superuser)
+    return client
 
 
 @pytest.fixture

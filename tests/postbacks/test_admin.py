@@ -16,19 +16,11 @@ INBOX_LIST = "admin:postbacks_postbackinbox_changelist"
 EVENT_LIST = "admin:postbacks_messageevent_changelist"
 
 
-def make_staff(username, *, superuser=False, perms=()):
-    user = get_user_model().objects.create_user(
-        username, password="x", is_staff=True, is_superuser=superuser
-    )
+def make_staff(username, *, perms=()):
+    user = get_user_model().objects.create_user(username, password="x", is_staff=True)
     for codename in perms:
         user.user_permissions.add(Permission.objects.get(codename=codename))
     return user
-
-
-@pytest.fixture
-def superuser_client(client):
-    client.force_login(make_staff("root", superuser=True))
-    return client
 
 
 @pytest.fixture
