@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from access.models import ApplicationGrant
 from postbacks.models import PostbackInbox
-from tests.messaging.compose_helpers import make_application, make_campaign
+from tests.support.applications import make_application
+from tests.support.campaigns import make_campaign
 
 pytestmark = pytest.mark.django_db
 

@@ -155,7 +155,7 @@ def test_the_event_list_of_a_campaign_shows_its_late_postbacks(superuser_client,
 
 
 def test_the_event_list_tells_nothing_of_a_campaign_the_user_is_not_granted(client, message):
-    from tests.messaging.compose_helpers import make_application
+    from tests.support.applications import make_application
 
     MessageEvent.objects.create(
         message=message,
