@@ -3,8 +3,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from iliveit_portal.celery import app as celery_app
-from tests.support.applications import make_application
-from tests.support.campaigns import sms_campaign
+from messaging.models import Channel
+from tests.support import campaigns
+from tests.support.applications import make_application, make_sandbox_application
 from tests.support.receiver import PostbackReceiver
 from tests.support.sandbox import SandboxApp, SandboxProcess
 
@@ -69,15 +70,7 @@ def empty_task_queue():
 @pytest.fixture
 def sandbox_application(sandbox):
     """An application that sends to the test sandbox as APP_A."""
-    from messaging.models import Application
-
-    return Application.objects.create(
-        name="Sandbox A",
-        endpoint=sandbox.url,
-        token=APP_A.token,
-        mvno_id=APP_A.mvno_id,
-        rate_limit=500,
-    )
+    return make_sandbox_application(sandbox, APP_A, name="Sandbox A")
 
 
 @pytest.fixture
@@ -120,17 +113,46 @@ def outsider(make_staff, other_application):
 
 
 @pytest.fixture
-def make_sms_campaign(application):
-    """Draft SMS campaigns (tests/support/campaigns.py's sms_campaign), of `application` unless
-    another is given: make_sms_campaign(recipients=0, name="Empty")."""
+def superuser(django_user_model):
+    """A superuser, without a password: pytest-django's admin_user has one, and hashing it
+    costs about a second (its admin_client is kept for tests that name that user "admin")."""
+    return django_user_model.objects.create_superuser("boss", None, None)
 
-    def make(app=None, **fields):
-        return sms_campaign(app or application, **fields)
+
+# Logged-in clients are named after their user: <role>_client.
+
+
+@pytest.fixture
+def superuser_client(client, superuser):
+    """The test client, logged in as `superuser`."""
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    """The test client, logged in as `viewer`."""
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def make_campaign(request):
+    """Draft campaigns (tests/support/campaigns.py's make_campaign), of `application` unless
+    another is given, without messages unless asked:
+    make_campaign(Channel.EMAIL, recipients=2, state=CampaignState.SCHEDULED)."""
+
+    def make(channel=Channel.SMS, *, application=None, recipients=0, **fields):
+        # `application` only when it is used: a test that names its own gets no other.
+        application = application or request.getfixturevalue("application")
+        return campaigns.make_campaign(
+            channel, application=application, recipients=recipients, **fields
+        )
 
     return make
 
 
 @pytest.fixture
-def campaign(make_sms_campaign):
-    """A draft SMS campaign of `application` with three draft messages."""
-    return make_sms_campaign()
+def campaign(application):
+    """A draft SMS campaign of `application`, "Spring sale", with three draft messages."""
+    return campaigns.sms_campaign(application)

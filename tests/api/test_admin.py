@@ -11,11 +11,6 @@ from audit.models import AuditAction, AuditEntry
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.com", None)
-
-
 def test_adding_a_token_shows_its_secret_once_and_audits_it(client, superuser, composer):
     client.force_login(superuser)
 

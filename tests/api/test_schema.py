@@ -15,7 +15,7 @@ from schemathesis.checks import not_a_server_error
 
 from iliveit_portal.celery import app as celery_app
 from messaging.models import CampaignState, MessageState
-from tests.api.conftest import error_of, token_client
+from tests.api.conftest import error_of
 from tests.support.campaigns import sms_campaign
 
 SCHEMA = "/api/v1/schema/"
@@ -63,16 +63,10 @@ def test_the_docs_send_a_visitor_without_a_session_to_sign_in(anonymous, path):
     assert response.url == f"{reverse('admin:login')}?next={quote(path)}"
 
 
-@pytest.fixture
-def signed_in(anonymous, viewer):
-    anonymous.force_login(viewer)
-    return anonymous
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/api/v1/docs/", "/api/v1/redoc/"])
-def test_the_docs_load_everything_from_the_portal_and_run_no_inline_script(signed_in, path):
-    response = signed_in.get(path)
+def test_the_docs_load_everything_from_the_portal_and_run_no_inline_script(viewer_client, path):
+    response = viewer_client.get(path)
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -87,8 +81,8 @@ def test_the_docs_load_everything_from_the_portal_and_run_no_inline_script(signe
 
 
 @pytest.mark.django_db
-def test_swagger_ui_gets_its_start_up_script_from_its_own_url(signed_in):
-    script = signed_in.get("/api/v1/docs/?script=")
+def test_swagger_ui_gets_its_start_up_script_from_its_own_url(viewer_client):
+    script = viewer_client.get("/api/v1/docs/?script=")
 
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
@@ -100,13 +94,7 @@ def test_swagger_ui_gets_its_start_up_script_from_its_own_url(signed_in):
 
 
 @pytest.fixture
-def composer_client(make_staff, application):
-    composer = make_staff("cora", "Composer", applications=[application])
-    return token_client(composer)
-
-
-@pytest.fixture
-def api_world(application, composer_client):
+def api_world(application, as_composer):
     """Objects for the generated requests to find: campaigns in several states and messages."""
     draft = sms_campaign(application, name="Draft", recipients=5)
     sending = sms_campaign(application, name="Sending", recipients=3, state=CampaignState.SENDING)
@@ -139,8 +127,8 @@ def exercise(operation, strategy, examples: int, headers: dict, tally: list) -> 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_no_operation_answers_a_server_error(live_server, api_world, composer_client):
-    headers = {"Authorization": composer_client._credentials["HTTP_AUTHORIZATION"]}
+def test_no_operation_answers_a_server_error(live_server, api_world, as_composer):
+    headers = {"Authorization": as_composer._credentials["HTTP_AUTHORIZATION"]}
     schema = schemathesis.openapi.from_url(f"{live_server.url}{SCHEMA}", headers=headers)
     documented = {
         f"{method.upper()} {path}"

@@ -10,13 +10,9 @@ import re
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
-from access.models import ApplicationGrant
 from iliveit_portal.celery import app as celery_app
 from messaging.models import Application, Campaign
-from tests.conftest import APP_A
 from tests.support.worker import CeleryWorker, database_url_for_workers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -26,7 +22,7 @@ RECIPIENTS = ["ann@example.com", "ben@example.com", "bounce@example.com"]
 
 
 @pytest.fixture
-def portal(live_server, sandbox, settings):
+def portal(live_server, sandbox_application, make_staff, settings):
     settings.PORTAL_BASE_URL = live_server.url
     celery_app.control.purge()
     worker = CeleryWorker(
@@ -34,12 +30,10 @@ def portal(live_server, sandbox, settings):
         env={"DATABASE_URL": database_url_for_workers(), "PORTAL_BASE_URL": live_server.url},
         concurrency=2,
     )
-    application = Application.objects.create(
-        name="Sandbox", endpoint=sandbox.url, token=APP_A.token, mvno_id=APP_A.mvno_id
-    )
-    user = get_user_model().objects.create_user("thandi", password=PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Composer"))
-    ApplicationGrant.objects.create(user=user, application=application)
+    # Signs in through the login form, so with a password (the shared composer has none).
+    user = make_staff("thandi", "Composer", applications=[sandbox_application])
+    user.set_password(PASSWORD)
+    user.save()
     yield live_server.url
     worker.stop()
 
@@ -56,7 +50,9 @@ def compose_and_launch(page, base: str) -> Campaign:
     page.get_by_role("link", name="Compose a campaign").click()
     page.get_by_role("link", name=re.compile("Email", re.I)).first.click()
     page.fill("[name=name]", "Browser spring sale")
-    page.select_option("[name=application]", value=str(Application.objects.get(name="Sandbox").pk))
+    page.select_option(
+        "[name=application]", value=str(Application.objects.get(name="Sandbox A").pk)
+    )
     page.fill("[name=subject]", "Spring sale")
     page.fill("[name=body_text]", "Hello from the portal")
     page.get_by_role("button", name="Save").click()

@@ -1,11 +1,8 @@
 """The staff pages at phone width and from the keyboard, in a real browser."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
-from access.models import ApplicationGrant
-from messaging.models import Application, Campaign, Channel, MessageState
+from messaging.models import MessageState
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -14,19 +11,13 @@ PHONE = {"width": 375, "height": 740}
 
 
 @pytest.fixture
-def campaign():
-    application = Application.objects.create(
-        name="Phone app", endpoint="http://127.0.0.1:9/", token="t", mvno_id=1
-    )
-    user = get_user_model().objects.create_user("vuyo", password=PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Viewer"))
-    ApplicationGrant.objects.create(user=user, application=application)
-    campaign = Campaign.objects.create(
-        name="A campaign with a rather long name for a small screen",
-        channel=Channel.SMS,
-        application=application,
-        body_text="Hello",
-    )
+def campaign(make_staff, make_campaign, application):
+    """A long name and a few messages, for a Viewer who signs in through the login form (so
+    with a password, which the shared viewer has not)."""
+    user = make_staff("vuyo", "Viewer", applications=[application])
+    user.set_password(PASSWORD)
+    user.save()
+    campaign = make_campaign(name="A campaign with a rather long name for a small screen")
     for n, state in enumerate([MessageState.DELIVERED] * 3 + [MessageState.FAILED]):
         campaign.messages.create(recipient=f"2782000000{n}", state=state, network="vodacom")
     return campaign

@@ -30,10 +30,12 @@ def fast_hashing(settings):
 
 
 @pytest.fixture
-def ann(db):
-    return get_user_model().objects.create_user(
-        username="ann", password="correct horse battery", is_staff=True
-    )
+def ann(make_staff):
+    """Signs in through the login form, so with a password (make_staff's users have none)."""
+    user = make_staff("ann")
+    user.set_password("correct horse battery")
+    user.save()
+    return user
 
 
 def sign_in(client, username, password, address="203.0.113.7", **headers):

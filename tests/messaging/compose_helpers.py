@@ -1,5 +1,6 @@
-"""Users, applications, campaigns and small real media files for the compose, admin and form
-tests. Plain functions (not fixtures) so that each test file's fixtures say what they build."""
+"""Users and small real media files for the compose, admin and form tests, and tests/support's
+applications and campaigns. Plain functions (not fixtures) so that each test file's fixtures
+say what they build."""
 
 import struct
 import zlib
@@ -8,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from messaging.models import Application, Campaign
 from tests.support.applications import TOKEN, make_application  # noqa: F401 (used by importers)
+from tests.support.campaigns import make_campaign  # noqa: F401 (used by importers)
 
 # Sees every application's campaigns without a grant (access.roles' Admin holds it): for tests
 # about what a permission allows rather than which applications a user is granted.
@@ -26,21 +27,6 @@ def make_user(username: str, *perms: str, staff: bool = True):
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
     return user
-
-
-def make_campaign(channel: str, *, application: Application | None = None, **fields) -> Campaign:
-    defaults = {
-        "email": {"subject": "Hello", "body_text": "Hi there"},
-        "mms": {"subject": "Hello"},
-        "sms": {"body_text": "Hi there"},
-        "video": {"template_id": 7, "template_data": {"name": "Thandi"}},
-    }[channel]
-    return Campaign.objects.create(
-        name=fields.pop("name", f"A {channel} campaign"),
-        channel=channel,
-        application=application or make_application(),
-        **{**defaults, **fields},
-    )
 
 
 def png_bytes() -> bytes:

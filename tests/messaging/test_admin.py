@@ -13,15 +13,6 @@ from tests.messaging.compose_helpers import TOKEN, make_application, make_campai
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client):
-    user = make_user("boss", staff=True)
-    user.is_superuser = True
-    user.save()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture(autouse=True)
 def _iliveit_hosts(settings):
     settings.ILIVEIT_ENDPOINT_HOSTS = ["api.example.com", "127.0.0.1"]
@@ -55,43 +46,43 @@ def _pages_about(client, application: Application) -> dict[str, str]:
     return pages
 
 
-def test_the_token_is_never_shown_in_full(admin_client):
+def test_the_token_is_never_shown_in_full(superuser_client):
     application = make_application(token=TOKEN)
-    for name, html in _pages_about(admin_client, application).items():
+    for name, html in _pages_about(superuser_client, application).items():
         assert TOKEN not in html, name
         assert TOKEN[:-4] not in html, name
-    pages = _pages_about(admin_client, application)
+    pages = _pages_about(superuser_client, application)
     assert application.token_hint in pages["list"]
     assert application.token_hint in pages["change"]
 
 
-def test_the_new_token_input_is_write_only(admin_client):
+def test_the_new_token_input_is_write_only(superuser_client):
     application = make_application()
-    html = admin_client.get(
+    html = superuser_client.get(
         reverse("admin:messaging_application_change", args=[application.pk])
     ).content.decode()
     assert '<input type="password" name="new_token"' in html
     assert 'name="token"' not in html
 
 
-def test_a_token_is_required_when_adding_an_application(admin_client):
+def test_a_token_is_required_when_adding_an_application(superuser_client):
     url = reverse("admin:messaging_application_add")
-    response = admin_client.post(url, _application_data())
+    response = superuser_client.post(url, _application_data())
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["new_token"] == ["This field is required."]
     assert not Application.objects.exists()
 
-    response = admin_client.post(url, _application_data(new_token="first-token-123456"))
+    response = superuser_client.post(url, _application_data(new_token="first-token-123456"))
     assert response.status_code == 302
     application = Application.objects.get()
     assert application.token == "first-token-123456"
     assert application.token_rotated_at is None
 
 
-def test_filling_in_a_new_token_rotates_it(admin_client):
+def test_filling_in_a_new_token_rotates_it(superuser_client):
     application = make_application()
     url = reverse("admin:messaging_application_change", args=[application.pk])
-    response = admin_client.post(url, _application_data(new_token="  rotated-token-987654  "))
+    response = superuser_client.post(url, _application_data(new_token="  rotated-token-987654  "))
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.token == "rotated-token-987654"
@@ -102,20 +93,20 @@ def test_filling_in_a_new_token_rotates_it(admin_client):
     assert "New token" in entry.get_change_message()
 
 
-def test_leaving_the_new_token_empty_keeps_the_old_one(admin_client):
+def test_leaving_the_new_token_empty_keeps_the_old_one(superuser_client):
     application = make_application()
     url = reverse("admin:messaging_application_change", args=[application.pk])
-    response = admin_client.post(url, _application_data(rate_limit="99"))
+    response = superuser_client.post(url, _application_data(rate_limit="99"))
     assert response.status_code == 302
     application.refresh_from_db()
     assert (application.token, application.rate_limit) == (TOKEN, 99)
     assert application.token_rotated_at is None
 
 
-def test_a_token_with_spaces_is_refused(admin_client):
+def test_a_token_with_spaces_is_refused(superuser_client):
     application = make_application()
     url = reverse("admin:messaging_application_change", args=[application.pk])
-    response = admin_client.post(url, _application_data(new_token="two words"))
+    response = superuser_client.post(url, _application_data(new_token="two words"))
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["new_token"] == [
         "A token has no spaces or line breaks."
@@ -134,11 +125,11 @@ def test_a_token_with_spaces_is_refused(admin_client):
         ("https://me:pw@api.example.com", "must not carry a user name or password"),
     ],
 )
-def test_an_endpoint_that_would_leak_the_token_is_refused(admin_client, endpoint, reason):
+def test_an_endpoint_that_would_leak_the_token_is_refused(superuser_client, endpoint, reason):
     application = make_application()
     url = reverse("admin:messaging_application_change", args=[application.pk])
 
-    response = admin_client.post(url, _application_data(endpoint=endpoint))
+    response = superuser_client.post(url, _application_data(endpoint=endpoint))
 
     assert response.status_code == 200
     [error] = response.context["adminform"].form.errors["endpoint"]
@@ -147,13 +138,15 @@ def test_an_endpoint_that_would_leak_the_token_is_refused(admin_client, endpoint
     assert application.endpoint == "http://127.0.0.1:8765"
 
 
-def test_a_new_application_needs_an_allowed_endpoint_too(admin_client):
+def test_a_new_application_needs_an_allowed_endpoint_too(superuser_client):
     url = reverse("admin:messaging_application_add")
     data = _application_data(new_token="first-token-123456")
 
-    assert admin_client.post(url, {**data, "endpoint": "https://evil.example"}).status_code == 200
+    assert (
+        superuser_client.post(url, {**data, "endpoint": "https://evil.example"}).status_code == 200
+    )
     assert not Application.objects.exists()
-    assert admin_client.post(url, {**data, "endpoint": "api.example.com/v1"}).status_code == 302
+    assert superuser_client.post(url, {**data, "endpoint": "api.example.com/v1"}).status_code == 302
     assert Application.objects.get().endpoint == "https://api.example.com/v1"
 
 
@@ -161,10 +154,11 @@ def _audit_log_text() -> str:
     return str(list(AuditEntry.objects.values_list("target_label", "detail")))
 
 
-def test_creating_an_application_is_audited_without_its_token(admin_client):
+def test_creating_an_application_is_audited_without_its_token(superuser_client):
     url = reverse("admin:messaging_application_add")
     assert (
-        admin_client.post(url, _application_data(new_token="first-token-123456")).status_code == 302
+        superuser_client.post(url, _application_data(new_token="first-token-123456")).status_code
+        == 302
     )
 
     created = AuditEntry.objects.get(action=AuditAction.APPLICATION_CREATE)
@@ -180,7 +174,7 @@ def test_creating_an_application_is_audited_without_its_token(admin_client):
     assert "first-token" not in _audit_log_text()
 
 
-def test_each_change_to_an_application_is_audited_from_old_to_new(admin_client):
+def test_each_change_to_an_application_is_audited_from_old_to_new(superuser_client):
     application = make_application()
     url = reverse("admin:messaging_application_change", args=[application.pk])
     data = _application_data(
@@ -191,7 +185,7 @@ def test_each_change_to_an_application_is_audited_from_old_to_new(admin_client):
         new_token="rotated-token-987654",
     )
 
-    assert admin_client.post(url, data).status_code == 302
+    assert superuser_client.post(url, data).status_code == 302
 
     changed = AuditEntry.objects.get(action=AuditAction.APPLICATION_CHANGE)
     assert changed.actor_name == "boss"
@@ -207,16 +201,16 @@ def test_each_change_to_an_application_is_audited_from_old_to_new(admin_client):
     assert "rotated-token" not in _audit_log_text()
 
     # Saving it again unchanged records nothing.
-    assert admin_client.post(url, {**data, "new_token": ""}).status_code == 302
+    assert superuser_client.post(url, {**data, "new_token": ""}).status_code == 302
     assert AuditEntry.objects.count() == 2
 
 
-def test_the_campaign_list_links_to_the_compose_pages(admin_client):
+def test_the_campaign_list_links_to_the_compose_pages(superuser_client):
     draft = make_campaign("sms", name="Draft one")
     sending = make_campaign(
         "sms", name="Busy one", state=CampaignState.SENDING, application=draft.application
     )
-    response = admin_client.get(reverse("admin:messaging_campaign_changelist"))
+    response = superuser_client.get(reverse("admin:messaging_campaign_changelist"))
     html = response.content.decode()
     assert reverse("messaging:campaign_edit", args=[draft.pk]) in html
     assert reverse("messaging:campaign_recipients", args=[draft.pk]) in html
@@ -224,14 +218,14 @@ def test_the_campaign_list_links_to_the_compose_pages(admin_client):
     assert reverse("messaging:campaign_edit", args=[sending.pk]) not in html
 
 
-def test_campaigns_are_read_only_in_the_admin(admin_client):
+def test_campaigns_are_read_only_in_the_admin(superuser_client):
     campaign = make_campaign("sms")
-    assert admin_client.get(reverse("admin:messaging_campaign_add")).status_code == 403
-    page = admin_client.get(reverse("admin:messaging_campaign_change", args=[campaign.pk]))
+    assert superuser_client.get(reverse("admin:messaging_campaign_add")).status_code == 403
+    page = superuser_client.get(reverse("admin:messaging_campaign_change", args=[campaign.pk]))
     assert page.status_code == 200
     assert 'name="body_text"' not in page.content.decode()
     assert reverse("messaging:campaign_edit", args=[campaign.pk]) in page.content.decode()
-    response = admin_client.post(
+    response = superuser_client.post(
         reverse("admin:messaging_campaign_change", args=[campaign.pk]), {"name": "Renamed"}
     )
     assert response.status_code == 403
@@ -239,25 +233,31 @@ def test_campaigns_are_read_only_in_the_admin(admin_client):
     assert campaign.name == "A sms campaign"
 
 
-def test_only_a_draft_campaign_can_be_deleted(admin_client):
+def test_only_a_draft_campaign_can_be_deleted(superuser_client):
     sending = make_campaign("sms", state=CampaignState.SENDING)
     draft = make_campaign("sms", application=sending.application)
     assert (
-        admin_client.get(reverse("admin:messaging_campaign_delete", args=[sending.pk])).status_code
+        superuser_client.get(
+            reverse("admin:messaging_campaign_delete", args=[sending.pk])
+        ).status_code
         == 403
     )
     assert (
-        admin_client.get(reverse("admin:messaging_campaign_delete", args=[draft.pk])).status_code
+        superuser_client.get(
+            reverse("admin:messaging_campaign_delete", args=[draft.pk])
+        ).status_code
         == 200
     )
 
 
-def test_the_campaign_list_filters_and_searches(admin_client):
+def test_the_campaign_list_filters_and_searches(superuser_client):
     campaign = make_campaign("email", name="Winter promo")
     url = reverse("admin:messaging_campaign_changelist")
-    assert "Winter promo" in admin_client.get(url, {"q": "winter"}).content.decode()
-    assert "Winter promo" in admin_client.get(url, {"channel__exact": "email"}).content.decode()
-    assert "Winter promo" not in admin_client.get(url, {"state__exact": "done"}).content.decode()
+    assert "Winter promo" in superuser_client.get(url, {"q": "winter"}).content.decode()
+    assert "Winter promo" in superuser_client.get(url, {"channel__exact": "email"}).content.decode()
+    assert (
+        "Winter promo" not in superuser_client.get(url, {"state__exact": "done"}).content.decode()
+    )
     assert campaign.pk
 
 
@@ -275,7 +275,9 @@ def test_the_campaign_list_filter_offers_only_granted_applications(client, make_
     assert f"application__id__exact={theirs.application.pk}" not in html
 
 
-def test_messages_are_listed_read_only_and_searchable(admin_client, django_assert_max_num_queries):
+def test_messages_are_listed_read_only_and_searchable(
+    superuser_client, django_assert_max_num_queries
+):
     campaign = make_campaign("sms", name="Lots")
     for number in range(5):
         campaign.messages.create(
@@ -287,22 +289,22 @@ def test_messages_are_listed_read_only_and_searchable(admin_client, django_asser
     url = reverse("admin:messaging_message_changelist")
     # The campaign column costs no query per row.
     with django_assert_max_num_queries(10):
-        html = admin_client.get(url).content.decode()
+        html = superuser_client.get(url).content.decode()
     assert "27821234563" in html and "Lots" in html and "id-3" in html
     assert "boom boom" in html and "boom " * 40 not in html
-    found = admin_client.get(url, {"q": "id-2"}).content.decode()
+    found = superuser_client.get(url, {"q": "id-2"}).content.decode()
     assert "27821234562" in found and "27821234563" not in found
-    assert "27821234564" in admin_client.get(url, {"q": "27821234564"}).content.decode()
-    assert "27821234561" in admin_client.get(url, {"state__exact": "failed"}).content.decode()
-    assert admin_client.get(reverse("admin:messaging_message_add")).status_code == 403
+    assert "27821234564" in superuser_client.get(url, {"q": "27821234564"}).content.decode()
+    assert "27821234561" in superuser_client.get(url, {"state__exact": "failed"}).content.decode()
+    assert superuser_client.get(reverse("admin:messaging_message_add")).status_code == 403
     message = campaign.messages.first()
-    change = admin_client.get(reverse("admin:messaging_message_change", args=[message.pk]))
+    change = superuser_client.get(reverse("admin:messaging_message_change", args=[message.pk]))
     assert change.status_code == 200
     assert 'name="recipient"' not in change.content.decode()
 
 
-def test_the_admin_index_links_to_compose(admin_client):
-    html = admin_client.get(reverse("admin:index")).content.decode()
+def test_the_admin_index_links_to_compose(superuser_client):
+    html = superuser_client.get(reverse("admin:index")).content.decode()
     assert f'href="{reverse("messaging:compose_choose")}"' in html
     assert "Compose a campaign" in html
 
@@ -338,11 +340,11 @@ def _message_with_replies(tmp_path, settings):
 
 
 def test_a_messages_replies_are_shown_read_only_with_the_raw_email(
-    admin_client, tmp_path, settings
+    superuser_client, tmp_path, settings
 ):
     message, reply = _message_with_replies(tmp_path, settings)
 
-    html = admin_client.get(reverse("admin:messaging_message_change", args=[message.pk]))
+    html = superuser_client.get(reverse("admin:messaging_message_change", args=[message.pk]))
     html = html.content.decode()
 
     assert "27820000001" in html and "STOP" in html and "Thanks!" in html
@@ -350,7 +352,7 @@ def test_a_messages_replies_are_shown_read_only_with_the_raw_email(
     assert 'name="replies-0-text"' not in html
     raw_url = reverse("admin:messaging_message_reply_raw", args=[message.pk, reply.pk])
     assert f'href="{raw_url}"' in html
-    response = admin_client.get(raw_url)
+    response = superuser_client.get(raw_url)
     assert response.status_code == 200
     assert response["Content-Type"] == "message/rfc822"
     assert b"".join(response.streaming_content) == b"Subject: Re: hello\r\n\r\nThanks!"

@@ -33,13 +33,16 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def composer(client):
+def composer_client(client):
+    """Not the shared Composer: a user with the compose permission alone, seeing every
+    application, as these tests are about what each permission allows."""
     client.force_login(make_user("composer", "messaging.add_campaign", ALL_APPLICATIONS))
     return client
 
 
 @pytest.fixture
-def launcher(client):
+def launcher_client(client):
+    """Like composer_client's user, with the launch permission too."""
     client.force_login(
         make_user(
             "launcher", "messaging.add_campaign", "messaging.launch_campaign", ALL_APPLICATIONS
@@ -49,7 +52,8 @@ def launcher(client):
 
 
 @pytest.fixture
-def outsider(client):
+def outsider_client(client):
+    """Not the shared outsider: a user who may view messages but not compose."""
     client.force_login(make_user("outsider", "messaging.view_message"))
     return client
 
@@ -91,13 +95,13 @@ def test_anonymous_visitors_are_sent_to_log_in(client, name, args):
 
 
 @pytest.mark.parametrize(("name", "args"), COMPOSE_URLS)
-def test_staff_without_the_compose_permission_are_refused(outsider, name, args):
-    assert outsider.get(_url(name, args, make_campaign("sms"))).status_code == 403
+def test_staff_without_the_compose_permission_are_refused(outsider_client, name, args):
+    assert outsider_client.get(_url(name, args, make_campaign("sms"))).status_code == 403
 
 
 @pytest.mark.parametrize(("name", "args"), COMPOSE_URLS)
-def test_a_composer_may_open_every_compose_page(composer, name, args):
-    assert composer.get(_url(name, args, make_campaign("sms"))).status_code == 200
+def test_a_composer_may_open_every_compose_page(composer_client, name, args):
+    assert composer_client.get(_url(name, args, make_campaign("sms"))).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -111,38 +115,43 @@ def test_a_composer_may_open_every_compose_page(composer, name, args):
         "campaign_retry_failed",
     ],
 )
-def test_launching_and_controlling_need_the_launch_permission(composer, name):
+def test_launching_and_controlling_need_the_launch_permission(composer_client, name):
     campaign = make_campaign("sms")
-    response = composer.post(reverse(f"messaging:{name}", args=[campaign.pk]), {"when": "now"})
+    response = composer_client.post(
+        reverse(f"messaging:{name}", args=[campaign.pk]), {"when": "now"}
+    )
     assert response.status_code == 403
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.DRAFT
     assert not Message.objects.exists()
 
 
-def test_a_composer_does_not_see_the_launch_controls(composer):
-    page = composer.get(reverse("messaging:campaign_detail", args=[make_campaign("sms").pk]))
+def test_a_composer_does_not_see_the_launch_controls(composer_client):
+    page = composer_client.get(reverse("messaging:campaign_detail", args=[make_campaign("sms").pk]))
     assert b"Send test" not in page.content
     assert b"Launch" not in page.content
 
 
-def test_an_unknown_channel_is_not_found(composer):
-    assert composer.get(reverse("messaging:campaign_new", args=["fax"])).status_code == 404
+def test_an_unknown_channel_is_not_found(composer_client):
+    assert composer_client.get(reverse("messaging:campaign_new", args=["fax"])).status_code == 404
 
 
-def test_controls_are_post_only(launcher):
+def test_controls_are_post_only(launcher_client):
     campaign = make_campaign("sms")
-    assert launcher.get(reverse("messaging:campaign_launch", args=[campaign.pk])).status_code == 405
+    assert (
+        launcher_client.get(reverse("messaging:campaign_launch", args=[campaign.pk])).status_code
+        == 405
+    )
 
 
 # --- email --------------------------------------------------------------------------------------
 
 
-def test_the_email_preview_is_sandboxed_and_cannot_run_scripts(composer, application):
+def test_the_email_preview_is_sandboxed_and_cannot_run_scripts(composer_client, application):
     body = (
         '<p onclick="steal()">Hi</p><script>alert("x")</script><img src="https://t.example/p.gif">'
     )
-    response = composer.post(
+    response = composer_client.post(
         reverse("messaging:campaign_new", args=["email"]), _common(application, body_html=body)
     )
     assert response.status_code == 400  # no subject: the page comes back with the preview
@@ -160,8 +169,8 @@ def test_the_email_preview_is_sandboxed_and_cannot_run_scripts(composer, applica
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
-def test_an_email_error_is_shown_beside_the_field_and_in_the_summary(composer, application):
-    response = composer.post(
+def test_an_email_error_is_shown_beside_the_field_and_in_the_summary(composer_client, application):
+    response = composer_client.post(
         reverse("messaging:campaign_new", args=["email"]), _common(application, body_text="Hi")
     )
     assert response.status_code == 400
@@ -172,8 +181,8 @@ def test_an_email_error_is_shown_beside_the_field_and_in_the_summary(composer, a
     assert not Campaign.objects.exists()
 
 
-def test_an_email_campaign_is_saved_with_its_attachments(composer, application, media_root):
-    response = composer.post(
+def test_an_email_campaign_is_saved_with_its_attachments(composer_client, application, media_root):
+    response = composer_client.post(
         reverse("messaging:campaign_new", args=["email"]),
         {
             **_common(application, subject="Sale", body_html="<h1>Sale</h1>", reply_to="a@b.co"),
@@ -195,13 +204,13 @@ def test_an_email_campaign_is_saved_with_its_attachments(composer, application, 
         ("terms.pdf", "application/pdf", 14),
     ]
     assert (media_root / attachments[1].file.name).read_bytes() == b"%PDF-1.4 terms"
-    detail = composer.get(response.url)
+    detail = composer_client.get(response.url)
     assert "terms.pdf" in detail.content.decode()
     assert re.search(r"<iframe[^>]*\ssandbox[\s>]", detail.content.decode())
 
 
-def test_header_injection_in_an_email_is_refused_on_the_page(composer, application):
-    response = composer.post(
+def test_header_injection_in_an_email_is_refused_on_the_page(composer_client, application):
+    response = composer_client.post(
         reverse("messaging:campaign_new", args=["email"]),
         _common(
             application,
@@ -218,7 +227,7 @@ def test_header_injection_in_an_email_is_refused_on_the_page(composer, applicati
 
 
 def test_an_attachment_can_be_removed_and_its_file_goes_too(
-    composer, application, media_root, django_capture_on_commit_callbacks
+    composer_client, application, media_root, django_capture_on_commit_callbacks
 ):
     campaign = make_campaign("email", application=application)
     attachment = Attachment.objects.create(
@@ -230,7 +239,7 @@ def test_an_attachment_can_be_removed_and_its_file_goes_too(
     stored = Path(media_root / attachment.file.name)
     assert stored.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        response = composer.post(
+        response = composer_client.post(
             reverse("messaging:campaign_edit", args=[campaign.pk]),
             _common(
                 application,
@@ -244,9 +253,9 @@ def test_an_attachment_can_be_removed_and_its_file_goes_too(
     assert not stored.exists()
 
 
-def test_too_large_an_attachment_is_refused_on_the_page(composer, application, settings):
+def test_too_large_an_attachment_is_refused_on_the_page(composer_client, application, settings):
     settings.EMAIL_MAX_ATTACHMENT_BYTES = 5
-    response = composer.post(
+    response = composer_client.post(
         reverse("messaging:campaign_new", args=["email"]),
         {
             **_common(application, subject="Sale", body_text="x"),
@@ -261,7 +270,7 @@ def test_too_large_an_attachment_is_refused_on_the_page(composer, application, s
 # --- MMS ----------------------------------------------------------------------------------------
 
 
-def test_an_mms_is_saved_with_its_slides_in_the_chosen_order(composer, application):
+def test_an_mms_is_saved_with_its_slides_in_the_chosen_order(composer_client, application):
     data = {
         **_common(application, subject="Look"),
         **slide_data(
@@ -272,7 +281,7 @@ def test_an_mms_is_saved_with_its_slides_in_the_chosen_order(composer, applicati
             ]
         ),
     }
-    response = composer.post(reverse("messaging:campaign_new", args=["mms"]), data)
+    response = composer_client.post(reverse("messaging:campaign_new", args=["mms"]), data)
     assert response.status_code == 302, response.context and response.context["errors"]
     campaign = Campaign.objects.get()
     slides = list(campaign.slides.all())
@@ -281,32 +290,32 @@ def test_an_mms_is_saved_with_its_slides_in_the_chosen_order(composer, applicati
     assert slides[1].media.name == f"campaigns/{campaign.pk}/dot.png"
 
 
-def test_an_mms_refuses_text_dressed_as_an_image(composer, application):
+def test_an_mms_refuses_text_dressed_as_an_image(composer_client, application):
     data = {
         **_common(application, subject="Look"),
         **slide_data([{"duration": "5", "text": "Hi", "media": fake_image_upload()}]),
     }
-    response = composer.post(reverse("messaging:campaign_new", args=["mms"]), data)
+    response = composer_client.post(reverse("messaging:campaign_new", args=["mms"]), data)
     assert response.status_code == 400
     html = unescape(response.content.decode())
     assert "Slide 1, Image, video or audio: Refused: the content of 'fake.png' is not an" in html
     assert not Campaign.objects.exists()
 
 
-def test_an_mms_without_slides_is_refused(composer, application):
+def test_an_mms_without_slides_is_refused(composer_client, application):
     data = {**_common(application, subject="Look"), **slide_data([{"duration": "5"}])}
-    response = composer.post(reverse("messaging:campaign_new", args=["mms"]), data)
+    response = composer_client.post(reverse("messaging:campaign_new", args=["mms"]), data)
     assert response.status_code == 400
     assert "Slides: An MMS needs at least one slide." in response.content.decode()
     assert not Campaign.objects.exists()
 
 
-def test_editing_an_mms_can_delete_and_reorder_slides(composer, application):
+def test_editing_an_mms_can_delete_and_reorder_slides(composer_client, application):
     campaign = make_campaign("mms", application=application)
     first = campaign.slides.create(position=0, text="one")
     second = campaign.slides.create(position=1, text="two")
     third = campaign.slides.create(position=2, text="three")
-    page = composer.get(reverse("messaging:campaign_edit", args=[campaign.pk]))
+    page = composer_client.get(reverse("messaging:campaign_edit", args=[campaign.pk]))
     assert page.status_code == 200
     data = {
         **_common(application, subject="Still"),
@@ -327,7 +336,7 @@ def test_editing_an_mms_can_delete_and_reorder_slides(composer, application):
     }
     for index in range(3):
         data[f"slides-{index}-campaign"] = str(campaign.pk)
-    response = composer.post(reverse("messaging:campaign_edit", args=[campaign.pk]), data)
+    response = composer_client.post(reverse("messaging:campaign_edit", args=[campaign.pk]), data)
     assert response.status_code == 302, response.context and response.context["errors"]
     assert list(campaign.slides.values_list("text", "position")) == [("three", 0), ("one", 1)]
 
@@ -335,8 +344,8 @@ def test_editing_an_mms_can_delete_and_reorder_slides(composer, application):
 # --- SMS and video ------------------------------------------------------------------------------
 
 
-def test_the_sms_page_shows_the_count_and_carries_the_alphabet(composer, application):
-    response = composer.post(
+def test_the_sms_page_shows_the_count_and_carries_the_alphabet(composer_client, application):
+    response = composer_client.post(
         reverse("messaging:campaign_new", args=["sms"]),
         _common(application, body_text="€" * 81, submit_not_after="2001-01-01T00:00"),
     )
@@ -347,18 +356,20 @@ def test_the_sms_page_shows_the_count_and_carries_the_alphabet(composer, applica
     assert "messaging/compose.js" in html
 
 
-def test_an_sms_campaign_is_saved(composer, application):
-    response = composer.post(
+def test_an_sms_campaign_is_saved(composer_client, application):
+    response = composer_client.post(
         reverse("messaging:campaign_new", args=["sms"]), _common(application, body_text="Hi")
     )
     assert response.status_code == 302
     campaign = Campaign.objects.get()
     assert (campaign.channel, campaign.body_text) == ("sms", "Hi")
-    assert re.search(r"2 characters, 1 SMS \(GSM-7\)", composer.get(response.url).content.decode())
+    assert re.search(
+        r"2 characters, 1 SMS \(GSM-7\)", composer_client.get(response.url).content.decode()
+    )
 
 
-def test_bad_video_json_is_refused_on_the_page(composer, application):
-    response = composer.post(
+def test_bad_video_json_is_refused_on_the_page(composer_client, application):
+    response = composer_client.post(
         reverse("messaging:campaign_new", args=["video"]),
         _common(application, template_id="4", template_data='{"a": }'),
     )
@@ -368,8 +379,8 @@ def test_bad_video_json_is_refused_on_the_page(composer, application):
     )
 
 
-def test_a_video_campaign_is_saved(composer, application):
-    response = composer.post(
+def test_a_video_campaign_is_saved(composer_client, application):
+    response = composer_client.post(
         reverse("messaging:campaign_new", args=["video"]),
         _common(application, template_id="4", template_data='{"a": 1}', network="*"),
     )
@@ -381,29 +392,30 @@ def test_a_video_campaign_is_saved(composer, application):
 # --- editing ------------------------------------------------------------------------------------
 
 
-def test_a_sending_campaign_cannot_be_edited(composer):
+def test_a_sending_campaign_cannot_be_edited(composer_client):
     campaign = make_campaign("sms", state=CampaignState.SENDING)
-    response = composer.get(reverse("messaging:campaign_edit", args=[campaign.pk]))
+    response = composer_client.get(reverse("messaging:campaign_edit", args=[campaign.pk]))
     assert response.status_code == 302
     assert (
-        "only draft or scheduled campaigns can be edited" in _follow_messages(composer, response)[0]
+        "only draft or scheduled campaigns can be edited"
+        in _follow_messages(composer_client, response)[0]
     )
 
 
-def test_a_campaign_launched_while_being_edited_is_not_overwritten(composer, application):
+def test_a_campaign_launched_while_being_edited_is_not_overwritten(composer_client, application):
     campaign = make_campaign("sms", application=application)
     page_url = reverse("messaging:campaign_edit", args=[campaign.pk])
-    assert composer.get(page_url).status_code == 200
+    assert composer_client.get(page_url).status_code == 200
     Campaign.objects.filter(pk=campaign.pk).update(state=CampaignState.SENDING)
-    response = composer.post(page_url, _common(application, body_text="Changed"))
+    response = composer_client.post(page_url, _common(application, body_text="Changed"))
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert (campaign.body_text, campaign.state) == ("Hi there", CampaignState.SENDING)
 
 
-def test_editing_keeps_the_state_and_channel(composer, application):
+def test_editing_keeps_the_state_and_channel(composer_client, application):
     campaign = make_campaign("sms", application=application, state=CampaignState.SCHEDULED)
-    response = composer.post(
+    response = composer_client.post(
         reverse("messaging:campaign_edit", args=[campaign.pk]),
         _common(application, body_text="New text", channel="email", state="done"),
     )
@@ -419,9 +431,9 @@ def test_editing_keeps_the_state_and_channel(composer, application):
 # --- recipients ---------------------------------------------------------------------------------
 
 
-def test_pasted_recipients_are_added_and_every_reject_is_listed(composer):
+def test_pasted_recipients_are_added_and_every_reject_is_listed(composer_client):
     campaign = make_campaign("sms")
-    response = composer.post(
+    response = composer_client.post(
         reverse("messaging:campaign_recipients", args=[campaign.pk]),
         {"pasted": "\n082 123 4567\nnonsense\n27821234567\n+27 82 123 4568\n"},
     )
@@ -436,10 +448,10 @@ def test_pasted_recipients_are_added_and_every_reject_is_listed(composer):
     ]
 
 
-def test_a_recipients_csv_is_imported(composer):
+def test_a_recipients_csv_is_imported(composer_client):
     campaign = make_campaign("email")
     upload = SimpleUploadedFile("list.csv", b"name,email\nA,a@example.com\nB,bad\n")
-    response = composer.post(
+    response = composer_client.post(
         reverse("messaging:campaign_recipients", args=[campaign.pk]), {"file": upload}
     )
     assert response.status_code == 200
@@ -448,19 +460,19 @@ def test_a_recipients_csv_is_imported(composer):
     assert re.search(r'<td class="number">3</td><td>bad</td>', response.content.decode())
 
 
-def test_an_unreadable_recipients_file_is_a_form_error(composer):
+def test_an_unreadable_recipients_file_is_a_form_error(composer_client):
     campaign = make_campaign("sms")
     upload = SimpleUploadedFile("list.xlsx", b"PK\x03\x04\x00\x00binary")
-    response = composer.post(
+    response = composer_client.post(
         reverse("messaging:campaign_recipients", args=[campaign.pk]), {"file": upload}
     )
     assert response.status_code == 400
     assert "Or upload a CSV or text file: This is not a text file" in response.content.decode()
 
 
-def test_recipients_cannot_be_added_once_sending(composer):
+def test_recipients_cannot_be_added_once_sending(composer_client):
     campaign = make_campaign("sms", state=CampaignState.SENDING)
-    response = composer.post(
+    response = composer_client.post(
         reverse("messaging:campaign_recipients", args=[campaign.pk]), {"pasted": "0821234567"}
     )
     assert response.status_code == 400
@@ -471,20 +483,20 @@ def test_recipients_cannot_be_added_once_sending(composer):
 # --- test send and launch -----------------------------------------------------------------------
 
 
-def test_a_test_send_normalises_the_recipient_and_queues_one_test_message(launcher):
+def test_a_test_send_normalises_the_recipient_and_queues_one_test_message(launcher_client):
     campaign = make_campaign("sms")
-    response = launcher.post(
+    response = launcher_client.post(
         reverse("messaging:campaign_test_send", args=[campaign.pk]), {"recipient": "082 123 4567"}
     )
     assert response.status_code == 302
     message = Message.objects.get()
     assert (message.recipient, message.is_test, message.campaign) == ("27821234567", True, campaign)
-    assert _follow_messages(launcher, response) == ["Test message to 27821234567 is queued."]
+    assert _follow_messages(launcher_client, response) == ["Test message to 27821234567 is queued."]
 
 
-def test_a_bad_test_recipient_is_shown_on_the_detail_page(launcher):
+def test_a_bad_test_recipient_is_shown_on_the_detail_page(launcher_client):
     campaign = make_campaign("sms")
-    response = launcher.post(
+    response = launcher_client.post(
         reverse("messaging:campaign_test_send", args=[campaign.pk]), {"recipient": "hello"}
     )
     assert response.status_code == 400
@@ -492,26 +504,26 @@ def test_a_bad_test_recipient_is_shown_on_the_detail_page(launcher):
     assert not Message.objects.exists()
 
 
-def test_a_refused_launch_says_why(launcher):
+def test_a_refused_launch_says_why(launcher_client):
     campaign = make_campaign("sms")
-    response = launcher.post(
+    response = launcher_client.post(
         reverse("messaging:campaign_launch", args=[campaign.pk]), {"when": "now"}
     )
     assert response.status_code == 302
-    assert _follow_messages(launcher, response) == [
+    assert _follow_messages(launcher_client, response) == [
         "Not launched: The campaign has no recipients yet."
     ]
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.DRAFT
 
 
-def test_a_launch_now_starts_sending(launcher):
+def test_a_launch_now_starts_sending(launcher_client):
     campaign = make_campaign("sms")
     campaign.messages.create(recipient="27821234567", state=MessageState.DRAFT)
-    response = launcher.post(
+    response = launcher_client.post(
         reverse("messaging:campaign_launch", args=[campaign.pk]), {"when": "now"}
     )
-    assert _follow_messages(launcher, response) == ["Launched."]
+    assert _follow_messages(launcher_client, response) == ["Launched."]
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.SENDING
     assert campaign.messages.get().state == MessageState.QUEUED
@@ -521,18 +533,18 @@ def test_a_launch_now_starts_sending(launcher):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.serial
 def test_a_launch_while_the_task_queue_is_down_answers_and_the_sweeper_sends_later(
-    launcher, settings
+    launcher_client, settings
 ):
     campaign = make_campaign("sms")
     campaign.messages.create(recipient="27821234567", state=MessageState.DRAFT)
     settings.SWEEP_QUEUED_AFTER_S = 0
 
     with redis_down(settings.REDIS_URL):
-        response = launcher.post(
+        response = launcher_client.post(
             reverse("messaging:campaign_launch", args=[campaign.pk]), {"when": "now"}
         )
         assert response.status_code == 302
-        shown = _follow_messages(launcher, response)
+        shown = _follow_messages(launcher_client, response)
 
     assert shown[0] == "Launched."
     assert "The task queue cannot be reached just now" in shown[1]
@@ -543,23 +555,23 @@ def test_a_launch_while_the_task_queue_is_down_answers_and_the_sweeper_sends_lat
     assert messages_sweep()["requeued"] == 1
 
 
-def test_a_launch_can_be_scheduled(launcher):
+def test_a_launch_can_be_scheduled(launcher_client):
     campaign = make_campaign("sms")
     campaign.messages.create(recipient="27821234567", state=MessageState.DRAFT)
     at = timezone.localtime() + timedelta(days=1)
-    response = launcher.post(
+    response = launcher_client.post(
         reverse("messaging:campaign_launch", args=[campaign.pk]),
         {"when": "later", "at": at.strftime("%Y-%m-%dT%H:%M")},
     )
-    assert _follow_messages(launcher, response) == [f"Scheduled for {at:%Y-%m-%d %H:%M}."]
+    assert _follow_messages(launcher_client, response) == [f"Scheduled for {at:%Y-%m-%d %H:%M}."]
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.SCHEDULED
     assert campaign.launch_at == at.replace(second=0, microsecond=0)
 
 
-def test_a_launch_time_in_the_past_is_refused_beside_the_field(launcher):
+def test_a_launch_time_in_the_past_is_refused_beside_the_field(launcher_client):
     campaign = make_campaign("sms")
-    response = launcher.post(
+    response = launcher_client.post(
         reverse("messaging:campaign_launch", args=[campaign.pk]),
         {"when": "later", "at": "2001-01-01T00:00"},
     )
@@ -567,27 +579,29 @@ def test_a_launch_time_in_the_past_is_refused_beside_the_field(launcher):
     assert 'id="id_at_error"' in response.content.decode()
 
 
-def test_pause_resume_and_cancel_go_through_the_services(launcher):
+def test_pause_resume_and_cancel_go_through_the_services(launcher_client):
     campaign = make_campaign("sms", state=CampaignState.SENDING)
     detail = reverse("messaging:campaign_detail", args=[campaign.pk])
-    assert b"Pause" in launcher.get(detail).content
-    response = launcher.post(reverse("messaging:campaign_pause", args=[campaign.pk]))
-    assert _follow_messages(launcher, response) == ["Paused."]
+    assert b"Pause" in launcher_client.get(detail).content
+    response = launcher_client.post(reverse("messaging:campaign_pause", args=[campaign.pk]))
+    assert _follow_messages(launcher_client, response) == ["Paused."]
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.PAUSED
-    response = launcher.post(reverse("messaging:campaign_pause", args=[campaign.pk]))
-    assert _follow_messages(launcher, response) == [
+    response = launcher_client.post(reverse("messaging:campaign_pause", args=[campaign.pk]))
+    assert _follow_messages(launcher_client, response) == [
         "Could not pause: Only a sending campaign can be paused."
     ]
-    launcher.post(reverse("messaging:campaign_resume", args=[campaign.pk]))
+    launcher_client.post(reverse("messaging:campaign_resume", args=[campaign.pk]))
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.SENDING
-    launcher.post(reverse("messaging:campaign_cancel", args=[campaign.pk]))
+    launcher_client.post(reverse("messaging:campaign_cancel", args=[campaign.pk]))
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.CANCELLED
 
 
-def test_retry_failed_counts_only_what_it_will_queue_and_lists_the_failures_for_good(launcher):
+def test_retry_failed_counts_only_what_it_will_queue_and_lists_the_failures_for_good(
+    launcher_client,
+):
     campaign = make_campaign("sms", state=CampaignState.DONE)
     failed = {"state": MessageState.FAILED}
     campaign.messages.create(recipient="27820000001", error_retryable=True, **failed)
@@ -606,49 +620,49 @@ def test_retry_failed_counts_only_what_it_will_queue_and_lists_the_failures_for_
     campaign.messages.create(recipient="27820000005", is_test=True, error_retryable=True, **failed)
     detail = reverse("messaging:campaign_detail", args=[campaign.pk])
 
-    page = launcher.get(detail).content.decode()
+    page = launcher_client.get(detail).content.decode()
 
     assert "Retry 1 failed" in page
     assert "3 messages failed for good and will not be retried" in page
     assert "400: text is too long: 2" in unescape(page)
     assert "9 · NotMMS: 1" in unescape(page)
-    response = launcher.post(reverse("messaging:campaign_retry_failed", args=[campaign.pk]))
-    assert _follow_messages(launcher, response) == ["1 failed message(s) queued again."]
-    assert "Retry" not in launcher.get(detail).content.decode()
+    response = launcher_client.post(reverse("messaging:campaign_retry_failed", args=[campaign.pk]))
+    assert _follow_messages(launcher_client, response) == ["1 failed message(s) queued again."]
+    assert "Retry" not in launcher_client.get(detail).content.decode()
 
 
-def test_retry_failed_reports_how_many(launcher):
+def test_retry_failed_reports_how_many(launcher_client):
     campaign = make_campaign("sms", state=CampaignState.DONE)
     campaign.messages.create(
         recipient="27821234567", state=MessageState.FAILED, error_retryable=True
     )
-    page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
+    page = launcher_client.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
     assert b"Retry 1 failed" in page.content
-    response = launcher.post(reverse("messaging:campaign_retry_failed", args=[campaign.pk]))
-    assert _follow_messages(launcher, response) == ["1 failed message(s) queued again."]
+    response = launcher_client.post(reverse("messaging:campaign_retry_failed", args=[campaign.pk]))
+    assert _follow_messages(launcher_client, response) == ["1 failed message(s) queued again."]
 
 
-def test_the_detail_page_counts_recipients_without_tests(launcher):
+def test_the_detail_page_counts_recipients_without_tests(launcher_client):
     campaign = make_campaign("sms")
     campaign.messages.create(recipient="27821234567", state=MessageState.DRAFT)
     campaign.messages.create(recipient="27821234568", state=MessageState.DRAFT)
     campaign.messages.create(recipient="27821234567", state=MessageState.QUEUED, is_test=True)
-    page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
+    page = launcher_client.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
     assert page.context["recipients_count"] == 2
     counts = {value: count for value, _label, count in page.context["states"]}
     assert counts["draft"] == 2
     assert sum(counts.values()) == 2
 
 
-def test_the_progress_endpoint_answers_live_counts(launcher):
+def test_the_progress_endpoint_answers_live_counts(launcher_client):
     campaign = make_campaign("sms", state=CampaignState.SENDING)
     campaign.messages.create(recipient="27821234567", state=MessageState.QUEUED)
     campaign.messages.create(recipient="27821234568", state=MessageState.SUBMITTED)
     campaign.messages.create(recipient="27821234569", state=MessageState.FAILED)
-    page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
+    page = launcher_client.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
     assert b"messaging/progress.js" in page.content
     assert b"data-poll=" in page.content
-    data = launcher.get(reverse("messaging:campaign_progress", args=[campaign.pk])).json()
+    data = launcher_client.get(reverse("messaging:campaign_progress", args=[campaign.pk])).json()
     assert data["state"] == "sending"
     assert data["settling"] is True
     assert (data["states"]["queued"], data["states"]["submitted"], data["states"]["failed"]) == (
@@ -664,15 +678,15 @@ def test_the_progress_endpoint_needs_sign_in(client):
     assert response.status_code == 302
 
 
-def test_a_done_campaign_keeps_refreshing_while_reports_are_due(launcher):
+def test_a_done_campaign_keeps_refreshing_while_reports_are_due(launcher_client):
     campaign = make_campaign("sms", state=CampaignState.DONE)
     campaign.messages.create(recipient="27821234567", state=MessageState.SENT)
-    page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
+    page = launcher_client.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
     assert b"data-poll=" in page.content
     campaign.messages.update(state=MessageState.DELIVERED)
-    page = launcher.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
+    page = launcher_client.get(reverse("messaging:campaign_detail", args=[campaign.pk]))
     assert b"data-poll=" not in page.content
-    data = launcher.get(reverse("messaging:campaign_progress", args=[campaign.pk])).json()
+    data = launcher_client.get(reverse("messaging:campaign_progress", args=[campaign.pk])).json()
     assert data["settling"] is False
 
 
@@ -692,6 +706,7 @@ ROLE_PAGES = {
 
 @pytest.fixture
 def granted_campaign(application):
+    """Without messages, so that a launch on these pages is refused before anything is queued."""
     return make_campaign("sms", application=application)
 
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from messaging.counting import campaign_counts, campaign_counts_by_network, campaign_recount
-from messaging.models import Application, Campaign, CampaignCount, Channel, Message, MessageState
+from messaging.models import Campaign, CampaignCount, Channel, Message, MessageState
 from messaging.recipients import campaign_add_recipients, parse_recipients
 from messaging.services import campaign_cancel, campaign_launch
 from postbacks.models import InboxKind
@@ -30,17 +30,9 @@ STAGE_CODES = {
 
 
 @pytest.fixture
-def campaign(application):
-    return Campaign.objects.create(
-        name="Counted", channel=Channel.SMS, application=application, body_text="Hello"
-    )
-
-
-@pytest.fixture
-def application(db):
-    return Application.objects.create(
-        name="Counting", endpoint="https://iliveit.invalid/api", token="t", mvno_id=101
-    )
+def campaign(make_campaign):
+    """Without messages: each test adds the recipients it counts."""
+    return make_campaign()
 
 
 def add_recipients(campaign: Campaign, count: int) -> None:

@@ -7,26 +7,12 @@ from django.apps import apps
 from django.db import connection
 
 from messaging.counting import campaign_counts
-from messaging.models import Application, Campaign, CampaignState, Channel, Message
+from messaging.models import Campaign, CampaignState, Channel, Message
 from tests.support.campaigns import sms_campaign
 
 pytestmark = pytest.mark.django_db
 
 single_sends_migration = importlib.import_module("messaging.migrations.0008_campaign_single_sends")
-
-
-@pytest.fixture
-def application():
-    return Application.objects.create(
-        name="Alpha", endpoint="http://127.0.0.1:9", token="alpha-token", mvno_id=1
-    )
-
-
-@pytest.fixture
-def other_application():
-    return Application.objects.create(
-        name="Beta", endpoint="http://127.0.0.1:9", token="beta-token", mvno_id=2
-    )
 
 
 def legacy_single_sends(application, state, name="Single sends", channel=Channel.SMS) -> Campaign:

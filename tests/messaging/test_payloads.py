@@ -20,6 +20,7 @@ def _media_and_no_workers(settings, tmp_path, empty_task_queue):
 
 @pytest.fixture
 def application(sandbox_application):
+    """Every test here reads what the sandbox received."""
     return sandbox_application
 
 

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from messaging.models import (
-    Application,
     Campaign,
     CampaignState,
     Channel,
@@ -30,23 +29,6 @@ from messaging.recipients import (
     parse_recipients,
     read_recipient_file,
 )
-
-
-@pytest.fixture
-def application():
-    return Application.objects.create(
-        name="Recipients test", endpoint="http://127.0.0.1:1", token="t" * 20, mvno_id=1
-    )
-
-
-@pytest.fixture
-def make_campaign(application):
-    def make(channel: str = Channel.SMS, state: str = CampaignState.DRAFT) -> Campaign:
-        return Campaign.objects.create(
-            name="Import", channel=channel, application=application, state=state
-        )
-
-    return make
 
 
 def upload(text: str | bytes, name: str = "recipients.csv") -> SimpleUploadedFile:

@@ -48,6 +48,7 @@ def _no_workers(empty_task_queue):
 
 @pytest.fixture
 def application(sandbox_application):
+    """The services are called inline, against the sandbox."""
     return sandbox_application
 
 

@@ -21,6 +21,7 @@ from messaging.states import ACCEPTED
 from postbacks.models import InboxState, MessageEvent, PostbackInbox
 from postbacks.tasks import sweep
 from tests.conftest import APP_A, APP_TIGHT
+from tests.support.applications import make_sandbox_application
 from tests.support.beat import CeleryBeat
 from tests.support.campaigns import sms_campaign
 from tests.support.postgres_restart import postgres_down, postgres_restart_unavailable
@@ -87,13 +88,8 @@ def worker(start_worker):
 
 
 def make_application(sandbox, app=APP_A, rate_limit=200) -> Application:
-    return Application.objects.create(
-        name=f"Sandbox {app.token}",
-        endpoint=sandbox.url,
-        token=app.token,
-        mvno_id=app.mvno_id,
-        rate_limit=rate_limit,
-    )
+    # Not sandbox_application: each test picks its rate limit (and some the 429-prone APP_TIGHT).
+    return make_sandbox_application(sandbox, app, rate_limit=rate_limit)
 
 
 def states(campaign: Campaign) -> dict[str, int]:

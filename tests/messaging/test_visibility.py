@@ -5,7 +5,8 @@ from django.contrib.auth.models import AnonymousUser
 
 from access.roles import ADMIN, COMPOSER, VIEWER
 from messaging.visibility import applications_visible, campaigns_visible, messages_visible
-from tests.messaging.compose_helpers import make_application, make_campaign
+from tests.support.applications import make_application
+from tests.support.campaigns import make_campaign
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ from messaging.models import Message, MessageState
 
 
 @pytest.fixture
-def empty_campaign(make_sms_campaign):
+def empty_campaign(make_campaign):
     """A campaign with no messages: each test makes the messages it posts about."""
-    return make_sms_campaign(recipients=0)
+    return make_campaign()
 
 
 @pytest.fixture

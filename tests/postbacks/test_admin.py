@@ -16,19 +16,11 @@ INBOX_LIST = "admin:postbacks_postbackinbox_changelist"
 EVENT_LIST = "admin:postbacks_messageevent_changelist"
 
 
-def make_staff(username, *, superuser=False, perms=()):
-    user = get_user_model().objects.create_user(
-        username, password="x", is_staff=True, is_superuser=superuser
-    )
+def make_staff(username, *, perms=()):
+    user = get_user_model().objects.create_user(username, password="x", is_staff=True)
     for codename in perms:
         user.user_permissions.add(Permission.objects.get(codename=codename))
     return user
-
-
-@pytest.fixture
-def superuser_client(client):
-    client.force_login(make_staff("root", superuser=True))
-    return client
 
 
 @pytest.fixture
@@ -163,7 +155,7 @@ def test_the_event_list_of_a_campaign_shows_its_late_postbacks(superuser_client,
 
 
 def test_the_event_list_tells_nothing_of_a_campaign_the_user_is_not_granted(client, message):
-    from tests.messaging.compose_helpers import make_application
+    from tests.support.applications import make_application
 
     MessageEvent.objects.create(
         message=message,

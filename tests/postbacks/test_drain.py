@@ -25,8 +25,7 @@ from postbacks.services import postback_apply
 from postbacks.tasks import drain as drain_task
 from postbacks.tasks import drain_request
 from tests.postbacks.bodies import status_body
-from tests.postbacks.test_services import delivery, state_of, store
-from tests.postbacks.webhook import DELIVERED, only_inbox_row, post
+from tests.postbacks.webhook import DELIVERED, delivery, only_inbox_row, post, state_of, store
 
 pytestmark = pytest.mark.django_db
 

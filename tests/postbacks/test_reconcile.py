@@ -24,6 +24,7 @@ from postbacks.reconcile import (
 )
 from postbacks.services import postback_apply
 from tests.conftest import APP_A, APP_B, APP_SLOW
+from tests.support.applications import make_sandbox_application
 
 pytestmark = pytest.mark.django_db
 
@@ -38,19 +39,10 @@ def _empty_queue():
     celery_app.control.purge()
 
 
-def make_application(sandbox, app, name: str, rate_limit: int = 500) -> Application:
-    return Application.objects.create(
-        name=name,
-        endpoint=sandbox.url,
-        token=app.token,
-        mvno_id=app.mvno_id,
-        rate_limit=rate_limit,
-    )
-
-
 @pytest.fixture
-def application(sandbox):
-    return make_application(sandbox, APP_A, "Sandbox A")
+def application(sandbox_application):
+    """Reconciliation polls iLiveIt: here, the sandbox."""
+    return sandbox_application
 
 
 def sent_messages(application, recipients) -> list[Message]:
@@ -186,7 +178,7 @@ def test_assumed_delivered_from_a_postback_counts_as_delivered(sandbox, applicat
 
 
 def test_a_dry_bucket_ends_the_round(sandbox, monkeypatch):
-    application = make_application(sandbox, APP_SLOW, "Sandbox slow", rate_limit=2)
+    application = make_sandbox_application(sandbox, APP_SLOW, name="Sandbox slow", rate_limit=2)
     messages = sent_messages(application, [SILENT] * 3)
     wait_settled(sandbox, messages)
     make_overdue(messages)
@@ -205,7 +197,7 @@ def test_a_dry_bucket_ends_the_round(sandbox, monkeypatch):
 
 
 def test_polls_keep_within_the_rate_limit(sandbox):
-    application = make_application(sandbox, APP_SLOW, "Sandbox slow", rate_limit=2)
+    application = make_sandbox_application(sandbox, APP_SLOW, name="Sandbox slow", rate_limit=2)
     messages = sent_messages(application, [SILENT] * 4)
     wait_settled(sandbox, messages)
     make_overdue(messages)
@@ -225,7 +217,7 @@ def test_polls_keep_within_the_rate_limit(sandbox):
 
 
 def test_a_message_of_another_application_is_skipped(sandbox, application):
-    other = make_application(sandbox, APP_B, "Sandbox B")
+    other = make_sandbox_application(sandbox, APP_B, name="Sandbox B")
     [foreign] = sent_messages(other, [SILENT])
     [own] = sent_messages(application, [SILENT])
     wait_settled(sandbox, [foreign, own])

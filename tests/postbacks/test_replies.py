@@ -9,12 +9,11 @@ from email.message import EmailMessage
 import pytest
 from django.core.files.storage import default_storage
 
-from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
+from messaging.models import CampaignState, Channel, Message, MessageState
 from messaging.services import message_submit
 from postbacks.drain import postbacks_drain, postbacks_sweep
 from postbacks.models import InboxKind, InboxState, PostbackInbox, Reply, ReplyKind
 from postbacks.replies import MalformedReply, parse_reply, reply_apply
-from tests.conftest import APP_A
 from tests.postbacks.webhook import only_inbox_row, post_reply, sms_reply_body
 
 pytestmark = pytest.mark.django_db
@@ -320,21 +319,13 @@ class TestSandboxReplies:
         settings.PORTAL_BASE_URL = live_server.url
 
     @pytest.fixture
-    def sandbox_campaign(self, sandbox):
-        application = Application.objects.create(
-            name="Sandbox A",
-            endpoint=sandbox.url,
-            token=APP_A.token,
-            mvno_id=APP_A.mvno_id,
-            rate_limit=500,
-        )
-
+    def sandbox_campaign(self, make_campaign, sandbox_application):
         def make(channel: str, recipient: str) -> Message:
             # Written as launched, so that no enqueued hint or worker is involved.
-            campaign = Campaign.objects.create(
+            campaign = make_campaign(
+                channel,
+                application=sandbox_application,
                 name=f"Replies {channel}",
-                channel=channel,
-                application=application,
                 state=CampaignState.SENDING,
                 subject="Spring sale",
                 body_text="Reply STOP to stop",

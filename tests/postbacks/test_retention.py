@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from api.tasks import prune_old_data
-from messaging.models import Application, Campaign, Channel, MessageState
+from messaging.models import MessageState
 from postbacks.models import InboxState, PostbackInbox, Reply
 from postbacks.retention import retention_prune
 
@@ -18,13 +18,9 @@ DAYS = 30
 
 
 @pytest.fixture
-def campaign():
-    application = Application.objects.create(
-        name="Main", endpoint="http://127.0.0.1:9", token="t" * 20, mvno_id=1
-    )
-    return Campaign.objects.create(
-        name="OTP", channel=Channel.SMS, application=application, body_text="Hi"
-    )
+def campaign(make_campaign):
+    """Without messages: each test makes the messages, old and new, that it prunes."""
+    return make_campaign()
 
 
 def aged(row, days: float, field: str):

@@ -37,38 +37,16 @@ from tests.postbacks.webhook import (
     SENT_AT,
     SUBMIT_AT,
     SUBMITTED,
+    delivery,
     delivery_body,
     events_of,
     only_inbox_row,
     post,
+    state_of,
+    store,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def delivery(message_id: str, **stages) -> dict:
-    stages = stages or {"submit": SUBMITTED, "sent": SENT, "delivered": DELIVERED}
-    return status_body(message_id, "delivery", stages=stages)
-
-
-def store(message, body, *, age_s: float = 0.0) -> PostbackInbox:
-    row = postback_store(
-        message=message,
-        kind=InboxKind.STATUS,
-        body=json.dumps(body).encode(),
-        truncated=False,
-        headers={"Content-Type": "application/json"},
-        source_ip="198.51.100.7",
-    )
-    if age_s:
-        received = timezone.now() - timedelta(seconds=age_s)
-        PostbackInbox.objects.filter(pk=row.pk).update(received_at=received)
-    return row
-
-
-def state_of(row: PostbackInbox) -> str:
-    row.refresh_from_db()
-    return row.state
 
 
 def apply_locked(message: Message, result: StatusResult, source: str) -> bool:

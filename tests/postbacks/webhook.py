@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from messaging.postback_urls import sign
 from postbacks.drain import postbacks_drain
-from postbacks.models import PostbackInbox
+from postbacks.models import InboxKind, PostbackInbox
+from postbacks.services import postback_store
 from tests.postbacks.bodies import status_body
 
 NOW = timezone.now().replace(microsecond=0)
@@ -42,6 +43,33 @@ def post(client, message, body, *, mac: str | None = None, **extra):
 def delivery_body(message, **kwargs) -> dict:
     stages = {"submit": SUBMITTED, "sent": SENT, "delivered": DELIVERED}
     return status_body(message.iliveit_id, "delivery", stages=stages, **kwargs)
+
+
+def delivery(message_id: str, **stages) -> dict:
+    """A delivery body for the MessageID: submitted, sent and delivered unless told."""
+    stages = stages or {"submit": SUBMITTED, "sent": SENT, "delivered": DELIVERED}
+    return status_body(message_id, "delivery", stages=stages)
+
+
+def store(message, body, *, age_s: float = 0.0) -> PostbackInbox:
+    """A status postback stored as the webhook stores it (not applied), `age_s` ago."""
+    row = postback_store(
+        message=message,
+        kind=InboxKind.STATUS,
+        body=json.dumps(body).encode(),
+        truncated=False,
+        headers={"Content-Type": "application/json"},
+        source_ip="198.51.100.7",
+    )
+    if age_s:
+        received = timezone.now() - timedelta(seconds=age_s)
+        PostbackInbox.objects.filter(pk=row.pk).update(received_at=received)
+    return row
+
+
+def state_of(row: PostbackInbox) -> str:
+    row.refresh_from_db()
+    return row.state
 
 
 def only_inbox_row() -> PostbackInbox:

@@ -13,7 +13,6 @@ from django.utils import timezone
 from iliveit import StatusResult
 from messaging.models import (
     LATENCY_BOUNDS_S,
-    Application,
     Campaign,
     CampaignFailure,
     CampaignLatency,
@@ -32,17 +31,9 @@ from tests.support.threads import in_threads
 
 
 @pytest.fixture
-def application(db):
-    return Application.objects.create(
-        name="Dashboard", endpoint="https://iliveit.invalid/api", token="t", mvno_id=101
-    )
-
-
-@pytest.fixture
-def campaign(application):
-    return Campaign.objects.create(
-        name="Dashboard", channel=Channel.SMS, application=application, body_text="Hello"
-    )
+def campaign(make_campaign):
+    """Without messages: each test adds the recipients it reports on."""
+    return make_campaign()
 
 
 def launched(campaign: Campaign, count: int) -> list[Message]:

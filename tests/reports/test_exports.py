@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def campaign():
-    return make_campaign("sms", name="Spring sale")
+def campaign(application):
+    """Without messages: each test adds the messages it exports."""
+    return make_campaign("sms", application=application, name="Spring sale")
 
 
 def read(campaign) -> list[dict[str, str]]:

@@ -12,11 +12,6 @@ from tests.messaging.compose_helpers import make_application, make_campaign
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def application():
-    return make_application()
-
-
 def names(campaigns) -> list[str]:
     return [campaign.name for campaign in campaigns]
 

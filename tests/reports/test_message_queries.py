@@ -25,8 +25,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def campaign():
-    return make_campaign("sms")
+def campaign(application):
+    """Without messages: each test adds the messages it lists."""
+    return make_campaign("sms", application=application)
 
 
 def add(campaign, recipient, **fields) -> Message:

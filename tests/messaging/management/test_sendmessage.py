@@ -4,8 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
-from tests.conftest import APP_A
+from messaging.models import Campaign, CampaignState, Channel, Message, MessageState
 
 pytestmark = pytest.mark.django_db
 
@@ -13,10 +12,9 @@ EMAIL_TO_A = ["--channel", "email", "--to", "a@example.com", "--text", "x"]
 
 
 @pytest.fixture
-def application(sandbox):
-    return Application.objects.create(
-        name="Sandbox A", endpoint=sandbox.url, token=APP_A.token, mvno_id=APP_A.mvno_id
-    )
+def application(sandbox_application):
+    """The one application sendmessage finds sends to the sandbox, so --inline reaches it."""
+    return sandbox_application
 
 
 def run(*args) -> list[str]:

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def campaign(application):
+    """Sending, with delivered, failed and queued messages for the dashboard's figures."""
     campaign = make_campaign("sms", application=application, state=CampaignState.SENDING)
     submit = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=10)
     for n in range(4):

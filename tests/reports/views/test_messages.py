@@ -29,6 +29,7 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def campaign(application):
+    """Without messages: `message` and the tests add the ones they show."""
     return make_campaign("sms", application=application, name="Spring sale")
 
 
@@ -44,13 +45,6 @@ def message(campaign):
         sent_code=5,
         sent_description="Network rejected",
     )
-
-
-@pytest.fixture
-def viewer_client(client, make_staff, application):
-    """Logged in as a Viewer granted `application` (the shared `viewer` is the user alone)."""
-    client.force_login(make_staff("viewer", "Viewer", applications=[application]))
-    return client
 
 
 def _page(response) -> str:
@@ -320,9 +314,10 @@ def sent_message(sandbox_application, empty_task_queue):
 
 
 @pytest.fixture
-def sandbox_viewer(client, make_staff, sandbox_application):
-    client.force_login(make_staff("viewer", "Viewer", applications=[sandbox_application]))
-    return client
+def sandbox_viewer_client(viewer_client, viewer, sandbox_application):
+    """viewer_client, its viewer granted the sandbox's application too (sent_message's)."""
+    viewer.application_grants.create(application=sandbox_application)
+    return viewer_client
 
 
 def _archived(client, message, *, wait_s: float = 5.0):
@@ -336,8 +331,10 @@ def _archived(client, message, *, wait_s: float = 5.0):
         time.sleep(0.05)
 
 
-def test_the_archived_content_of_a_sent_message_is_shown_escaped(sandbox_viewer, sent_message):
-    response = _archived(sandbox_viewer, sent_message)
+def test_the_archived_content_of_a_sent_message_is_shown_escaped(
+    sandbox_viewer_client, sent_message
+):
+    response = _archived(sandbox_viewer_client, sent_message)
     assert response.status_code == 200
     html = _page(response)
     assert response.context["archived"].type == "email"
@@ -358,25 +355,29 @@ def test_a_message_without_a_message_id_has_no_archived_content(viewer_client, c
     assert "no iLiveIt MessageID" in _page(response)
 
 
-def test_a_message_id_the_sandbox_does_not_know_is_a_clear_404(sandbox_viewer, sent_message):
+def test_a_message_id_the_sandbox_does_not_know_is_a_clear_404(sandbox_viewer_client, sent_message):
     Message.objects.filter(pk=sent_message.pk).update(iliveit_id="no-such-message")
-    response = sandbox_viewer.get(reverse("reports:message_archived", args=[sent_message.pk]))
+    response = sandbox_viewer_client.get(
+        reverse("reports:message_archived", args=[sent_message.pk])
+    )
     assert response.status_code == 404
     assert "does not know this MessageID" in _page(response)
 
 
-def test_the_sandbox_being_down_is_a_clear_502(sandbox_viewer, sent_message):
+def test_the_sandbox_being_down_is_a_clear_502(sandbox_viewer_client, sent_message):
     application = sent_message.campaign.application
     application.endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     application.save()
-    response = sandbox_viewer.get(reverse("reports:message_archived", args=[sent_message.pk]))
+    response = sandbox_viewer_client.get(
+        reverse("reports:message_archived", args=[sent_message.pk])
+    )
     assert response.status_code == 502
     assert "iLiveIt did not answer" in _page(response)
     assert 'role="alert"' in _page(response)
 
 
 def test_an_endpoint_that_would_leak_the_token_is_refused_with_the_reason(
-    sandbox_viewer, sent_message
+    sandbox_viewer_client, sent_message
 ):
     # Written past the admin's check (a row from before the rule, or the shell): the fragment
     # would send the token to the sandbox's own health page, and show its answer here.
@@ -384,7 +385,9 @@ def test_an_endpoint_that_would_leak_the_token_is_refused_with_the_reason(
     application.endpoint = f"{application.endpoint}/_sandbox/health#"
     application.save()
 
-    response = sandbox_viewer.get(reverse("reports:message_archived", args=[sent_message.pk]))
+    response = sandbox_viewer_client.get(
+        reverse("reports:message_archived", args=[sent_message.pk])
+    )
 
     assert response.status_code == 502
     assert "is refused: it must not have a query (?) or a fragment (#)" in _page(response)
