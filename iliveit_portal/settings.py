@@ -367,6 +367,19 @@ RETENTION_DAYS = env_int("RETENTION_DAYS", 90, minimum=0)
 if 0 < RETENTION_DAYS < 3:
     raise ImproperlyConfigured("RETENTION_DAYS must be 0 (keep forever) or at least 3.")
 
+# An SMS reply that is one of these words (trimmed, in any case) opts its number out of the
+# application it replied to; one of OPT_IN_KEYWORDS opts it back in. Comma-separated.
+OPT_OUT_KEYWORDS = [
+    word.upper()
+    for word in env_list(
+        "OPT_OUT_KEYWORDS",
+        ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPT OUT", "OPTOUT"],
+    )
+]
+OPT_IN_KEYWORDS = [word.upper() for word in env_list("OPT_IN_KEYWORDS", ["START", "UNSTOP", "YES"])]
+if set(OPT_OUT_KEYWORDS) & set(OPT_IN_KEYWORDS):
+    raise ImproperlyConfigured("OPT_OUT_KEYWORDS and OPT_IN_KEYWORDS must not share a word.")
+
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "postbacks.tasks.sweep", "schedule": SWEEP_INTERVAL_S},
     "reconcile": {"task": "postbacks.tasks.reconcile", "schedule": RECONCILE_POLL_INTERVAL_S},

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from messaging.endpoints import validate_endpoint
 from messaging.states import AWAITING_REPORT, MessageState
@@ -164,6 +165,13 @@ class Message(models.Model):
     # Content of this message alone (single sends, personalised OTPs), shaped like the
     # campaign's fields; None means "the campaign's content". OTP bodies are erased once sent.
     body = models.JSONField(null=True, blank=True)
+    # The recipient's own values for the content's placeholders ({"first_name": "Thandi"}): the
+    # other columns of its recipients CSV, or the API's "fields". None when it has none. Stored
+    # once, here, and rendered into the content when the message is submitted.
+    fields = models.JSONField(null=True, blank=True)
+    # Sent although its recipient opted out, because the sender said it is transactional (a
+    # one-time PIN, say): recorded, since every other message to an opted-out recipient stops.
+    is_transactional = models.BooleanField(default=False)
     # NULL until iLiveIt answers, so that the unique constraint ignores unsent messages.
     iliveit_id = models.CharField(  # noqa: DJ001
         "iLiveIt MessageID", max_length=128, null=True, blank=True
@@ -407,3 +415,41 @@ class CampaignFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.stage} {self.code}: {self.n}"
+
+
+class OptOutSource(models.TextChoices):
+    REPLY = "reply", "Reply"
+    BOUNCE = "bounce", "Bounce"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribe link"
+    MANUAL = "manual", "Added by staff"
+    IMPORT = "import", "Imported"
+
+
+class OptOut(models.Model):
+    """A recipient (number or address, normalised as messages' recipients are) that the
+    application, the sender they replied to, must not send to any more."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="opt_outs")
+    recipient = models.CharField(max_length=254)
+    source = models.CharField(max_length=11, choices=OptOutSource.choices)
+    # What said so: the keyword replied, "bounced" with the delivery report's description...
+    reason = models.CharField(max_length=255, blank=True)
+    # The message that caused it (the one replied to, or that bounced), when there is one.
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "recipient"], name="opt_out_unique_recipient"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} opted out of {self.application} ({self.get_source_display()})"
