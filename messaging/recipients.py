@@ -30,7 +30,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.template.defaultfilters import filesizeformat
 
-from messaging.models import Campaign, CampaignState, Channel, Message, MessageState
+from messaging.models import Campaign, Channel, Message, MessageState
+from messaging.states import EDITABLE_STATES
 
 PHONE_CHANNELS = frozenset({Channel.SMS, Channel.MMS, Channel.VIDEO})
 
@@ -47,9 +48,6 @@ SANDBOX_TEST_NUMBER = re.compile(r"270000000\d\d", re.ASCII)
 MAX_RECIPIENT_LENGTH = 254
 
 INSERT_BATCH_SIZE = 2000
-
-# Campaigns whose recipient list may still change: nothing has been queued yet.
-EDITABLE_STATES = frozenset({CampaignState.DRAFT, CampaignState.SCHEDULED})
 
 # Header cells, lower-cased with everything but letters removed ("E-mail Address" is
 # "emailaddress"). Earlier names win when a header has several.
