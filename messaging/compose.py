@@ -1,6 +1,6 @@
 """Saving what a composer wrote: the campaign, its MMS slides and its email attachments.
 
-The forms (messaging/forms.py) have already validated everything; these functions only write,
+The forms (messaging/forms/) have already validated everything; these functions only write,
 in one transaction, and refuse a campaign that was launched while the composer was typing.
 """
 

@@ -1,0 +1,63 @@
+"""The list pages' search and filters (GET forms).
+
+An invalid filter is shown with its error and left out; the rest still apply. Each form's
+filters() names the valid ones as the query that applies them takes them.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from messaging.models import CampaignState, Channel
+from messaging.validators import validate_filter_day
+
+
+class CampaignFilterForm(forms.Form):
+    """The campaign list's search and filters (GET). An invalid filter is shown with its error
+    and left out; the rest still apply."""
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    state = forms.ChoiceField(
+        label="State", required=False, choices=[("", "Any state"), *CampaignState.choices]
+    )
+    channel = forms.ChoiceField(
+        label="Channel", required=False, choices=[("", "Any channel"), *Channel.choices]
+    )
+    application = forms.ModelChoiceField(
+        label="Application", required=False, queryset=None, empty_label="Any application"
+    )
+    created_from = forms.DateField(
+        label="Created from",
+        required=False,
+        validators=[validate_filter_day],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    created_to = forms.DateField(
+        label="Created to",
+        required=False,
+        validators=[validate_filter_day],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, applications, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["application"].queryset = applications
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("created_from"), cleaned.get("created_to")
+        if start and end and end < start:
+            self.add_error("created_to", "The end of the date range is before its start.")
+        return cleaned
+
+    def filters(self) -> dict:
+        """The valid filters, named as messaging.listing.campaigns_filter takes them."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "text": data.get("q", "").strip(),
+            "state": data.get("state", ""),
+            "channel": data.get("channel", ""),
+            "application": data.get("application"),
+            "created_from": data.get("created_from"),
+            "created_to": data.get("created_to"),
+        }
