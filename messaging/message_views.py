@@ -8,7 +8,6 @@ application the user is not granted answers 404.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import F
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 from access.rules import messages_visible
 from messaging.compose import email_preview_document
 from messaging.exports import campaign_export_filename, campaign_export_rows
+from messaging.forms.filters import MessageFilterForm
 from messaging.guards import LAUNCH, can_view_campaigns, visible_campaign
 from messaging.message_queries import (
     ArchiveUnavailable,
@@ -30,53 +30,12 @@ from messaging.message_queries import (
     messages_filter,
     messages_page,
 )
-from messaging.models import Message, MessageState
+from messaging.models import Message
 from messaging.services import CampaignError
 from messaging.services import message_resend as message_resend_service
 from postbacks.models import Reply
 
 VIEW_REPLY = "postbacks.view_reply"
-
-
-class MessageFilterForm(forms.Form):
-    """The message list's filters (GET). An invalid filter is shown with its error and left
-    out; the rest still apply (like the campaign list)."""
-
-    state = forms.ChoiceField(
-        label="State", required=False, choices=[("", "Any state"), *MessageState.choices]
-    )
-    network = forms.CharField(
-        label="Network", required=False, max_length=64, help_text="Exact network name."
-    )
-    failure_code = forms.IntegerField(
-        label="Failure code",
-        required=False,
-        # The stage code columns are SmallIntegerField.
-        min_value=-32768,
-        max_value=32767,
-        help_text="Failed messages with this code at any stage.",
-    )
-    q = forms.CharField(label="Recipient starts with", required=False, max_length=254, strip=True)
-    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-
-    def clean(self):
-        cleaned = super().clean()
-        state = cleaned.get("state")
-        if cleaned.get("failure_code") is not None and state and state != MessageState.FAILED:
-            self.add_error(
-                "failure_code", "A failure code only matches failed messages; set State to Any."
-            )
-        return cleaned
-
-    def filters(self) -> dict:
-        """The valid filters, named as message_queries.messages_filter takes them."""
-        data = getattr(self, "cleaned_data", {})
-        return {
-            "state": data.get("state", ""),
-            "network": data.get("network", "").strip(),
-            "failure_code": data.get("failure_code"),
-            "recipient": data.get("q", ""),
-        }
 
 
 @login_required

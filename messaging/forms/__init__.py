@@ -4,7 +4,7 @@ what the compose forms accept, and the views act on the rest.
 - campaign: the compose page's campaign form, one per channel (CAMPAIGN_FORMS).
 - slides: an MMS campaign's slides, the formset beside the campaign form.
 - actions: what a campaign's pages do to it: test send, launch, add recipients.
-- filters: the campaign list's search and filters.
+- filters: the campaign list's and a campaign's message list's search and filters.
 - errors: every error of a form (and its slides) as one list, for the top of the page.
 - fields: the input and field types Django lacks that these forms use.
 
@@ -23,7 +23,7 @@ from messaging.forms.campaign import (
 )
 from messaging.forms.errors import error_summary
 from messaging.forms.fields import DateTimeLocalInput, MultipleFileField, MultipleFileInput
-from messaging.forms.filters import CampaignFilterForm
+from messaging.forms.filters import CampaignFilterForm, MessageFilterForm
 from messaging.forms.slides import (
     MAX_SLIDE_SECONDS,
     SLIDES_PREFIX,
@@ -43,6 +43,7 @@ __all__ = [
     "EmailCampaignForm",
     "LaunchForm",
     "MMSCampaignForm",
+    "MessageFilterForm",
     "MultipleFileField",
     "MultipleFileInput",
     "RecipientsForm",
