@@ -23,8 +23,9 @@ class TestSendForm(forms.Form):
         self.channel = channel
 
     def clean_recipient(self) -> str:
-        # Imported on use, like the views do: recipients.py pulls in phonenumbers' metadata.
-        from messaging.recipients import InvalidRecipient, normalise_recipient
+        # Imported on use, like the views do: messaging.recipients pulls in phonenumbers'
+        # metadata.
+        from messaging.recipients.normalise import InvalidRecipient, normalise_recipient
 
         try:
             return normalise_recipient(self.cleaned_data["recipient"], channel=self.channel)

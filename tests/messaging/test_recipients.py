@@ -22,14 +22,13 @@ from messaging.recipients import (
     InvalidRecipient,
     ParsedRecipients,
     RecipientFileError,
-    _insert_drafts,
-    _parse_msisdn,
-    _quick_msisdn,
     campaign_add_recipients,
     normalise_recipient,
     parse_recipients,
     read_recipient_file,
 )
+from messaging.recipients.importing import _insert_drafts
+from messaging.recipients.normalise import _parse_msisdn, _quick_msisdn
 
 
 @pytest.fixture
