@@ -1,6 +1,6 @@
 """Saving what a composer wrote: the campaign, its MMS slides and its email attachments.
 
-The forms (messaging/forms.py) have already validated everything; these functions only write,
+The forms (messaging/forms/) have already validated everything; these functions only write,
 in one transaction, and refuse a campaign that was launched while the composer was typing.
 """
 
@@ -17,11 +17,8 @@ from django.db.models.fields.files import FieldFile
 from django.forms import BaseFormSet, ModelForm
 
 from iliveit.validation import HEADER_UNSAFE
-from messaging.models import Attachment, Campaign, CampaignState
-
-# Once a campaign is sending, its messages are built from the stored content, so changing it
-# would send different recipients different things.
-EDITABLE_STATES = frozenset({CampaignState.DRAFT, CampaignState.SCHEDULED})
+from messaging.models import Attachment, Campaign
+from messaging.states import EDITABLE_STATES
 
 
 class CampaignNotEditable(ValueError):

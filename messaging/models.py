@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging.endpoints import validate_endpoint
-from messaging.states import AWAITING_REPORT, MessageState
+from messaging.states import AWAITING_REPORT, CampaignState, MessageState
 
 
 class Environment(models.TextChoices):
@@ -58,15 +58,6 @@ class Application(models.Model):
     def token_hint(self) -> str:
         """Enough of the token to tell two apart; the whole token is never shown back."""
         return f"…{self.token[-4:]}" if len(self.token) > 8 else "…"
-
-
-class CampaignState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SCHEDULED = "scheduled", "Scheduled"
-    SENDING = "sending", "Sending"
-    PAUSED = "paused", "Paused"
-    DONE = "done", "Done"
-    CANCELLED = "cancelled", "Cancelled"
 
 
 class Campaign(models.Model):

@@ -1,4 +1,4 @@
-"""A message's states, and the sets of them the rest of the portal works with.
+"""A message's and a campaign's states, and the sets of them the rest of the portal works with.
 
 Each set is written once, here, and named for what it means. Raw SQL that repeats one (the
 partial index `message_awaiting_report`, the roll-up triggers in migrations) is pinned to it by
@@ -6,6 +6,8 @@ tests/messaging/test_states.py.
 """
 
 from django.db import models
+
+# --- a message's states ---------------------------------------------------------------------------
 
 
 class MessageState(models.TextChoices):
@@ -84,3 +86,21 @@ FUNNEL = (
     MessageState.SENT,
     MessageState.DELIVERED,
 )
+
+
+# --- a campaign's states --------------------------------------------------------------------------
+
+
+class CampaignState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    PAUSED = "paused", "Paused"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Not launched, so nothing has been queued: its content and recipient list may still change.
+# Once it is sending, its messages are built from the stored content, so changing that would
+# send different recipients different things.
+EDITABLE_STATES = frozenset({CampaignState.DRAFT, CampaignState.SCHEDULED})

@@ -1,6 +1,6 @@
 """Staff pages for composing, importing recipients, test-sending and launching campaigns.
 
-Views stay thin: forms validate, messaging/compose.py saves, messaging/recipients.py imports
+Views stay thin: forms validate, messaging/compose.py saves, messaging/recipients/ imports
 recipients and messaging/services/ launches and controls campaigns.
 """
 

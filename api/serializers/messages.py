@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from api.serializers.fields import MAX_INT
 from messaging.models import Channel, Message, MessageState
-from messaging.recipients import InvalidRecipient, normalise_recipient
+from messaging.recipients.normalise import InvalidRecipient, normalise_recipient
 from messaging.validators import validate_header_text
 from postbacks.models import MessageEvent, Reply
 

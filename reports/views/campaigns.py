@@ -5,9 +5,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from messaging.forms import CampaignFilterForm
 from messaging.guards import COMPOSE, can_view_campaigns
 from messaging.visibility import applications_visible, campaigns_visible
+from reports.forms import CampaignFilterForm
 from reports.listing import campaign_rows, campaigns_filter
 
 CAMPAIGNS_PER_PAGE = 25

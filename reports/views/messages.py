@@ -8,7 +8,6 @@ application the user is not granted answers 404.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -17,10 +16,11 @@ from django.urls import reverse
 
 from messaging.compose import email_preview_document
 from messaging.guards import LAUNCH, can_view_campaigns, visible_campaign
-from messaging.models import Message, MessageState
+from messaging.models import Message
 from messaging.visibility import messages_visible
 from postbacks.models import Reply
 from reports.exports import campaign_export_filename, campaign_export_rows
+from reports.forms import MessageFilterForm
 from reports.message_queries import (
     ArchiveUnavailable,
     archived_data_text,
@@ -32,47 +32,6 @@ from reports.message_queries import (
 )
 
 VIEW_REPLY = "postbacks.view_reply"
-
-
-class MessageFilterForm(forms.Form):
-    """The message list's filters (GET). An invalid filter is shown with its error and left
-    out; the rest still apply (like the campaign list)."""
-
-    state = forms.ChoiceField(
-        label="State", required=False, choices=[("", "Any state"), *MessageState.choices]
-    )
-    network = forms.CharField(
-        label="Network", required=False, max_length=64, help_text="Exact network name."
-    )
-    failure_code = forms.IntegerField(
-        label="Failure code",
-        required=False,
-        # The stage code columns are SmallIntegerField.
-        min_value=-32768,
-        max_value=32767,
-        help_text="Failed messages with this code at any stage.",
-    )
-    q = forms.CharField(label="Recipient starts with", required=False, max_length=254, strip=True)
-    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-
-    def clean(self):
-        cleaned = super().clean()
-        state = cleaned.get("state")
-        if cleaned.get("failure_code") is not None and state and state != MessageState.FAILED:
-            self.add_error(
-                "failure_code", "A failure code only matches failed messages; set State to Any."
-            )
-        return cleaned
-
-    def filters(self) -> dict:
-        """The valid filters, named as message_queries.messages_filter takes them."""
-        data = getattr(self, "cleaned_data", {})
-        return {
-            "state": data.get("state", ""),
-            "network": data.get("network", "").strip(),
-            "failure_code": data.get("failure_code"),
-            "recipient": data.get("q", ""),
-        }
 
 
 @login_required

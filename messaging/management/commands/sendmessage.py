@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from messaging.models import Application, Channel, Message
-from messaging.recipients import InvalidRecipient, normalise_recipient
+from messaging.recipients.normalise import InvalidRecipient, normalise_recipient
 from messaging.services import (
     CampaignError,
     application_default,

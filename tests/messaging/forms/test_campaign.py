@@ -1,4 +1,4 @@
-"""Every refusal names its field, and says why."""
+"""The campaign forms: every refusal names its field, and says why."""
 
 from datetime import timedelta
 
@@ -6,25 +6,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from messaging.forms import (
+from messaging.forms.campaign import (
     EmailCampaignForm,
-    LaunchForm,
     MMSCampaignForm,
-    RecipientsForm,
-    SlideFormSet,
     SMSCampaignForm,
-    TestSendForm,
     VideoCampaignForm,
-    error_summary,
 )
+from messaging.forms.errors import error_summary
 from messaging.models import Campaign, Channel
-from tests.messaging.compose_helpers import (
-    GIF_BYTES,
-    fake_image_upload,
-    make_campaign,
-    png_upload,
-    slide_data,
-)
+from tests.messaging.compose_helpers import make_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +33,6 @@ def _window(**offsets):
 
 def _files(*uploads):
     return {"new_attachments": list(uploads)}
-
-
-def _slides(slides, files=None, campaign=None):
-    campaign = campaign or Campaign(channel=Channel.MMS)
-    return SlideFormSet(slide_data(slides), files or {}, instance=campaign, prefix="slides")
 
 
 # --- common fields ------------------------------------------------------------------------------
@@ -204,79 +189,13 @@ def test_several_attachments_are_accepted(application):
     assert [upload.name for upload in form.attachment_changes().add] == ["a.txt", "b.txt"]
 
 
-# --- MMS ----------------------------------------------------------------------------------------
+# --- MMS (its slides: test_slides.py) -----------------------------------------------------------
 
 
 def test_an_mms_needs_a_subject(application):
     form = MMSCampaignForm(_data(application), instance=Campaign(channel=Channel.MMS))
     assert not form.is_valid()
     assert list(form.errors) == ["subject"]
-
-
-def test_an_mms_needs_a_slide():
-    slides = _slides([{"duration": "5", "text": ""}])
-    assert not slides.is_valid()
-    assert slides.non_form_errors() == ["An MMS needs at least one slide."]
-    assert error_summary(slides=slides) == ["Slides: An MMS needs at least one slide."]
-
-
-def test_deleting_every_slide_leaves_none():
-    slides = _slides([{"duration": "5", "text": "Hi", "DELETE": "on"}])
-    assert not slides.is_valid()
-    assert slides.non_form_errors() == ["An MMS needs at least one slide."]
-
-
-def test_a_slide_needs_text_or_media():
-    slides = _slides([{"duration": "7", "text": " "}, {"duration": "5", "text": "Hi"}])
-    assert not slides.is_valid()
-    assert slides.forms[0].non_field_errors() == ["Each slide needs text, media or both."]
-    assert error_summary(slides=slides) == ["Slide 1: Each slide needs text, media or both."]
-
-
-@pytest.mark.parametrize("duration", ["0", "61", "-1", "x"])
-def test_a_slide_lasts_one_to_sixty_seconds(duration):
-    slides = _slides([{"duration": duration, "text": "Hi"}])
-    assert not slides.is_valid()
-    assert list(slides.forms[0].errors) == ["duration"]
-    assert error_summary(slides=slides)[0].startswith("Slide 1, Seconds on screen: ")
-
-
-def test_a_slide_with_a_real_image_is_accepted_with_the_sniffed_type():
-    upload = png_upload(content_type="application/octet-stream")
-    slides = _slides([{"duration": "5", "text": ""}], {"slides-0-media": upload})
-    assert slides.is_valid(), slides.errors
-    slide = slides.forms[0].instance
-    assert (slide.media_type, slide.mime) == ("image", "image/png")
-
-
-def test_text_dressed_as_an_image_is_refused():
-    slides = _slides([{"duration": "5", "text": "Hi"}], {"slides-0-media": fake_image_upload()})
-    assert not slides.is_valid()
-    [error] = slides.forms[0].errors["media"]
-    assert "not an image, video or audio file" in error
-    assert error_summary(slides=slides) == [f"Slide 1, Image, video or audio: {error}"]
-
-
-def test_an_image_whose_declared_type_differs_is_refused():
-    upload = SimpleUploadedFile("dot.gif", GIF_BYTES, content_type="image/png")
-    slides = _slides([{"duration": "5"}], {"slides-0-media": upload})
-    assert not slides.is_valid()
-    assert "GIF image, but it was uploaded as image/png" in slides.forms[0].errors["media"][0]
-
-
-def test_an_image_whose_extension_differs_is_refused():
-    upload = SimpleUploadedFile("dot.jpg", GIF_BYTES, content_type="")
-    slides = _slides([{"duration": "5"}], {"slides-0-media": upload})
-    assert not slides.is_valid()
-    assert "its name ends in .jpg" in slides.forms[0].errors["media"][0]
-
-
-def test_too_large_media_is_refused(settings):
-    settings.MMS_MAX_MEDIA_BYTES = 20
-    slides = _slides([{"duration": "5"}], {"slides-0-media": png_upload()})
-    assert not slides.is_valid()
-    [error] = slides.forms[0].errors["media"]
-    assert error.startswith("dot.png is ") and "at most 20\xa0bytes" in error
 
 
 # --- SMS ----------------------------------------------------------------------------------------
@@ -348,58 +267,3 @@ def test_stored_template_data_is_shown_as_json():
     campaign = make_campaign("video", template_data={"name": "Thandi", "n": 1})
     form = VideoCampaignForm(instance=campaign)
     assert form["template_data"].value() == '{\n  "name": "Thandi",\n  "n": 1\n}'
-
-
-# --- test send, launch, recipients --------------------------------------------------------------
-
-
-def test_a_test_recipient_is_normalised():
-    form = TestSendForm({"recipient": "082 123 4567"}, channel=Channel.SMS)
-    assert form.is_valid(), form.errors
-    assert form.cleaned_data["recipient"] == "27821234567"
-
-
-def test_a_bad_test_recipient_names_the_field():
-    form = TestSendForm({"recipient": "not-a-number"}, channel=Channel.SMS)
-    assert not form.is_valid()
-    assert list(form.errors) == ["recipient"]
-    assert "is not a phone number" in form.errors["recipient"][0]
-
-
-def test_an_email_test_recipient_must_be_an_address():
-    form = TestSendForm({"recipient": "27821234567"}, channel=Channel.EMAIL)
-    assert not form.is_valid()
-    assert "not a valid email address" in form.errors["recipient"][0]
-
-
-def test_a_later_launch_needs_a_time():
-    form = LaunchForm({"when": "later", "at": ""})
-    assert not form.is_valid()
-    assert form.errors["at"] == ["Give the time to launch at."]
-
-
-def test_a_later_launch_cannot_be_in_the_past():
-    past = (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    form = LaunchForm({"when": "later", "at": past})
-    assert not form.is_valid()
-    assert form.errors["at"] == ["Must be in the future."]
-
-
-def test_a_launch_now_ignores_the_time():
-    form = LaunchForm({"when": "now", "at": "2001-01-01T00:00"})
-    assert form.is_valid()
-    assert form.cleaned_data["at"] is None
-
-
-def test_an_empty_recipients_form_says_what_to_do():
-    form = RecipientsForm({"pasted": "  \n"})
-    assert not form.is_valid()
-    assert form.errors["pasted"] == ["Paste some recipients or choose a file."]
-
-
-def test_too_large_a_recipients_file_is_refused(settings):
-    settings.RECIPIENTS_MAX_UPLOAD_BYTES = 10
-    upload = SimpleUploadedFile("list.csv", b"27821234567\n27821234568\n")
-    form = RecipientsForm({}, {"file": upload})
-    assert not form.is_valid()
-    assert form.errors["file"][0].startswith("list.csv is 24")
