@@ -15,6 +15,8 @@ class AuditAction(models.TextChoices):
     APPLICATION_TOKEN = "application.token", "iLiveIt token changed"
     API_TOKEN_CREATE = "api_token.create", "API token created"
     API_TOKEN_REVOKE = "api_token.revoke", "API token revoked"
+    OPT_OUT_ADD = "opt_out.add", "Recipient opted out"
+    OPT_OUT_REMOVE = "opt_out.remove", "Recipient opted back in"
 
 
 class AuditEntry(models.Model):

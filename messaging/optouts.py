@@ -1,0 +1,83 @@
+"""The opt-out list of each application: recipients it must not send to any more.
+
+Every change goes through these functions, whoever asks (a STOP reply, a bounce, the unsubscribe
+page, staff, the API), so each is audited the same way. Lookups are set-based: one query for a
+whole list of recipients, never one per recipient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+
+from audit.models import AuditAction
+from audit.services import audit_record
+from messaging.models import Application, Message, OptOut, OptOutSource
+
+# Recipients per IN (...) list: well under SQLite's bound-parameter limit.
+LOOKUP_BATCH = 5000
+
+
+def opt_out_record(
+    *,
+    application: Application,
+    recipient: str,
+    source: OptOutSource | str,
+    reason: str = "",
+    message: Message | None = None,
+    user=None,
+) -> tuple[OptOut, bool]:
+    """Opt `recipient` (already normalised) out of the application; answer the entry and
+    whether it is new. An existing entry is kept as it was: the first opt-out is the record."""
+    existing = OptOut.objects.filter(application=application, recipient=recipient).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            entry = OptOut.objects.create(
+                application=application,
+                recipient=recipient,
+                source=source,
+                reason=reason[:255],
+                message=message,
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+            audit_record(
+                actor=user,
+                action=AuditAction.OPT_OUT_ADD,
+                target=entry,
+                detail={"source": str(source), "reason": reason[:255]},
+            )
+    except IntegrityError:
+        # Another opt-out of the same recipient (a second STOP, say) won the race.
+        return OptOut.objects.get(application=application, recipient=recipient), False
+    return entry, True
+
+
+def opt_out_remove(*, opt_out: OptOut, user=None, reason: str = "") -> None:
+    """Opt the recipient back in (a START reply, or an admin removing the entry)."""
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action=AuditAction.OPT_OUT_REMOVE,
+            target=opt_out,
+            detail={"source": opt_out.source, "reason": reason[:255]},
+        )
+        opt_out.delete()
+
+
+def opted_out(*, application_id: int, recipients: Iterable[str]) -> dict[str, OptOut]:
+    """The entries, by recipient, of those of `recipients` who opted out of the application."""
+    wanted = list(dict.fromkeys(recipients))
+    found: dict[str, OptOut] = {}
+    for start in range(0, len(wanted), LOOKUP_BATCH):
+        batch = wanted[start : start + LOOKUP_BATCH]
+        for entry in OptOut.objects.filter(application_id=application_id, recipient__in=batch):
+            found[entry.recipient] = entry
+    return found
+
+
+def opt_out_reason(entry: OptOut) -> str:
+    """How an import or a send refusal names the opt-out: "opted out on 2026-12-06 (Reply)"."""
+    return f"opted out on {entry.created_at:%Y-%m-%d} ({entry.get_source_display()})"

@@ -1,0 +1,50 @@
+"""The opt-out list: recorded once, audited, looked up for a whole list at once."""
+
+import pytest
+
+from audit.models import AuditAction, AuditEntry
+from messaging.models import OptOut, OptOutSource
+from messaging.optouts import opt_out_reason, opt_out_record, opt_out_remove, opted_out
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_opt_out_is_recorded_once_and_audited(application, admin_staff):
+    entry, new = opt_out_record(
+        application=application,
+        recipient="27821000001",
+        source=OptOutSource.MANUAL,
+        user=admin_staff,
+    )
+    again, new_again = opt_out_record(
+        application=application, recipient="27821000001", source=OptOutSource.REPLY, reason="STOP"
+    )
+
+    assert (new, new_again) == (True, False)
+    assert again == entry and again.source == OptOutSource.MANUAL
+    audit = AuditEntry.objects.get(action=AuditAction.OPT_OUT_ADD)
+    assert audit.actor == admin_staff and audit.detail["source"] == "manual"
+
+
+def test_opting_back_in_removes_the_entry_and_is_audited(application):
+    entry, _ = opt_out_record(application=application, recipient="27821000001", source="reply")
+
+    opt_out_remove(opt_out=entry, reason="START")
+
+    assert not OptOut.objects.exists()
+    assert AuditEntry.objects.get(action=AuditAction.OPT_OUT_REMOVE).detail["reason"] == "START"
+
+
+def test_a_list_is_looked_up_at_once_and_only_for_its_application(
+    application, other_application, django_assert_max_num_queries
+):
+    opt_out_record(application=application, recipient="27821000001", source="reply")
+    opt_out_record(application=other_application, recipient="27821000002", source="reply")
+    recipients = [f"278210{n:05d}" for n in range(3000)]
+
+    with django_assert_max_num_queries(1):
+        found = opted_out(application_id=application.pk, recipients=recipients)
+
+    assert list(found) == ["27821000001"]
+    assert opt_out_reason(found["27821000001"]).startswith("opted out on 20")
+    assert opt_out_reason(found["27821000001"]).endswith("(Reply)")
