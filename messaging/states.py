@@ -104,3 +104,6 @@ class CampaignState(models.TextChoices):
 # Once it is sending, its messages are built from the stored content, so changing that would
 # send different recipients different things.
 EDITABLE_STATES = frozenset({CampaignState.DRAFT, CampaignState.SCHEDULED})
+# May launch (again, for a scheduled one: now instead of later). The same states as
+# EDITABLE_STATES today, but another rule: the launch button and campaign_launch ask this one.
+LAUNCHABLE_STATES = frozenset({CampaignState.DRAFT, CampaignState.SCHEDULED})

@@ -41,7 +41,7 @@ from messaging.guards import (
 from messaging.hints import HintsWatch, hints_watched
 from messaging.models import Campaign, CampaignState, Channel, MessageState
 from messaging.sms import gsm_alphabet, sms_segments
-from messaging.states import IN_FLIGHT
+from messaging.states import IN_FLIGHT, LAUNCHABLE_STATES
 from messaging.visibility import applications_visible, messages_visible
 
 
@@ -172,7 +172,7 @@ def _controls(campaign: Campaign, *, retryable: int) -> dict[str, bool]:
     finished = state in (CampaignState.DONE, CampaignState.CANCELLED)
     return {
         "test_send": not finished,
-        "launch": state in (CampaignState.DRAFT, CampaignState.SCHEDULED),
+        "launch": state in LAUNCHABLE_STATES,
         "pause": state == CampaignState.SENDING,
         "resume": state == CampaignState.PAUSED,
         "cancel": not finished,

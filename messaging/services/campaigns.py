@@ -28,7 +28,7 @@ from messaging.models import (
 )
 from messaging.payloads import build_payload
 from messaging.services.errors import CampaignError, lock_campaign
-from messaging.states import LEFT_TO_SEND
+from messaging.states import LAUNCHABLE_STATES, LEFT_TO_SEND
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def campaign_launch(
     """
     with transaction.atomic():
         campaign = lock_campaign(campaign)
-        if campaign.state not in (CampaignState.DRAFT, CampaignState.SCHEDULED):
+        if campaign.state not in LAUNCHABLE_STATES:
             raise CampaignError(f"A {campaign.get_state_display().lower()} campaign cannot launch.")
         drafts = campaign.messages.filter(state=MessageState.DRAFT, is_test=False)
         if not drafts.exists():
