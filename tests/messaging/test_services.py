@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import responses
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEntry
@@ -31,10 +31,17 @@ from messaging.services import (
     messages_sweep,
     retry_delay,
 )
-from postbacks.drain import postbacks_drain, postbacks_sweep
+from postbacks.drain import postbacks_sweep
 from postbacks.models import InboxKind
 from postbacks.services import postback_apply, postback_store
 from postbacks.sweep import portal_sweep
+from tests.messaging.services.helpers import (
+    WithPostbacks,
+    campaign_with,
+    in_open_transaction,
+    needs_row_locks,
+    submit_all,
+)
 from tests.postbacks.bodies import status_body
 from tests.support.threads import in_threads
 
@@ -50,20 +57,6 @@ def _no_workers(empty_task_queue):
 def application(sandbox_application):
     """The services are called inline, against the sandbox."""
     return sandbox_application
-
-
-def campaign_with(application, recipients, channel=Channel.SMS, **fields) -> Campaign:
-    defaults = {"body_text": "Hello", "subject": "Hi", "body_html": ""}
-    campaign = Campaign.objects.create(
-        name="Test", channel=channel, application=application, **{**defaults, **fields}
-    )
-    Message.objects.bulk_create(Message(campaign=campaign, recipient=r) for r in recipients)
-    return campaign
-
-
-def submit_all(campaign: Campaign) -> None:
-    for message_id in campaign.messages.values_list("id", flat=True):
-        message_submit(message_id=message_id)
 
 
 def test_launch_queues_every_recipient_at_once(application):
@@ -574,21 +567,8 @@ def test_an_otp_campaigns_content_is_erased_when_it_is_done(application):
 
 
 @pytest.mark.django_db(transaction=True)
-class TestWithPostbacks:
+class TestWithPostbacks(WithPostbacks):
     """Cases that need iLiveIt's postbacks to reach the portal's live server."""
-
-    @pytest.fixture(autouse=True)
-    def _portal(self, live_server, settings):
-        settings.PORTAL_BASE_URL = live_server.url
-
-    def wait_for(self, predicate, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            postbacks_drain()  # what a worker does with the postbacks the webhook stored
-            if predicate():
-                return
-            time.sleep(0.1)
-        raise AssertionError("not in time")
 
     def test_an_uncertain_submission_adopts_the_message_id_its_postback_brings(
         self, application, sandbox, settings
@@ -874,32 +854,6 @@ def test_single_sends_cannot_be_cancelled_for_good(application):
 
 
 # --- races between workers (PostgreSQL: SQLite lets one writer in at a time) ---------------------
-
-needs_row_locks = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="concurrent writers need PostgreSQL's row locks; SQLite serialises the database",
-)
-
-
-def in_open_transaction(work, *, hold_s: float = 0.5) -> threading.Thread:
-    """Run `work` in a thread inside a transaction that stays open for `hold_s` after it: the
-    moment in which another worker's write is made but not yet committed."""
-    done = threading.Event()
-
-    def run():
-        try:
-            with transaction.atomic():
-                work()
-                done.set()
-                time.sleep(hold_s)
-        finally:
-            done.set()
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    assert done.wait(10)
-    return thread
 
 
 @pytest.mark.django_db(transaction=True)
