@@ -1,5 +1,7 @@
-"""The sending services, called inline against the sandbox over HTTP (no worker): claims,
-failures, retries, campaign control, canary, auto-pause and OTP scrubbing."""
+"""The beat's sweep (postbacks/sweep.py: portal_sweep, messages_requeue_unheard): a message
+whose outcome is unknown is queued again only once nothing at all was heard of it within the
+window; a timeout after sending, an answer that comes late, a postback stored but not yet
+applied or one that settles it during the sweep all keep it from being sent twice."""
 
 import json
 import threading
@@ -10,20 +12,11 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import Message, MessageState
-from messaging.services import (
-    NOT_CLAIMED,
-    campaign_launch,
-    message_submit,
-    messages_sweep,
-)
+from messaging.services import NOT_CLAIMED, campaign_launch, message_submit, messages_sweep
 from postbacks.models import InboxKind
 from postbacks.services import postback_apply, postback_store
 from postbacks.sweep import portal_sweep
-from tests.messaging.services.helpers import (
-    campaign_with,
-    in_open_transaction,
-    needs_row_locks,
-)
+from tests.messaging.services.helpers import campaign_with, in_open_transaction, needs_row_locks
 from tests.postbacks.bodies import status_body
 
 pytestmark = pytest.mark.django_db
@@ -99,9 +92,6 @@ def test_an_answer_that_comes_after_the_sweep_gave_the_call_up_is_still_recorded
     assert sandbox.submissions()["total"] == 1
 
 
-# --- unknown outcomes and postbacks the drains have not reached --------------------------------
-
-
 def uncertain_for_a_while(application) -> Message:
     campaign = campaign_with(application, ["27821000001"])
     campaign_launch(campaign=campaign, user=None)
@@ -138,9 +128,6 @@ def test_a_postback_stored_but_not_yet_applied_keeps_it_from_being_sent_again(ap
     assert message.state == MessageState.UNCERTAIN
     row.refresh_from_db()
     assert row.message_id == message.pk
-
-
-# --- races between workers (PostgreSQL: SQLite lets one writer in at a time) ---------------------
 
 
 @pytest.mark.django_db(transaction=True)
