@@ -1,0 +1,95 @@
+"""Campaign controls (messaging/services/campaigns.py), called inline against the sandbox over
+HTTP: launching, and what cannot launch; pause and resume, cancel, Retry failed and test sends."""
+
+import pytest
+
+from messaging.models import CampaignState, Channel, Message, MessageState
+from messaging.services import (
+    NOT_CLAIMED,
+    CampaignError,
+    campaign_cancel,
+    campaign_launch,
+    campaign_pause,
+    campaign_resume,
+    campaign_retry_failed,
+    campaign_test_send,
+    message_submit,
+)
+from tests.messaging.services.helpers import campaign_with
+
+pytestmark = pytest.mark.django_db
+
+
+def test_launch_queues_every_recipient_at_once(application):
+    campaign = campaign_with(application, ["27821000001", "27821000002", "27821000003"])
+    campaign_launch(campaign=campaign, user=None)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.SENDING
+    assert set(campaign.messages.values_list("state", flat=True)) == {MessageState.QUEUED}
+
+
+def test_launch_refuses_a_campaign_without_recipients(application):
+    campaign = campaign_with(application, [])
+    with pytest.raises(CampaignError, match="no recipients"):
+        campaign_launch(campaign=campaign, user=None)
+
+
+def test_launch_refuses_content_iliveit_would_refuse(application):
+    campaign = campaign_with(application, ["a@example.com"], channel=Channel.EMAIL, subject="")
+    with pytest.raises(CampaignError, match="subject: required"):
+        campaign_launch(campaign=campaign, user=None)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+    assert campaign.messages.get().state == MessageState.DRAFT
+
+
+def test_a_launched_campaign_cannot_launch_again(application):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    with pytest.raises(CampaignError, match="sending campaign cannot launch"):
+        campaign_launch(campaign=campaign, user=None)
+
+
+def test_pause_stops_claims_and_resume_allows_them(application):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    message = campaign.messages.get()
+    campaign_pause(campaign=campaign, user=None)
+    assert message_submit(message_id=message.pk) == NOT_CLAIMED
+    campaign_resume(campaign=campaign, user=None)
+    assert message_submit(message_id=message.pk).state == MessageState.SUBMITTED
+
+
+def test_cancel_cancels_what_was_not_submitted(application):
+    campaign = campaign_with(application, ["27821000001", "27821000002"])
+    campaign_launch(campaign=campaign, user=None)
+    first = campaign.messages.order_by("id").first()
+    message_submit(message_id=first.pk)
+    campaign_cancel(campaign=campaign, user=None)
+    states = dict(campaign.messages.values_list("recipient", "state"))
+    assert states == {"27821000001": MessageState.SUBMITTED, "27821000002": MessageState.CANCELLED}
+    with pytest.raises(CampaignError, match="already cancelled"):
+        campaign_cancel(campaign=campaign, user=None)
+
+
+def test_retry_failed_requeues_only_temporary_failures(application):
+    campaign = campaign_with(application, ["27821000001", "27821000002", "27821000003"])
+    campaign_launch(campaign=campaign, user=None)
+    first, second, third = campaign.messages.order_by("id")
+    Message.objects.filter(pk=first.pk).update(state=MessageState.FAILED, error_retryable=True)
+    Message.objects.filter(pk=second.pk).update(state=MessageState.FAILED, error_retryable=False)
+    Message.objects.filter(pk=third.pk).update(
+        state=MessageState.FAILED, error_retryable=True, iliveit_id="accepted-then-failed"
+    )
+    assert campaign_retry_failed(campaign=campaign, user=None) == 1
+    assert Message.objects.get(pk=first.pk).state == MessageState.QUEUED
+    assert Message.objects.get(pk=second.pk).state == MessageState.FAILED
+
+
+def test_a_test_send_goes_out_before_launch_and_stays_out_of_the_counts(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"])
+    test = campaign_test_send(campaign=campaign, recipient="27829999999", user=None)
+    assert message_submit(message_id=test.pk).state == MessageState.SUBMITTED
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+    assert campaign.messages.filter(is_test=False).get().state == MessageState.DRAFT
