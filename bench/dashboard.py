@@ -68,6 +68,7 @@ WITH draws AS MATERIALIZED (
 INSERT INTO messaging_message (
     campaign_id, uuid, ref, recipient, is_test, is_single, iliveit_id, state, network,
     attempts, last_error, error_retryable, created_at, submitted_at, updated_at,
+    rate_limited_count, is_transactional,
     build_description, archive_description,
     submit_code, submit_description, submit_at,
     sent_code, sent_description, sent_at,
@@ -85,6 +86,7 @@ SELECT
         WHEN r4 < 0.6 THEN 'Invalid MSISDN' WHEN r4 < 0.9 THEN 'Number is blocked'
         ELSE 'Quota exceeded for this application' END,
     false, %(start)s, CASE WHEN accepted THEN submit_at END, now(),
+    0, false,
     '', '',
     CASE WHEN accepted THEN 2 END, CASE WHEN accepted THEN 'Submitted' ELSE '' END,
     CASE WHEN accepted THEN submit_at END,

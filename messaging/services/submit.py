@@ -225,7 +225,7 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
     except APIUnavailable as error:
         if error.request_sent and error.status_code is None:
             # Sent, but no answer: iLiveIt may have it. Resubmitting could send it twice, so it
-            # waits for its postback (see messages_reconcile_uncertain).
+            # waits for its postback (see postbacks/sweep.py, messages_requeue_unheard).
             settle(message, state=MessageState.UNCERTAIN, last_error=str(error)[:2000])
             return SubmitOutcome(state=MessageState.UNCERTAIN)
         if message.attempts >= settings.SUBMIT_MAX_ATTEMPTS:
