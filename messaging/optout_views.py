@@ -184,5 +184,5 @@ def opt_out_remove_page(request: HttpRequest, pk: int, entry_pk: int) -> HttpRes
     return render(
         request,
         "messaging/optout_remove.html",
-        {"application": application, "entry": entry, "reason": opt_out_reason(entry)},
+        {"application": application, "entry": entry},
     )

@@ -157,3 +157,26 @@ def test_a_recipient_unsubscribes_through_their_link(page, live_server, settings
     screenshot(page, "unsubscribe-done-1280")
     entry = OptOut.objects.get()
     assert (entry.recipient, entry.source) == ("thandi.nkosi@example.com", "unsubscribe")
+
+
+def test_an_admin_removes_an_entry_after_confirming(page, live_server, make_staff, opt_outs):
+    admin = make_staff("adele", "Admin")
+    admin.set_password(PASSWORD)
+    admin.save()
+    entry = OptOut.objects.get(recipient="ann@example.com")
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/")
+    page.fill("[name=username]", "adele")
+    page.fill("[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Campaigns").wait_for()
+
+    page.goto(f"{live_server.url}/opt-outs/{entry.application_id}/")
+    page.get_by_role("link", name="Remove ann@example.com").click()
+    page.get_by_role("heading", name="Remove an opt-out").wait_for()
+    screenshot(page, "opt-outs-remove-375")
+    assert not overflows(page)
+    page.get_by_role("button", name="Remove from the list").click()
+
+    page.get_by_text("ann@example.com is no longer opted out").wait_for()
+    assert not OptOut.objects.filter(pk=entry.pk).exists()
