@@ -28,3 +28,30 @@ def audit_record(
         target_label=str(target)[:255] if target is not None else "",
         detail=detail or {},
     )
+
+
+def audit_record_many(
+    *,
+    actor,
+    action: AuditAction,
+    targets: list[models.Model],
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One entry per target, written in batches: an import of thousands of rows is audited
+    row by row without a query per row."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=user,
+                actor_name=user.get_username() if user else "",
+                action=action,
+                target_type=target._meta.label_lower,
+                target_id=str(target.pk),
+                target_label=str(target)[:255],
+                detail=detail or {},
+            )
+            for target in targets
+        ],
+        batch_size=1000,
+    )

@@ -1,4 +1,4 @@
-"""Admin for applications (with write-only tokens), campaigns and messages.
+"""Admin for applications (with write-only tokens), campaigns, messages and opt-outs.
 
 Campaigns are composed, launched and controlled on the staff pages (messaging/views.py); here
 they are read-only and link there, so that there is one way to change them and it runs the same
@@ -16,7 +16,7 @@ from django.utils.text import Truncator
 from access.admin import GrantedFilter, GrantScopedAdmin, PortalAdmin
 from messaging.applications import application_save
 from messaging.compose import campaign_is_editable
-from messaging.models import Application, Campaign, Message
+from messaging.models import Application, Campaign, Message, OptOut
 
 
 def _https_by_default(field, **kwargs):
@@ -196,3 +196,17 @@ class MessageAdmin(GrantScopedAdmin, HistoryAdmin):
     @admin.display(description="last error")
     def short_error(self, message: Message) -> str:
         return Truncator(message.last_error).chars(80)
+
+
+@admin.register(OptOut)
+class OptOutAdmin(GrantScopedAdmin, HistoryAdmin):
+    """Read-only: opt-outs are added and removed on the opt-out pages (messaging/optout_views.py)
+    and by replies, bounces and the unsubscribe page, all through messaging/optouts.py, which
+    audits each change."""
+
+    to_application = "application"
+    list_display = ["recipient", "application", "source", "reason", "created_at", "message"]
+    list_filter = ["source", ("application", GrantedFilter)]
+    search_fields = ["recipient"]
+    list_select_related = ["application", "message"]
+    date_hierarchy = "created_at"

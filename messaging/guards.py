@@ -12,6 +12,11 @@ from messaging.visibility import campaigns_visible
 COMPOSE = "messaging.add_campaign"
 LAUNCH = "messaging.launch_campaign"
 VIEW = "messaging.view_campaign"
+# An application's opt-out list: viewers read it, composers add, import and export (the
+# export is the whole list of personal data, so more than reading), admins remove.
+OPT_OUT_VIEW = "messaging.view_optout"
+OPT_OUT_ADD = "messaging.add_optout"
+OPT_OUT_REMOVE = "messaging.delete_optout"
 
 
 def any_permission(*perms: str):

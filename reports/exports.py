@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import datetime
-from typing import Any
 
 from django.utils.text import slugify
 
 from iliveit import STAGES
+from iliveit_portal.csv_cells import Echo, csv_cell
 from messaging.models import Campaign, Message
 
 # Rows are fetched from the database this many at a time (a server-side cursor on
@@ -34,39 +33,11 @@ COLUMNS = (
 HEADER = [title for _, title in COLUMNS]
 FIELDS = [field for field, _ in COLUMNS]
 
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV
-# injection"); recipients, errors and descriptions come from outside, so such a cell gets a
-# leading quote. Tab and carriage return start formulas in some spreadsheets too.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    """A file-like object whose write hands the line back instead of keeping it, so that the
-    csv writer can format rows for a generator (Django's "streaming large CSV files")."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_cell(value: Any) -> str | int:
-    """One cell: times in ISO 8601, None as empty, text guarded against formulas."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, int):
-        # Numbers the portal wrote itself (ids, codes, attempts) may be negative: kept as is.
-        return value
-    text = str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
-
 
 def campaign_export_rows(*, campaign: Campaign) -> Iterator[str]:
     """The header, then one CSV line per message of the campaign (test sends excluded), in id
     order, read CHUNK_SIZE rows at a time."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(HEADER)
     rows = (
         Message.objects.filter(campaign=campaign, is_test=False)

@@ -1,11 +1,13 @@
-"""Launches, pauses, resumes, cancels, retries, resends and token changes leave an audit entry
-naming who did it, whichever page, command or API asked; the entry outlives its user."""
+"""Launches, pauses, resumes, cancels, retries, resends, token changes and opt-outs leave an
+audit entry naming who did it, whichever page, command or API asked; the entry outlives its
+user."""
 
 import pytest
 from django.urls import reverse
 
 from audit.models import AuditAction, AuditEntry
-from messaging.models import MessageState
+from audit.services import audit_record_many
+from messaging.models import MessageState, OptOut
 from messaging.services import (
     campaign_cancel,
     campaign_launch,
@@ -140,3 +142,23 @@ def test_admins_read_the_log_and_nobody_can_change_it(client, admin_client, make
     assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
     client.force_login(make_staff("composer", "Composer"))
     assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 403
+
+
+def test_many_targets_get_an_entry_each_in_a_few_queries(
+    application, ann, django_assert_max_num_queries
+):
+    targets = OptOut.objects.bulk_create(
+        OptOut(application=application, recipient=f"2782{n:07d}", source="import")
+        for n in range(1500)
+    )
+
+    with django_assert_max_num_queries(2):  # two batches of 1000
+        audit_record_many(
+            actor=ann, action=AuditAction.OPT_OUT_ADD, targets=targets, detail={"source": "import"}
+        )
+
+    entries = AuditEntry.objects.filter(action=AuditAction.OPT_OUT_ADD)
+    assert entries.count() == 1500
+    first = entries.get(target_id=str(targets[0].pk))
+    assert (first.actor, first.actor_name, first.target_type) == (ann, "ann", "messaging.optout")
+    assert first.target_label.startswith("27820000000 opted out of")

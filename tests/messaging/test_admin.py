@@ -1,5 +1,5 @@
-"""The admin: tokens are write-only, campaigns link out to the compose pages, messages are
-read-only."""
+"""The admin: tokens are write-only, campaigns link out to the compose pages, messages and
+opt-outs are read-only."""
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from access.models import ApplicationGrant
 from audit.models import AuditAction, AuditEntry
-from messaging.models import Application, CampaignState, MessageState
+from messaging.models import Application, CampaignState, MessageState, OptOut
 from tests.messaging.compose_helpers import TOKEN, make_application, make_campaign, make_user
 
 pytestmark = pytest.mark.django_db
@@ -374,3 +374,30 @@ def test_the_raw_email_needs_the_right_to_see_replies(client, tmp_path, settings
     # A reply is reached only through its own message.
     wrong = reverse("admin:messaging_message_reply_raw", args=[other.pk, reply.pk])
     assert client.get(wrong).status_code == 404
+
+
+def test_opt_outs_are_listed_read_only_and_only_of_granted_applications(client, make_staff):
+    ours = make_application("Ours")
+    theirs = make_application("Theirs")
+    OptOut.objects.create(application=ours, recipient="27821230001", source="reply")
+    OptOut.objects.create(application=theirs, recipient="27821230002", source="reply")
+    client.force_login(make_staff("ann", "Viewer", applications=[ours]))
+    url = reverse("admin:messaging_optout_changelist")
+
+    response = client.get(url, {"_facets": "1"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "27821230001" in html and "27821230002" not in html
+    assert f"application__id__exact={theirs.pk}" not in html
+    assert "27821230001" in client.get(url, {"q": "1230001"}).content.decode()
+    assert client.get(reverse("admin:messaging_optout_add")).status_code == 403
+    entry = OptOut.objects.get(application=ours)
+    change = client.get(reverse("admin:messaging_optout_change", args=[entry.pk]))
+    assert change.status_code == 200 and 'name="recipient"' not in change.content.decode()
+    assert client.post(reverse("admin:messaging_optout_delete", args=[entry.pk])).status_code == 403
+    other = OptOut.objects.get(application=theirs)
+    assert client.get(reverse("admin:messaging_optout_change", args=[other.pk])).status_code in (
+        302,
+        404,
+    )

@@ -3,8 +3,17 @@
 import pytest
 
 from audit.models import AuditAction, AuditEntry
+from messaging import optouts
 from messaging.models import OptOut, OptOutSource
-from messaging.optouts import opt_out_reason, opt_out_record, opt_out_remove, opted_out
+from messaging.optouts import (
+    opt_out_normalise,
+    opt_out_reason,
+    opt_out_record,
+    opt_out_remove,
+    opt_outs_record_many,
+    opted_out,
+)
+from messaging.recipients import InvalidRecipient
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +57,74 @@ def test_a_list_is_looked_up_at_once_and_only_for_its_application(
     assert list(found) == ["27821000001"]
     assert opt_out_reason(found["27821000001"]).startswith("opted out on 20")
     assert opt_out_reason(found["27821000001"]).endswith("(Reply)")
+
+
+def test_many_are_recorded_at_once_each_audited(
+    application, composer, django_assert_max_num_queries
+):
+    opt_out_record(application=application, recipient="27821000001", source="reply")
+    recipients = [f"278210{n:05d}" for n in range(1, 1201)]
+
+    # Lookup, inserts in batches and audit entries in batches: never a query per recipient.
+    with django_assert_max_num_queries(12):
+        added, already = opt_outs_record_many(
+            application=application,
+            recipients=recipients,
+            source=OptOutSource.IMPORT,
+            reason="imported from list.csv",
+            user=composer,
+        )
+
+    assert (added, already) == (1199, 1)
+    assert OptOut.objects.filter(application=application).count() == 1200
+    new = OptOut.objects.filter(source=OptOutSource.IMPORT)
+    assert set(new.values_list("created_by", flat=True)) == {composer.pk}
+    audits = AuditEntry.objects.filter(action=AuditAction.OPT_OUT_ADD, actor=composer)
+    assert audits.count() == 1199
+    assert set(audits.values_list("target_id", flat=True)) == {
+        str(pk) for pk in new.values_list("pk", flat=True)
+    }
+    assert audits.first().detail == {"source": "import", "reason": "imported from list.csv"}
+
+
+def test_recording_many_looks_again_when_one_opted_out_meanwhile(application, monkeypatch):
+    real_lookup = optouts.opted_out
+    calls = []
+
+    def racing_lookup(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            # A STOP reply lands between this lookup and the insert.
+            found = real_lookup(**kwargs)
+            opt_out_record(application=application, recipient="27821000002", source="reply")
+            return found
+        return real_lookup(**kwargs)
+
+    monkeypatch.setattr(optouts, "opted_out", racing_lookup)
+
+    added, already = opt_outs_record_many(
+        application=application, recipients=["27821000001", "27821000002"], source="import"
+    )
+
+    assert (added, already) == (1, 1)
+    assert OptOut.objects.get(recipient="27821000002").source == OptOutSource.REPLY
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("082 123 4567", "27821234567"),
+        ("+27 82 123 4567", "27821234567"),
+        ("27000000009", "27000000009"),  # the sandbox's STOP number
+        ("Thandi@Example.COM", "Thandi@example.com"),
+    ],
+)
+def test_a_value_is_a_number_or_an_address(value, stored):
+    assert opt_out_normalise(value) == stored
+
+
+@pytest.mark.parametrize("value", ["", "hello", "12", "thandi@", "@example.com"])
+def test_anything_else_is_refused_with_a_reason(value):
+    with pytest.raises(InvalidRecipient) as error:
+        opt_out_normalise(value)
+    assert error.value.reason

@@ -1,0 +1,35 @@
+"""Cells of the CSV files the portal hands out (a campaign's messages, an opt-out list): one
+rule for what a spreadsheet may safely open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV
+# injection"); recipients, errors and descriptions come from outside, so such a cell gets a
+# leading quote. Tab and carriage return start formulas in some spreadsheets too.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Echo:
+    """A file-like object whose write hands the line back instead of keeping it, so that the
+    csv writer can format rows for a generator (Django's "streaming large CSV files")."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_cell(value: Any) -> str | int:
+    """One cell: times in ISO 8601, None as empty, text guarded against formulas."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, int):
+        # Numbers the portal wrote itself (ids, codes, attempts) may be negative: kept as is.
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
