@@ -12,10 +12,21 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEntry
-from messaging.models import Application, Campaign, CampaignState, Channel, Message, MessageState
+from messaging.counting import campaign_counts
+from messaging.models import (
+    Application,
+    Campaign,
+    CampaignState,
+    Channel,
+    Message,
+    MessageState,
+    OptOutSource,
+)
+from messaging.optouts import opt_out_record, opt_out_remove
 from messaging.services import (
     NOT_CLAIMED,
     CampaignError,
+    RecipientOptedOut,
     application_default,
     campaign_auto_pause,
     campaign_cancel,
@@ -28,6 +39,7 @@ from messaging.services import (
     message_resend,
     message_send_single,
     message_submit,
+    messages_submit,
     messages_sweep,
     retry_delay,
 )
@@ -961,3 +973,170 @@ def test_single_sends_at_the_same_moment_share_one_campaign(application):
     campaign = Campaign.objects.get()
     assert campaign.messages.count() == 24
     assert campaign.name == "Burst"
+
+
+# --- the opt-out list, enforced at every send ----------------------------------------------------
+
+
+def opt_out(application, recipient, source=OptOutSource.REPLY):
+    return opt_out_record(application=application, recipient=recipient, source=source)[0]
+
+
+def test_a_recipient_who_opted_out_after_the_import_is_cancelled_not_sent(application, sandbox):
+    campaign = campaign_with(application, ["27821000001", "27821000002"])
+    campaign_launch(campaign=campaign, user=None)
+    opt_out(application, "27821000002")
+
+    outcomes = messages_submit(message_ids=list(campaign.messages.values_list("id", flat=True)))
+
+    states = dict(campaign.messages.values_list("recipient", "state"))
+    assert states == {"27821000001": MessageState.SUBMITTED, "27821000002": MessageState.CANCELLED}
+    refused = campaign.messages.get(recipient="27821000002")
+    assert (refused.last_error, refused.attempts, refused.iliveit_id) == ("opted out", 0, None)
+    assert outcomes[refused.pk].state == MessageState.CANCELLED
+    assert sandbox.submissions()["total"] == 1
+    # Cancelled, not failed: nothing for the failure rate or Retry failed.
+    assert campaign_counts(campaign_id=campaign.pk)[MessageState.FAILED] == 0
+
+
+def test_one_message_submitted_on_its_own_checks_the_list_too(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    opt_out(application, "27821000001")
+    message = campaign.messages.get()
+
+    assert message_submit(message_id=message.pk).state == MessageState.CANCELLED
+
+    message.refresh_from_db()
+    assert (message.state, message.last_error) == (MessageState.CANCELLED, "opted out")
+    assert sandbox.submissions()["total"] == 0
+
+
+def test_an_opt_out_of_another_application_does_not_stop_a_message(application, sandbox):
+    other = Application.objects.create(
+        name="Other", endpoint=application.endpoint, token="other-token", mvno_id=9
+    )
+    opt_out(other, "27821000001")
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+
+    assert submit_one(campaign).state == MessageState.SUBMITTED
+
+
+def submit_one(campaign):
+    return message_submit(message_id=campaign.messages.get().pk)
+
+
+def test_an_opted_out_message_of_a_paused_campaign_waits_for_the_resume(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    campaign_pause(campaign=campaign, user=None)
+    opt_out(application, "27821000001")
+
+    assert submit_one(campaign) == NOT_CLAIMED
+    assert campaign.messages.get().state == MessageState.QUEUED
+
+    campaign_resume(campaign=campaign, user=None)
+    assert submit_one(campaign).state == MessageState.CANCELLED
+
+
+def test_a_recipient_who_opted_back_in_is_sent_again(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    opt_out_remove(opt_out=opt_out(application, "27821000001"), reason="START")
+
+    assert submit_one(campaign).state == MessageState.SUBMITTED
+
+
+def test_a_test_send_to_an_opted_out_recipient_is_refused_with_the_reason(application):
+    campaign = campaign_with(application, ["27821000001"])
+    opt_out(application, "27829999999", OptOutSource.MANUAL)
+
+    with pytest.raises(CampaignError, match=r"27829999999 opted out on .+ \(Added by staff\)"):
+        campaign_test_send(campaign=campaign, recipient="27829999999", user=None)
+
+    assert not campaign.messages.filter(is_test=True).exists()
+
+
+def test_a_single_send_to_an_opted_out_recipient_is_refused_with_the_reason(application):
+    opt_out(application, "27821000001")
+
+    with pytest.raises(RecipientOptedOut, match=r"^27821000001 opted out on \d{4}-\d\d-\d\d"):
+        send_one(application)
+
+    assert not Message.objects.exists()
+
+
+def test_a_transactional_single_send_reaches_an_opted_out_recipient_and_says_so(
+    application, sandbox
+):
+    opt_out(application, "27821000001")
+
+    message = message_send_single(
+        application=application,
+        channel=Channel.SMS,
+        recipient="27821000001",
+        content={"body_text": "Your PIN is 1234"},
+        enqueue=False,
+        transactional=True,
+    )
+
+    assert message.is_transactional
+    assert message_submit(message_id=message.pk).state == MessageState.SUBMITTED
+    assert sandbox.submissions()["total"] == 1
+
+
+def test_a_resend_to_an_opted_out_recipient_is_refused(application):
+    campaign = campaign_with(application, ["27821000001"], state=CampaignState.DONE)
+    campaign.messages.update(state=MessageState.DELIVERED, iliveit_id="MSG-1")
+    opt_out(application, "27821000001")
+
+    with pytest.raises(RecipientOptedOut, match="opted out on"):
+        message_resend(message=campaign.messages.get(), user=None)
+
+    assert campaign.messages.count() == 1
+
+
+def test_a_canary_message_refused_for_an_opt_out_does_not_hold_the_canary(application, sandbox):
+    campaign = campaign_with(application, ["27821000001", "27821000002", "27821000003"])
+    campaign_launch(campaign=campaign, user=None, canary_size=2, canary_min_success=0.5)
+    opt_out(application, "27821000001")
+    for message in campaign.messages.filter(state=MessageState.QUEUED):
+        message_submit(message_id=message.pk)
+    campaign.messages.filter(state=MessageState.SUBMITTED).update(state=MessageState.DELIVERED)
+    campaign.refresh_from_db()
+
+    assert campaign_check_canary(campaign=campaign) == "released"
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_row_locks
+def test_an_opt_out_committed_while_a_chunk_runs_stops_the_rest_of_the_chunk(application, sandbox):
+    # The chunk is read at its start, while the recipient is still allowed; the opt-out commits
+    # while the chunk's first call is in flight (the sandbox's slow number answers after 1 s).
+    # The second message's claim must see it.
+    sandbox.configure(slow_seconds=1.0)
+    campaign = campaign_with(application, ["27000000005", "27821000002"])
+    campaign_launch(campaign=campaign, user=None)
+    slow, later = campaign.messages.order_by("id")
+
+    def opt_out_during_the_first_call():
+        try:
+            deadline = time.monotonic() + 10
+            while not Message.objects.filter(pk=slow.pk, state=MessageState.SUBMITTING).exists():
+                assert time.monotonic() < deadline, "the chunk never claimed its first message"
+                time.sleep(0.01)
+            opt_out(application, "27821000002")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=opt_out_during_the_first_call)
+    thread.start()
+    outcomes = messages_submit(message_ids=[slow.pk, later.pk])
+    thread.join()
+
+    assert outcomes[slow.pk].state == MessageState.SUBMITTED
+    assert outcomes[later.pk].state == MessageState.CANCELLED
+    later.refresh_from_db()
+    assert (later.state, later.last_error) == (MessageState.CANCELLED, "opted out")
+    assert sandbox.submissions()["total"] == 1
