@@ -1,10 +1,12 @@
 """The three roles, as Django groups: a user's role is the group they are in.
 
-- Viewer: dashboards, campaign and message pages of the applications they are granted.
-- Composer: a viewer who also composes, launches, pauses, resumes, cancels and resends.
-- Admin: a composer who also manages applications (tokens), API tokens (of users who are not
-  superusers) and grants, reads the postback inbox and the audit log, and sees every
-  application without a grant.
+- Viewer: dashboards, campaign and message pages, and opt-out lists, of the applications they
+  are granted.
+- Composer: a viewer who also composes, launches, pauses, resumes, cancels and resends, and
+  adds opt-outs.
+- Admin: a composer who also removes opt-outs, manages applications (tokens), API tokens (of
+  users who are not superusers) and grants, reads the postback inbox and the audit log, and
+  sees every application without a grant.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -18,6 +20,7 @@ _VIEWER_PERMS = [
     "messaging.view_campaign",
     "messaging.view_message",
     "postbacks.view_reply",
+    "messaging.view_optout",
 ]
 _COMPOSER_PERMS = [
     *_VIEWER_PERMS,
@@ -25,11 +28,13 @@ _COMPOSER_PERMS = [
     "messaging.change_campaign",
     "messaging.delete_campaign",
     "messaging.launch_campaign",
+    "messaging.add_optout",
 ]
 _ADMIN_PERMS = [
     *_COMPOSER_PERMS,
     "messaging.view_application",
     "messaging.change_application",
+    "messaging.delete_optout",
     "postbacks.view_postbackinbox",
     "postbacks.view_messageevent",
     "access.view_applicationgrant",
