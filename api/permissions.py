@@ -39,3 +39,24 @@ class CanCompose(_Holds):
 class CanLaunch(_Holds):
     perm = LAUNCH
     message = "Launching, controlling and sending messages needs the Composer role."
+
+
+# The opt-out lists: every role reads, composers add, admins remove (access.roles).
+VIEW_OPT_OUTS = "messaging.view_optout"
+ADD_OPT_OUTS = "messaging.add_optout"
+REMOVE_OPT_OUTS = "messaging.delete_optout"
+
+
+class CanViewOptOuts(_Holds):
+    perm = VIEW_OPT_OUTS
+    message = "You have no role that may see opt-outs."
+
+
+class CanAddOptOuts(_Holds):
+    perm = ADD_OPT_OUTS
+    message = "Adding opt-outs needs the Composer role."
+
+
+class CanRemoveOptOuts(_Holds):
+    perm = REMOVE_OPT_OUTS
+    message = "Removing an opt-out needs the Admin role."

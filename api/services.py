@@ -100,7 +100,13 @@ def single_send_application(*, user, application_id: int | None) -> Application:
 
 
 def single_send(
-    *, application: Application, channel: str, recipient: str, content: dict, campaign_name: str
+    *,
+    application: Application,
+    channel: str,
+    recipient: str,
+    content: dict,
+    campaign_name: str,
+    transactional: bool = False,
 ) -> Message:
     """Queue one message and hint a worker once it is committed.
 
@@ -114,6 +120,7 @@ def single_send(
         recipient=recipient,
         content=content,
         campaign_name=campaign_name,
+        transactional=transactional,
     )
 
 

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from api.errors import api_not_found
-from api.views import campaigns, messages
+from api.views import campaigns, messages, opt_outs
 from api.views.docs import RedocView, SchemaView, SwaggerView
 
 app_name = "api"
@@ -33,6 +33,8 @@ urlpatterns = [
     path("messages/", messages.MessageListView.as_view(), name="message_list"),
     path("messages/<int:pk>/", messages.MessageDetailView.as_view(), name="message_detail"),
     path("messages/<int:pk>/resend/", messages.MessageResendView.as_view(), name="message_resend"),
+    path("opt-outs/", opt_outs.OptOutListView.as_view(), name="opt_out_list"),
+    path("opt-outs/<int:pk>/", opt_outs.OptOutDetailView.as_view(), name="opt_out_detail"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", RedocView.as_view(url_name="api:schema"), name="redoc"),

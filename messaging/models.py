@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging.endpoints import validate_endpoint
-from messaging.states import AWAITING_REPORT, CampaignState, MessageState
+from messaging.states import AWAITING_REPORT, OPTED_OUT, CampaignState, MessageState
 
 
 class Environment(models.TextChoices):
@@ -222,6 +222,13 @@ class Message(models.Model):
             models.Index(fields=["state", "next_attempt_at"]),
             # Retention (messaging/retention.py): the few messages with a body of their own.
             models.Index(fields=["id"], name="message_with_body", condition=Q(body__isnull=False)),
+            # The dashboard's count of a campaign's messages cancelled because their recipient
+            # opted out (reports.dashboard): only those rows, so counting costs what they number.
+            models.Index(
+                fields=["campaign"],
+                name="message_opted_out",
+                condition=Q(state=MessageState.CANCELLED, last_error=OPTED_OUT, is_test=False),
+            ),
             # Reconciliation (postbacks.reconcile.overdue_messages): messages with a MessageID
             # that are not final, least recently updated first.
             models.Index(

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 
 from audit.models import AuditAction
 from audit.services import audit_record, audit_record_many
 from messaging.models import Application, Channel, Message, OptOut, OptOutSource
 from messaging.recipients.normalise import normalise_recipient
 
-# Recipients per IN (...) list: well under SQLite's bound-parameter limit.
+# Recipients per IN (...) list (SQLite): well under its bound-parameter limit.
 LOOKUP_BATCH = 5000
 
 
@@ -122,10 +124,24 @@ def opt_out_remove(*, opt_out: OptOut, user=None, reason: str = "") -> None:
 def opted_out(*, application_id: int, recipients: Iterable[str]) -> dict[str, OptOut]:
     """The entries, by recipient, of those of `recipients` who opted out of the application."""
     wanted = list(dict.fromkeys(recipients))
+    entries = OptOut.objects.filter(application_id=application_id)
     found: dict[str, OptOut] = {}
+    if connection.vendor == "postgresql":
+        # The whole list as one array parameter. IN lists of 5,000 parameters made a
+        # 100,000-recipient lookup take 5-6 s against 100,000 opt-outs; `= ANY(array)` takes
+        # 0.5 s (bench/recipients_import.py --opt-outs).
+        quote = connection.ops.quote_name
+        column = f"{quote(OptOut._meta.db_table)}.{quote('recipient')}"
+        # Only the model's own names go into the SQL text; the list is a parameter.
+        matching = RawSQL(  # noqa: S611
+            f"{column} = ANY(%s)", [wanted], output_field=BooleanField()
+        )
+        for entry in entries.filter(matching):
+            found[entry.recipient] = entry
+        return found
     for start in range(0, len(wanted), LOOKUP_BATCH):
         batch = wanted[start : start + LOOKUP_BATCH]
-        for entry in OptOut.objects.filter(application_id=application_id, recipient__in=batch):
+        for entry in entries.filter(recipient__in=batch):
             found[entry.recipient] = entry
     return found
 

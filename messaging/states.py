@@ -55,6 +55,10 @@ UNFINISHED = (
     MessageState.SUBMITTING,
     MessageState.UNCERTAIN,
 )
+# The last_error of a message whose claim found its recipient on its application's opt-out list:
+# it ends CANCELLED with this text, which the dashboard counts apart from other cancellations
+# (the partial index `message_opted_out` is written with it).
+OPTED_OUT = "opted out"
 # Not yet handed to iLiveIt, which a pause holds back and a cancel stops (drafts: a canary's rest).
 LEFT_TO_SEND = (MessageState.DRAFT, MessageState.QUEUED)
 # A submit request of ours left and its answer is not recorded yet (uncertain: the sweeper

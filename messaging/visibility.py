@@ -4,7 +4,7 @@ access.rules.scoped. Every page and the API start their querysets here."""
 from django.db.models import QuerySet
 
 from access.rules import scoped
-from messaging.models import Application, Campaign, Message
+from messaging.models import Application, Campaign, Message, OptOut
 
 
 def applications_visible(user) -> QuerySet[Application]:
@@ -17,3 +17,7 @@ def campaigns_visible(user) -> QuerySet[Campaign]:
 
 def messages_visible(user) -> QuerySet[Message]:
     return scoped(Message.objects.all(), user, to_application="campaign__application")
+
+
+def opt_outs_visible(user) -> QuerySet[OptOut]:
+    return scoped(OptOut.objects.all(), user, to_application="application")

@@ -22,6 +22,7 @@ from django.utils.html import strip_tags
 
 from messaging.models import Message
 from postbacks.models import InboxState, Reply, ReplyKind
+from postbacks.opt_outs import opt_out_from_reply
 from postbacks.services import inbox_finish, inbox_take
 
 logger = logging.getLogger(__name__)
@@ -180,5 +181,7 @@ def reply_apply(*, inbox_id: int) -> str:
         except IntegrityError:
             inbox_finish(inbox, InboxState.DUPLICATE)
             return inbox.state
+        # STOP, START...: only a new reply acts, so a retried one changes nothing again.
+        opt_out_from_reply(message=message, kind=reply.kind, text=reply.text)
         inbox_finish(inbox, InboxState.APPLIED)
         return inbox.state

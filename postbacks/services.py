@@ -13,6 +13,7 @@ from messaging.models import Message, MessageState
 from messaging.states import ADOPTS_ID
 from postbacks.merge import MessageStatus, Stage, merge_status
 from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, PostbackInbox
+from postbacks.opt_outs import opt_out_bounces
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ def status_apply(*, message: Message, result: StatusResult, source: str) -> bool
     known = events_known([message.pk])[message.pk]
     events, _ = _merge_into(message, result, known, source=source, now=now)
     MessageEvent.objects.bulk_create(events)
+    opt_out_bounces(events)
     message.save(update_fields=[*STATUS_FIELDS, "updated_at"])
     if message.state == MessageState.FAILED and was != MessageState.FAILED:
         _auto_pause({message.campaign_id})
@@ -339,6 +341,8 @@ def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
                 changed.add(message.pk)
             inbox_finish(row, InboxState.APPLIED if new else InboxState.DUPLICATE, save=False)
         MessageEvent.objects.bulk_create(events)
+        # In the batch's transaction: a bounce and the address's suppression commit together.
+        opt_out_bounces(events)
         Message.objects.bulk_update(
             [messages[pk] for pk in sorted(changed)], [*STATUS_FIELDS, "updated_at"]
         )

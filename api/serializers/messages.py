@@ -34,6 +34,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "network",
             "is_single",
             "is_test",
+            "is_transactional",
             "resent_from",
             "attempts",
             "rate_limited_count",
@@ -147,6 +148,15 @@ class SingleSendSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         help_text='The campaign to file it under; "Single sends" by default.',
+    )
+    transactional = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "A message the recipient needs whatever they opted out of (a one-time PIN, a "
+            "receipt): sent even to a recipient on the application's opt-out list, and recorded "
+            "as such (`is_transactional`). Otherwise such a recipient answers 409."
+        ),
     )
 
     def validate(self, data):

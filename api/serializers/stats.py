@@ -51,3 +51,9 @@ class CampaignStatsSerializer(serializers.Serializer):
     latency_p95_s = serializers.IntegerField(allow_null=True)
     late_postbacks = serializers.IntegerField()
     reconciled = serializers.IntegerField(help_text="Status changes learned by polling.")
+    opted_out = serializers.IntegerField(
+        help_text="Cancelled, not sent: the recipient had opted out by the time of submitting."
+    )
+    cancelled_otherwise = serializers.IntegerField(
+        help_text="Cancelled for any other reason (the campaign was cancelled)."
+    )

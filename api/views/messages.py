@@ -75,7 +75,8 @@ class MessageListView(ApiView):
         summary="Send one message (SMS or email), outside any recipient list",
         description=(
             "Answers 202 at once: a worker submits the message to iLiveIt. Read the message "
-            "until `iliveit_id` (iLiveIt's MessageID) is set."
+            "until `iliveit_id` (iLiveIt's MessageID) is set. A recipient who opted out of "
+            "the application answers 409 with the reason, unless `transactional` is true."
         ),
         request=SingleSendSerializer,
         parameters=[IDEMPOTENCY_KEY],
@@ -96,9 +97,12 @@ class MessageListView(ApiView):
                 recipient=data["recipient"],
                 content=serializer.content(),
                 campaign_name=data["campaign_name"],
+                transactional=data["transactional"],
             )
         except api_services.ContentInvalid as error:
             raise ValidationError(error.fields) from None
+        except services.RecipientOptedOut as error:
+            raise Conflict(str(error)) from None
         except services.CampaignError as error:
             raise ValidationError([str(error)]) from None
         return Response(MessageSerializer(message).data, status=status.HTTP_202_ACCEPTED)

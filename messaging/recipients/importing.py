@@ -14,8 +14,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
 from messaging.models import Campaign, Message, MessageState
+from messaging.optouts import opt_out_reason, opted_out
 from messaging.recipients.normalise import dedupe_key
-from messaging.recipients.parsing import ParsedRecipients, RejectedRow
+from messaging.recipients.parsing import MAX_LISTED_REJECTS, ParsedRecipients, RejectedRow
 from messaging.states import EDITABLE_STATES
 
 INSERT_BATCH_SIZE = 2000
@@ -52,16 +53,37 @@ def campaign_add_recipients(*, campaign: Campaign, parsed: ParsedRecipients) -> 
             raise CampaignNotEditable(
                 f"Recipients cannot be added to a campaign that is {locked.get_state_display()}."
             )
+        allowed, opted = _without_opted_out(locked, parsed)
         present = _present_keys(locked)
-        new = [r for r in parsed.accepted if dedupe_key(r, channel=locked.channel) not in present]
+        new = [r for r in allowed if dedupe_key(r, channel=locked.channel) not in present]
         added = _insert_drafts(locked, new)
+    # In line order, and still only the first MAX_LISTED_REJECTS of them.
+    rejected = sorted([*parsed.rejected, *opted], key=lambda row: row.line)
     return ImportResult(
         added=added,
-        already_present=len(parsed.accepted) - added,
+        already_present=len(allowed) - added,
         duplicates=parsed.duplicates,
-        rejected=parsed.rejected,
-        rejected_total=parsed.rejected_total,
+        rejected=rejected[:MAX_LISTED_REJECTS],
+        rejected_total=parsed.rejected_total + len(opted),
     )
+
+
+def _without_opted_out(
+    campaign: Campaign, parsed: ParsedRecipients
+) -> tuple[list[str], list[RejectedRow]]:
+    """The accepted recipients not on the application's opt-out list, and a rejected row for
+    each one that is. One lookup for the whole list (messaging.optouts.opted_out)."""
+    entries = opted_out(application_id=campaign.application_id, recipients=parsed.accepted)
+    if not entries:
+        return parsed.accepted, []
+    allowed, rejected = [], []
+    for recipient, line in zip(parsed.accepted, parsed.accepted_lines, strict=True):
+        entry = entries.get(recipient)
+        if entry is None:
+            allowed.append(recipient)
+        else:
+            rejected.append(RejectedRow(line=line, value=recipient, reason=opt_out_reason(entry)))
+    return allowed, rejected
 
 
 def _present_keys(campaign: Campaign) -> set[str]:

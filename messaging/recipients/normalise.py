@@ -50,6 +50,13 @@ def normalise_recipient(value: str, *, channel: str) -> str:
     raise ValueError(f"unknown channel {channel!r}")
 
 
+def normalise_any_recipient(value: str) -> str:
+    """The stored form of a recipient given for every channel at once (an application's
+    opt-out list): an address as for email, anything else as a number, as for SMS."""
+    channel = Channel.EMAIL if "@" in value else Channel.SMS
+    return normalise_recipient(value, channel=channel)
+
+
 def _normalise_email(value: str) -> str:
     try:
         validate_email(value)

@@ -38,6 +38,9 @@ class ParsedRecipients:
     channel: str
     # Normalised, de-duplicated, in input order.
     accepted: list[str] = field(default_factory=list)
+    # The line (or 1-based position) each accepted recipient came from, to name it if the
+    # import rejects it later (an opt-out).
+    accepted_lines: list[int] = field(default_factory=list)
     # The first MAX_LISTED_REJECTS rejects; rejected_total counts them all.
     rejected: list[RejectedRow] = field(default_factory=list)
     rejected_total: int = 0
@@ -78,4 +81,5 @@ def parse_numbered(rows: Iterable[tuple[int, str]], *, channel: str) -> ParsedRe
             continue
         seen.add(key)
         result.accepted.append(recipient)
+        result.accepted_lines.append(line)
     return result

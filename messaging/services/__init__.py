@@ -15,7 +15,7 @@ from messaging.services.campaigns import (
     campaign_retry_failed,
     campaign_test_send,
 )
-from messaging.services.errors import CampaignError
+from messaging.services.errors import CampaignError, RecipientOptedOut
 from messaging.services.resend import message_resend
 from messaging.services.single import (
     SINGLE_SENDS,
@@ -43,6 +43,7 @@ __all__ = [
     "SINGLE_SENDS",
     "CampaignError",
     "CampaignFailures",
+    "RecipientOptedOut",
     "SubmitOutcome",
     "application_default",
     "campaign_auto_pause",

@@ -27,7 +27,7 @@ from messaging.models import (
     MessageState,
 )
 from messaging.payloads import build_payload
-from messaging.services.errors import CampaignError, lock_campaign
+from messaging.services.errors import CampaignError, lock_campaign, refuse_opted_out
 from messaging.states import LAUNCHABLE_STATES, LEFT_TO_SEND
 
 logger = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ def campaign_launch(
 def campaign_test_send(*, campaign: Campaign, recipient: str, user) -> Message:
     """Send the campaign's content to one recipient, outside the campaign's counts."""
     campaign_check_content(campaign=campaign)
+    refuse_opted_out(application_id=campaign.application_id, recipient=recipient)
     with transaction.atomic():
         message = Message.objects.create(
             campaign=campaign, recipient=recipient, is_test=True, state=MessageState.QUEUED

@@ -22,7 +22,7 @@ from messaging.models import (
     MessageState,
 )
 from messaging.ratelimit import limiter_for
-from messaging.services.errors import CampaignError
+from messaging.services.errors import CampaignError, refuse_opted_out
 from messaging.services.submit import announce_answered, settle
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ def message_resend(*, message: Message, user) -> Message:
     if campaign.is_otp:
         raise CampaignError("One-time PINs cannot be resent.")
     application = campaign.application
+    if not message.is_transactional:
+        refuse_opted_out(application_id=application.pk, recipient=message.recipient)
     try:
         client = application_client(application)
     except EndpointRefused as error:
@@ -57,6 +59,7 @@ def message_resend(*, message: Message, user) -> Message:
             recipient=message.recipient,
             is_single=True,
             resent_from=message,
+            is_transactional=message.is_transactional,
             state=MessageState.SUBMITTING,
             attempts=1,
         )

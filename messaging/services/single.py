@@ -23,7 +23,7 @@ from messaging.models import (
     MessageState,
 )
 from messaging.payloads import build_payload
-from messaging.services.errors import CampaignError
+from messaging.services.errors import CampaignError, refuse_opted_out
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +88,21 @@ def message_send_single(
     content: dict[str, str],
     campaign_name: str = "",
     enqueue: bool = True,
+    transactional: bool = False,
 ) -> Message:
     """Queue one message outside any recipient list, in the application's single-sends
-    campaign named `campaign_name` ("Single sends" if empty) for its channel."""
+    campaign named `campaign_name` ("Single sends" if empty) for its channel.
+
+    A recipient who opted out of the application is refused (RecipientOptedOut), unless the
+    sender says the message is `transactional` (a one-time PIN, say): then it is sent, and the
+    message records that it was (Message.is_transactional), which the claim honours too.
+    """
     if channel not in (Channel.SMS, Channel.EMAIL, Channel.MMS):
         raise CampaignError(f"Single sends support sms, email and mms, not {channel}.")
     if channel == Channel.MMS:
         raise CampaignError("MMS needs slides: compose an MMS campaign instead.")
+    if not transactional:
+        refuse_opted_out(application_id=application.pk, recipient=recipient)
     with transaction.atomic():
         campaign = single_sends_campaign(
             application=application, channel=channel, name=campaign_name or SINGLE_SENDS
@@ -103,6 +111,7 @@ def message_send_single(
             campaign=campaign,
             recipient=recipient,
             is_single=True,
+            is_transactional=transactional,
             state=MessageState.QUEUED,
             body={k: v for k, v in content.items() if v},
         )

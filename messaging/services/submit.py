@@ -28,12 +28,13 @@ from messaging.models import (
     CampaignState,
     Message,
     MessageState,
+    OptOut,
 )
 from messaging.payloads import build_payload
 from messaging.ratelimit import limiter_for
 from messaging.services.upkeep import campaign_auto_pause
 from messaging.signals import submissions_answered
-from messaging.states import AWAITING_ANSWER
+from messaging.states import AWAITING_ANSWER, OPTED_OUT
 
 logger = logging.getLogger(__name__)
 
@@ -49,27 +50,83 @@ class SubmitOutcome:
 
 
 NOT_CLAIMED = SubmitOutcome(state="not-claimed")
+# Refused at the claim: the recipient is on the application's opt-out list.
+OPTED_OUT_CANCELLED = SubmitOutcome(state=MessageState.CANCELLED)
 
 
-def _claim(message_id: int, *, campaign_checked: bool = False) -> bool:
+def _opted_out(application_id: int | None = None) -> Exists:
+    """EXISTS: the message's recipient is on its application's opt-out list.
+
+    Correlated with the message row being updated, so the claim stays a single-table UPDATE
+    (see _claim). `application_id` spares the join through the campaign when the caller knows
+    it; the join otherwise goes inside the subquery, never into the outer statement.
+    """
+    entries = OptOut.objects.filter(recipient=OuterRef("recipient"))
+    if application_id is not None:
+        entries = entries.filter(application_id=application_id)
+    else:
+        entries = entries.filter(application__campaigns=OuterRef("campaign_id"))
+    return Exists(entries)
+
+
+def _claim(
+    message_id: int, *, campaign_checked: bool = False, application_id: int | None = None
+) -> bool:
     """queued -> submitting, only for a message that may be sent now; True if we won.
 
     `campaign_checked` says the caller has just seen the campaign sending, which spares the
     campaign lookup (the costliest part of a submission's database work).
+
+    A recipient on the application's opt-out list is never claimed (unless the message was
+    sent as transactional): the list is read by the claim's own statement, so an opt-out
+    committed before the claim starts always stops it, even mid-chunk, and one committed
+    later finds the message already on its way. _cancel_opted_out then settles the refusal.
     """
     claimable = Message.objects.filter(pk=message_id, state=MessageState.QUEUED)
     if not campaign_checked:
         # EXISTS, not a join: Django writes an UPDATE over a join as `WHERE id IN (SELECT ...)`,
         # and PostgreSQL does not look at that subquery's `state = 'queued'` again after waiting
         # for a competing claim's row lock, so both claims would win and send the message twice.
-        sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), state=CampaignState.SENDING)
-        claimable = claimable.filter(Q(is_test=True) | Exists(sending))
+        claimable = claimable.filter(Q(is_test=True) | Exists(_sending()))
+    # NOT EXISTS for the same reason: the opt-out list stays inside a correlated subquery.
+    claimable = claimable.filter(Q(is_transactional=True) | ~_opted_out(application_id))
     won = claimable.update(
         state=MessageState.SUBMITTING,
         attempts=F("attempts") + 1,
         updated_at=timezone.now(),
     )
     return won == 1
+
+
+def _sending():
+    return Campaign.objects.filter(pk=OuterRef("campaign_id"), state=CampaignState.SENDING)
+
+
+def _cancel_opted_out(
+    message_id: int, *, campaign_checked: bool = False, application_id: int | None = None
+) -> bool:
+    """After a lost claim: cancel the message if what stopped it is its recipient's opt-out
+    (and not another worker or a pause); True if it was cancelled.
+
+    The same conditions as the claim with the list's test turned round, in one conditional
+    UPDATE, so that a message claimed meanwhile, or a recipient who opted back in, is left
+    alone. Cancelled, not failed: nothing went wrong, and it must not count towards a
+    campaign's automatic pause.
+    """
+    refused = Message.objects.filter(
+        pk=message_id, state=MessageState.QUEUED, is_transactional=False
+    )
+    if not campaign_checked:
+        refused = refused.filter(Q(is_test=True) | Exists(_sending()))
+    refused = refused.filter(_opted_out(application_id))
+    cancelled = refused.update(
+        state=MessageState.CANCELLED,
+        last_error=OPTED_OUT,
+        error_retryable=False,
+        next_attempt_at=None,
+        updated_at=timezone.now(),
+    )
+    return cancelled == 1
 
 
 def settle(message: Message, **fields) -> bool:
@@ -151,6 +208,8 @@ def _rate_limited(message: Message, error: RateLimited) -> SubmitOutcome:
 def message_submit(*, message_id: int) -> SubmitOutcome:
     """Submit one queued message to iLiveIt, at most once."""
     if not _claim(message_id):
+        if _cancel_opted_out(message_id):
+            return OPTED_OUT_CANCELLED
         return NOT_CLAIMED
     message = Message.objects.select_related("campaign__application").get(pk=message_id)
     outcome = _submit_claimed(message)
@@ -184,12 +243,19 @@ def messages_submit(*, message_ids: list[int]) -> dict[int, SubmitOutcome]:
         sending = message.is_test or (
             message.campaign.state == CampaignState.SENDING and message.campaign_id not in stopped
         )
-        if not sending or not _claim(message.pk, campaign_checked=True):
+        if not sending:
+            continue
+        checked = {"campaign_checked": True, "application_id": message.campaign.application_id}
+        if not _claim(message.pk, **checked):
+            if _cancel_opted_out(message.pk, **checked):
+                outcomes[message.pk] = OPTED_OUT_CANCELLED
             continue
         message.state = MessageState.SUBMITTING
         message.attempts += 1
         outcomes[message.pk] = _submit_claimed(message)
-    announce_answered([pk for pk, outcome in outcomes.items() if outcome is not NOT_CLAIMED])
+    # Only calls made are answered; a message refused for an opt-out made none.
+    called = (NOT_CLAIMED, OPTED_OUT_CANCELLED)
+    announce_answered([pk for pk, outcome in outcomes.items() if outcome not in called])
     return outcomes
 
 

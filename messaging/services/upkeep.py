@@ -21,7 +21,7 @@ from messaging.models import (
 )
 from messaging.services.campaigns import campaign_launch, campaign_pause
 from messaging.services.errors import CampaignError, lock_campaign
-from messaging.states import LEFT_TO_SEND, OUTCOMES, UNFINISHED
+from messaging.states import LEFT_TO_SEND, OPTED_OUT, OUTCOMES, UNFINISHED
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,13 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
     since the launch (some networks never report delivery): unreported messages then count
     as not delivered.
     """
-    canary = campaign.messages.filter(is_test=False).exclude(state=MessageState.DRAFT)
+    # A canary message refused because its recipient opted out was never sent: it is no
+    # evidence either way, and would otherwise stay "open" until CANARY_WAIT_S.
+    canary = (
+        campaign.messages.filter(is_test=False)
+        .exclude(state=MessageState.DRAFT)
+        .exclude(state=MessageState.CANCELLED, last_error=OPTED_OUT)
+    )
     counts = canary.aggregate(
         total=Count("id"),
         delivered=Count("id", filter=Q(state=MessageState.DELIVERED)),

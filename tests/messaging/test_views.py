@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging.models import Attachment, Campaign, CampaignState, Message, MessageState
+from messaging.optouts import opt_out_record
 from messaging.services import messages_sweep
 from tests.messaging.compose_helpers import (
     ALL_APPLICATIONS,
@@ -448,6 +449,21 @@ def test_pasted_recipients_are_added_and_every_reject_is_listed(composer_client)
     ]
 
 
+def test_an_opted_out_recipient_is_listed_among_the_rejects_with_when_and_how(composer_client):
+    campaign = make_campaign("sms")
+    opt_out_record(application=campaign.application, recipient="27821234568", source="bounce")
+    response = composer_client.post(
+        reverse("messaging:campaign_recipients", args=[campaign.pk]),
+        {"pasted": "082 123 4567\n082 123 4568\n"},
+    )
+    assert response.status_code == 200
+    assert (response.context["result"].added, response.context["result"].rejected_total) == (1, 1)
+    html = unescape(response.content.decode())
+    assert re.search(
+        r'<td class="number">2</td><td>27821234568</td><td>opted out on [-\d]+ \(Bounce\)', html
+    )
+
+
 def test_a_recipients_csv_is_imported(composer_client):
     campaign = make_campaign("email")
     upload = SimpleUploadedFile("list.csv", b"name,email\nA,a@example.com\nB,bad\n")
@@ -492,6 +508,18 @@ def test_a_test_send_normalises_the_recipient_and_queues_one_test_message(launch
     message = Message.objects.get()
     assert (message.recipient, message.is_test, message.campaign) == ("27821234567", True, campaign)
     assert _follow_messages(launcher_client, response) == ["Test message to 27821234567 is queued."]
+
+
+def test_a_test_send_to_an_opted_out_recipient_is_refused_with_the_reason(launcher_client):
+    campaign = make_campaign("sms")
+    opt_out_record(application=campaign.application, recipient="27821234567", source="reply")
+    response = launcher_client.post(
+        reverse("messaging:campaign_test_send", args=[campaign.pk]), {"recipient": "082 123 4567"}
+    )
+    assert response.status_code == 302
+    [said] = _follow_messages(launcher_client, response)
+    assert re.fullmatch(r"Test not sent: 27821234567 opted out on [-\d]+ \(Reply\)\.", said)
+    assert not Message.objects.exists()
 
 
 def test_a_bad_test_recipient_is_shown_on_the_detail_page(launcher_client):

@@ -21,7 +21,9 @@ from messaging.models import (
     Message,
     MessageState,
 )
-from messaging.services import campaign_cancel, campaign_launch
+from messaging.optouts import opt_out_record
+from messaging.services import campaign_cancel, campaign_launch, message_submit
+from messaging.states import OPTED_OUT
 from postbacks.models import CampaignEventCount, EventSource
 from postbacks.services import status_apply
 from reports.dashboard import campaign_dashboard, campaign_dashboard_recount
@@ -275,6 +277,53 @@ def test_the_funnel_counts_messages_that_reached_each_stage(campaign):
     }
     assert dashboard.by_network["vodacom"][MessageState.DELIVERED] == 1
     assert_dashboard_matches(campaign)
+
+
+def test_messages_refused_for_an_opt_out_are_counted_apart_from_other_cancellations(
+    campaign, django_assert_num_queries
+):
+    add_recipients(campaign, 4)
+    campaign_launch(campaign=campaign, user=None)
+    first, second, *_ = campaign.messages.order_by("id")
+    opt_out_record(application=campaign.application, recipient=first.recipient, source="reply")
+    # Refused at its claim: no call to iLiveIt is made.
+    assert message_submit(message_id=first.pk).state == MessageState.CANCELLED
+    Message.objects.filter(pk=second.pk).update(state=MessageState.SUBMITTED, iliveit_id="M-2")
+    campaign_cancel(campaign=campaign, user=None)  # the last two
+
+    # The roll-ups and one indexed count: never a scan of the campaign's messages.
+    with django_assert_num_queries(7):
+        dashboard = campaign_dashboard(campaign_id=campaign.pk)
+
+    assert (dashboard.opted_out, dashboard.cancelled_otherwise) == (1, 2)
+    assert dashboard.totals[MessageState.CANCELLED] == 3
+    assert dashboard.funnel["queued"] == 1
+    assert_dashboard_matches(campaign)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_the_opted_out_count_is_served_by_its_partial_index(campaign):
+    # A campaign cancelled with many messages, of which a few were refused for an opt-out: the
+    # count must read the few, not every cancelled one.
+    Message.objects.bulk_create(
+        Message(
+            campaign=campaign,
+            recipient=f"2782{n:07d}",
+            state=MessageState.CANCELLED,
+            last_error=OPTED_OUT if n < 3 else "",
+        )
+        for n in range(3000)
+    )
+    query = Message.objects.filter(campaign_id=campaign.pk, is_test=False).filter(
+        state=MessageState.CANCELLED, last_error=OPTED_OUT
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE messaging_message")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a few thousand rows: still small
+    plan = query.explain()
+
+    assert "message_opted_out" in plan, plan
+    assert query.count() == 3
 
 
 def test_test_sends_are_left_out(campaign):

@@ -26,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--application", default="", help="Application name")
         parser.add_argument("--wait", action="store_true", help="Wait until it is submitted")
         parser.add_argument(
+            "--transactional",
+            action="store_true",
+            help="Send even to a recipient who opted out (one-time PINs, receipts); recorded",
+        )
+        parser.add_argument(
             "--inline", action="store_true", help="Submit from this process, without a worker"
         )
         parser.add_argument("--timeout", type=float, default=60.0, help="Seconds --wait waits")
@@ -45,6 +50,7 @@ class Command(BaseCommand):
                 },
                 campaign_name=options["campaign"],
                 enqueue=not options["inline"],
+                transactional=options["transactional"],
             )
         except (InvalidRecipient, CampaignError) as error:
             raise CommandError(str(error)) from None

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditEntry
 from messaging.models import Campaign, CampaignState, Message, MessageState, Slide
+from messaging.optouts import opt_out_record
 from tests.api.conftest import error_of, token_client
 from tests.support.campaigns import sms_campaign
 from tests.support.redis_restart import redis_down
@@ -338,6 +339,22 @@ def test_recipients_are_added_to_a_draft_and_refused_once_it_is_launched(as_comp
     assert added.json()["rejected"][0]["line"] == 2
     assert refused.status_code == 409
     assert "Sending" in error_of(refused)["message"]
+
+
+def test_an_opted_out_recipient_is_rejected_with_its_line_and_reason(as_composer, campaign):
+    opt_out_record(application=campaign.application, recipient="27821111111", source="manual")
+
+    response = as_composer.post(
+        action(campaign, "recipients"), {"recipients": ["0822222222", "0821111111"]}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["added"], body["rejected_total"]) == (1, 1)
+    [rejected] = body["rejected"]
+    assert (rejected["line"], rejected["value"]) == (2, "27821111111")
+    assert rejected["reason"].startswith("opted out on ")
+    assert rejected["reason"].endswith("(Added by staff)")
 
 
 # --- launching and controlling ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """/api/v1/messages/: the filtered list, one message's timeline and replies, single sends and
 resends; and one single send end to end through a real worker and the sandbox."""
 
+import re
 import time
 from datetime import timedelta
 
@@ -10,7 +11,15 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from iliveit_portal.celery import app as celery_app
-from messaging.models import Application, Campaign, CampaignState, Message, MessageState
+from messaging.models import (
+    Application,
+    Campaign,
+    CampaignState,
+    Message,
+    MessageState,
+    OptOutSource,
+)
+from messaging.optouts import opt_out_record
 from postbacks.models import EventSource, MessageEvent, Reply, ReplyKind
 from tests.api.conftest import error_of, token_client
 from tests.support.campaigns import sms_campaign
@@ -286,6 +295,49 @@ def test_single_sends_file_under_one_single_sends_campaign(as_composer, applicat
     assert [(c["name"], c["channel"], c["is_single_sends"]) for c in campaigns] == [
         ("Single sends", "sms", True)
     ]
+
+
+@pytest.mark.django_db
+def test_a_single_send_to_an_opted_out_recipient_answers_409_with_the_reason(
+    as_composer, application, empty_task_queue
+):
+    opt_out_record(application=application, recipient="27821234567", source=OptOutSource.REPLY)
+    sms = {"channel": "sms", "recipient": "082 123 4567", "text": "Hi"}
+
+    response = as_composer.post(LIST, sms | {"application": application.pk}, format="json")
+
+    assert response.status_code == 409
+    error = error_of(response)
+    assert error["code"] == "conflict"
+    assert re.fullmatch(r"27821234567 opted out on \d{4}-\d\d-\d\d \(Reply\)\.", error["message"])
+    assert not Message.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_transactional_single_send_reaches_an_opted_out_recipient_and_records_it(
+    as_composer, application, empty_task_queue
+):
+    opt_out_record(application=application, recipient="27821234567", source=OptOutSource.REPLY)
+    pin = {"channel": "sms", "recipient": "0821234567", "text": "PIN 1234", "transactional": True}
+
+    response = as_composer.post(LIST, pin | {"application": application.pk}, format="json")
+
+    assert response.status_code == 202, response.json()
+    assert response.json()["is_transactional"] is True
+    message = Message.objects.get()
+    assert message.is_transactional
+    assert as_composer.get(detail(message)).json()["is_transactional"] is True
+
+
+@pytest.mark.django_db
+def test_a_single_send_is_not_transactional_unless_it_says_so(
+    as_composer, application, empty_task_queue
+):
+    sms = {"channel": "sms", "recipient": "0821234567", "text": "Hi"}
+
+    response = as_composer.post(LIST, sms | {"application": application.pk}, format="json")
+
+    assert response.json()["is_transactional"] is False
 
 
 @pytest.mark.django_db

@@ -5,6 +5,9 @@ import random
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from messaging.models import (
     Campaign,
@@ -12,7 +15,9 @@ from messaging.models import (
     Channel,
     Message,
     MessageState,
+    OptOutSource,
 )
+from messaging.optouts import opt_out_record
 from messaging.recipients.files import read_recipient_file
 from messaging.recipients.importing import (
     CampaignNotEditable,
@@ -225,3 +230,54 @@ def test_a_row_the_constraint_refuses_is_not_counted_as_added(make_campaign):
 
     assert _insert_drafts(campaign, ["27821234567", "27831234567"]) == 1
     assert Message.objects.filter(campaign=campaign).count() == 2
+
+
+# --- the opt-out list ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_opted_out_recipient_is_rejected_with_when_and_how(make_campaign, application):
+    opt_out_record(application=application, recipient="27831234567", source=OptOutSource.REPLY)
+    campaign = make_campaign()
+    parsed = parse_recipients(lines="0821234567\nbad\n083 123 4567\n", channel=Channel.SMS)
+
+    result = campaign_add_recipients(campaign=campaign, parsed=parsed)
+
+    today = timezone.now().date().isoformat()
+    assert result.added == 1
+    assert (result.already_present, result.rejected_total) == (0, 2)
+    # In line order, beside the rows the parse rejected.
+    assert [str(row) for row in result.rejected] == [
+        "line 2: 'bad' is not a phone number",
+        f"line 3: opted out on {today} (Reply)",
+    ]
+    assert result.rejected[1].value == "27831234567"
+    assert list(campaign.messages.values_list("recipient", flat=True)) == ["27821234567"]
+
+
+@pytest.mark.django_db
+def test_only_the_campaigns_own_application_list_counts(
+    make_campaign, application, other_application
+):
+    opt_out_record(application=other_application, recipient="27821234567", source="manual")
+    parsed = parse_recipients(lines="0821234567", channel=Channel.SMS)
+
+    result = campaign_add_recipients(campaign=make_campaign(), parsed=parsed)
+
+    assert (result.added, result.rejected_total) == (1, 0)
+
+
+@pytest.mark.django_db
+def test_the_opt_out_check_is_one_lookup_for_the_whole_list(make_campaign, application):
+    numbers = [f"278210{n:05d}" for n in range(3000)]
+    for number in numbers[::100]:
+        opt_out_record(application=application, recipient=number, source="manual")
+    campaign = make_campaign()
+    parsed = parse_recipients(lines="\n".join(numbers), channel=Channel.SMS)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = campaign_add_recipients(campaign=campaign, parsed=parsed)
+
+    assert (result.added, result.rejected_total) == (2970, 30)
+    lookups = [q["sql"] for q in queries.captured_queries if "messaging_optout" in q["sql"]]
+    assert len(lookups) == 1

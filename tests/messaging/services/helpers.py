@@ -8,7 +8,8 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from messaging.models import Campaign, Channel, Message
+from messaging.models import Campaign, Channel, Message, OptOutSource
+from messaging.optouts import opt_out_record
 from messaging.services import message_submit
 from postbacks.drain import postbacks_drain
 
@@ -72,3 +73,7 @@ def in_open_transaction(work, *, hold_s: float = 0.5) -> threading.Thread:
     thread.start()
     assert done.wait(10)
     return thread
+
+
+def opt_out(application, recipient, source=OptOutSource.REPLY):
+    return opt_out_record(application=application, recipient=recipient, source=source)[0]

@@ -3,7 +3,13 @@ HTTP: launching, and what cannot launch; pause and resume, cancel, Retry failed 
 
 import pytest
 
-from messaging.models import CampaignState, Channel, Message, MessageState
+from messaging.models import (
+    CampaignState,
+    Channel,
+    Message,
+    MessageState,
+    OptOutSource,
+)
 from messaging.services import (
     NOT_CLAIMED,
     CampaignError,
@@ -15,7 +21,7 @@ from messaging.services import (
     campaign_test_send,
     message_submit,
 )
-from tests.messaging.services.helpers import campaign_with
+from tests.messaging.services.helpers import campaign_with, opt_out
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +99,16 @@ def test_a_test_send_goes_out_before_launch_and_stays_out_of_the_counts(applicat
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.DRAFT
     assert campaign.messages.filter(is_test=False).get().state == MessageState.DRAFT
+
+
+# --- the opt-out list ------------------------------------------------------------------------
+
+
+def test_a_test_send_to_an_opted_out_recipient_is_refused_with_the_reason(application):
+    campaign = campaign_with(application, ["27821000001"])
+    opt_out(application, "27829999999", OptOutSource.MANUAL)
+
+    with pytest.raises(CampaignError, match=r"27829999999 opted out on .+ \(Added by staff\)"):
+        campaign_test_send(campaign=campaign, recipient="27829999999", user=None)
+
+    assert not campaign.messages.filter(is_test=True).exists()

@@ -5,9 +5,20 @@ import time
 
 import pytest
 
-from messaging.models import Channel, Message, MessageState
-from messaging.services import CampaignError, campaign_launch, message_resend, message_submit
-from tests.messaging.services.helpers import campaign_with
+from messaging.models import (
+    CampaignState,
+    Channel,
+    Message,
+    MessageState,
+)
+from messaging.services import (
+    CampaignError,
+    RecipientOptedOut,
+    campaign_launch,
+    message_resend,
+    message_submit,
+)
+from tests.messaging.services.helpers import campaign_with, opt_out
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +109,17 @@ def test_a_one_time_pin_cannot_be_resent(application):
 
     with pytest.raises(CampaignError, match="One-time PINs"):
         message_resend(message=message, user=None)
+
+
+# --- the opt-out list ------------------------------------------------------------------------
+
+
+def test_a_resend_to_an_opted_out_recipient_is_refused(application):
+    campaign = campaign_with(application, ["27821000001"], state=CampaignState.DONE)
+    campaign.messages.update(state=MessageState.DELIVERED, iliveit_id="MSG-1")
+    opt_out(application, "27821000001")
+
+    with pytest.raises(RecipientOptedOut, match="opted out on"):
+        message_resend(message=campaign.messages.get(), user=None)
+
+    assert campaign.messages.count() == 1

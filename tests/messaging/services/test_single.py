@@ -6,9 +6,17 @@ import pytest
 from django.db import transaction
 
 from audit.models import AuditAction, AuditEntry
-from messaging.models import Application, Campaign, CampaignState, Channel, MessageState
+from messaging.models import (
+    Application,
+    Campaign,
+    CampaignState,
+    Channel,
+    Message,
+    MessageState,
+)
 from messaging.services import (
     CampaignError,
+    RecipientOptedOut,
     application_default,
     campaign_cancel,
     campaign_pause,
@@ -17,7 +25,7 @@ from messaging.services import (
     message_submit,
     messages_sweep,
 )
-from tests.messaging.services.helpers import needs_row_locks
+from tests.messaging.services.helpers import needs_row_locks, opt_out
 from tests.support.threads import in_threads
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +145,34 @@ def test_single_sends_at_the_same_moment_share_one_campaign(application):
     campaign = Campaign.objects.get()
     assert campaign.messages.count() == 24
     assert campaign.name == "Burst"
+
+
+# --- the opt-out list ------------------------------------------------------------------------
+
+
+def test_a_single_send_to_an_opted_out_recipient_is_refused_with_the_reason(application):
+    opt_out(application, "27821000001")
+
+    with pytest.raises(RecipientOptedOut, match=r"^27821000001 opted out on \d{4}-\d\d-\d\d"):
+        send_one(application)
+
+    assert not Message.objects.exists()
+
+
+def test_a_transactional_single_send_reaches_an_opted_out_recipient_and_says_so(
+    application, sandbox
+):
+    opt_out(application, "27821000001")
+
+    message = message_send_single(
+        application=application,
+        channel=Channel.SMS,
+        recipient="27821000001",
+        content={"body_text": "Your PIN is 1234"},
+        enqueue=False,
+        transactional=True,
+    )
+
+    assert message.is_transactional
+    assert message_submit(message_id=message.pk).state == MessageState.SUBMITTED
+    assert sandbox.submissions()["total"] == 1

@@ -3,19 +3,34 @@ over HTTP: claims (a message is sent at most once), the postback URL each submis
 failures, 429s and 5xx with their back-off, an OTP's body erased once submitted, and an
 uncertain submission settled by the postback it brings."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 import responses
+from django.db import connection
 from django.utils import timezone
 
-from messaging.models import Campaign, CampaignState, Channel, Message, MessageState
+from messaging.counting import campaign_counts
+from messaging.models import (
+    Application,
+    Campaign,
+    CampaignState,
+    Channel,
+    Message,
+    MessageState,
+)
+from messaging.optouts import opt_out_remove
 from messaging.services import (
     NOT_CLAIMED,
     campaign_launch,
+    campaign_pause,
+    campaign_resume,
     campaign_retry_failed,
     message_send_single,
     message_submit,
+    messages_submit,
     messages_sweep,
     retry_delay,
 )
@@ -25,6 +40,7 @@ from tests.messaging.services.helpers import (
     campaign_with,
     in_open_transaction,
     needs_row_locks,
+    opt_out,
     submit_all,
 )
 
@@ -287,4 +303,106 @@ def test_a_claim_that_waits_on_another_workers_claim_does_not_send_again(applica
 
     message.refresh_from_db()
     assert (message.state, message.attempts) == (MessageState.SUBMITTED, 1)
+    assert sandbox.submissions()["total"] == 1
+
+
+# --- the opt-out list ------------------------------------------------------------------------
+
+
+def submit_one(campaign):
+    return message_submit(message_id=campaign.messages.get().pk)
+
+
+def test_a_recipient_who_opted_out_after_the_import_is_cancelled_not_sent(application, sandbox):
+    campaign = campaign_with(application, ["27821000001", "27821000002"])
+    campaign_launch(campaign=campaign, user=None)
+    opt_out(application, "27821000002")
+
+    outcomes = messages_submit(message_ids=list(campaign.messages.values_list("id", flat=True)))
+
+    states = dict(campaign.messages.values_list("recipient", "state"))
+    assert states == {"27821000001": MessageState.SUBMITTED, "27821000002": MessageState.CANCELLED}
+    refused = campaign.messages.get(recipient="27821000002")
+    assert (refused.last_error, refused.attempts, refused.iliveit_id) == ("opted out", 0, None)
+    assert outcomes[refused.pk].state == MessageState.CANCELLED
+    assert sandbox.submissions()["total"] == 1
+    # Cancelled, not failed: nothing for the failure rate or Retry failed.
+    assert campaign_counts(campaign_id=campaign.pk)[MessageState.FAILED] == 0
+
+
+def test_one_message_submitted_on_its_own_checks_the_list_too(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    opt_out(application, "27821000001")
+    message = campaign.messages.get()
+
+    assert message_submit(message_id=message.pk).state == MessageState.CANCELLED
+
+    message.refresh_from_db()
+    assert (message.state, message.last_error) == (MessageState.CANCELLED, "opted out")
+    assert sandbox.submissions()["total"] == 0
+
+
+def test_an_opt_out_of_another_application_does_not_stop_a_message(application, sandbox):
+    other = Application.objects.create(
+        name="Other", endpoint=application.endpoint, token="other-token", mvno_id=9
+    )
+    opt_out(other, "27821000001")
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+
+    assert submit_one(campaign).state == MessageState.SUBMITTED
+
+
+def test_an_opted_out_message_of_a_paused_campaign_waits_for_the_resume(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    campaign_pause(campaign=campaign, user=None)
+    opt_out(application, "27821000001")
+
+    assert submit_one(campaign) == NOT_CLAIMED
+    assert campaign.messages.get().state == MessageState.QUEUED
+
+    campaign_resume(campaign=campaign, user=None)
+    assert submit_one(campaign).state == MessageState.CANCELLED
+
+
+def test_a_recipient_who_opted_back_in_is_sent_again(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"])
+    campaign_launch(campaign=campaign, user=None)
+    opt_out_remove(opt_out=opt_out(application, "27821000001"), reason="START")
+
+    assert submit_one(campaign).state == MessageState.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_row_locks
+def test_an_opt_out_committed_while_a_chunk_runs_stops_the_rest_of_the_chunk(application, sandbox):
+    # The chunk is read at its start, while the recipient is still allowed; the opt-out commits
+    # while the chunk's first call is in flight (the sandbox's slow number answers after 1 s).
+    # The second message's claim must see it.
+    sandbox.configure(slow_seconds=1.0)
+    campaign = campaign_with(application, ["27000000005", "27821000002"])
+    campaign_launch(campaign=campaign, user=None)
+    slow, later = campaign.messages.order_by("id")
+
+    def opt_out_during_the_first_call():
+        try:
+            deadline = time.monotonic() + 10
+            while not Message.objects.filter(pk=slow.pk, state=MessageState.SUBMITTING).exists():
+                assert time.monotonic() < deadline, "the chunk never claimed its first message"
+                time.sleep(0.01)
+            opt_out(application, "27821000002")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=opt_out_during_the_first_call)
+    thread.start()
+    outcomes = messages_submit(message_ids=[slow.pk, later.pk])
+    thread.join()
+
+    assert outcomes[slow.pk].state == MessageState.SUBMITTED
+    assert outcomes[later.pk].state == MessageState.CANCELLED
+    later.refresh_from_db()
+    assert (later.state, later.last_error) == (MessageState.CANCELLED, "opted out")
     assert sandbox.submissions()["total"] == 1

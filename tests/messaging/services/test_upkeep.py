@@ -8,7 +8,12 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEntry
-from messaging.models import Campaign, CampaignState, Message, MessageState
+from messaging.models import (
+    Campaign,
+    CampaignState,
+    Message,
+    MessageState,
+)
 from messaging.services import (
     campaign_auto_pause,
     campaign_check_canary,
@@ -17,7 +22,12 @@ from messaging.services import (
     message_submit,
     messages_sweep,
 )
-from tests.messaging.services.helpers import WithPostbacks, campaign_with, submit_all
+from tests.messaging.services.helpers import (
+    WithPostbacks,
+    campaign_with,
+    opt_out,
+    submit_all,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +219,18 @@ class TestWithPostbacks(WithPostbacks):
         assert campaign.state == CampaignState.PAUSED
         assert "Canary delivered 67%" in campaign.paused_reason
         assert campaign.messages.filter(state=MessageState.DRAFT).count() == 1
+
+
+# --- the opt-out list ------------------------------------------------------------------------
+
+
+def test_a_canary_message_refused_for_an_opt_out_does_not_hold_the_canary(application, sandbox):
+    campaign = campaign_with(application, ["27821000001", "27821000002", "27821000003"])
+    campaign_launch(campaign=campaign, user=None, canary_size=2, canary_min_success=0.5)
+    opt_out(application, "27821000001")
+    for message in campaign.messages.filter(state=MessageState.QUEUED):
+        message_submit(message_id=message.pk)
+    campaign.messages.filter(state=MessageState.SUBMITTED).update(state=MessageState.DELIVERED)
+    campaign.refresh_from_db()
+
+    assert campaign_check_canary(campaign=campaign) == "released"

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging.models import CampaignState, MessageState
+from messaging.states import OPTED_OUT
 from tests.messaging.compose_helpers import make_application, make_campaign
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +213,18 @@ def test_a_failed_delivery_counts_towards_the_time_to_a_delivery_report_and_says
     assert '<dd data-figure="delivered">4</dd>' in html
     assert '<span data-figure="latency-count">5</span> messages with a delivery report' in html
     assert "delivered or failed" in html
+
+
+def test_messages_refused_for_an_opt_out_are_shown_apart_from_other_cancellations(
+    client, make_staff, application, campaign
+):
+    campaign.messages.create(
+        recipient="27820000011", state=MessageState.CANCELLED, last_error=OPTED_OUT
+    )
+    campaign.messages.filter(state=MessageState.QUEUED).update(state=MessageState.CANCELLED)
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    html = client.get(dashboard_url(campaign)).content.decode()
+
+    assert '<span data-figure="opted-out">1</span> whose recipient had opted out' in html
+    assert '<span data-figure="cancelled">1</span> cancelled otherwise' in html

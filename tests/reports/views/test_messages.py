@@ -190,6 +190,15 @@ def test_page_two_starts_after_page_ones_last_id(viewer_client, campaign):
 # --- the message page ----------------------------------------------------------------------------
 
 
+def test_the_page_says_when_a_message_was_sent_as_transactional(viewer_client, message):
+    url = reverse("reports:message_detail", args=[message.pk])
+    assert 'data-flag="transactional"' not in _page(viewer_client.get(url))
+
+    Message.objects.filter(pk=message.pk).update(is_transactional=True)
+
+    assert 'data-flag="transactional"' in _page(viewer_client.get(url))
+
+
 def test_the_page_shows_every_stage_an_sms_goes_through(viewer_client, message):
     html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
     assert "msg-1" in html

@@ -4,7 +4,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from messaging.models import Campaign, CampaignState, Channel, Message, MessageState
+from messaging.models import Campaign, CampaignState, Channel, Message, MessageState, OptOutSource
+from messaging.optouts import opt_out_record
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +146,31 @@ def test_messagestatus_prints_stages_as_json(application):
 def test_messagestatus_of_an_unknown_id_says_so(db):
     with pytest.raises(CommandError, match="No message"):
         call_command("messagestatus", "nope")
+
+
+def test_an_opted_out_recipient_is_refused_with_the_reason(application):
+    opt_out_record(application=application, recipient="27821234567", source=OptOutSource.REPLY)
+
+    with pytest.raises(CommandError, match=r"27821234567 opted out on .+ \(Reply\)"):
+        run("--channel", "sms", "--to", "0821234567", "--text", "Hi")
+
+    assert not Message.objects.exists()
+
+
+def test_transactional_reaches_an_opted_out_recipient_and_is_recorded(application, sandbox):
+    opt_out_record(application=application, recipient="27821234567", source=OptOutSource.REPLY)
+
+    portal_id, iliveit_id = run(
+        "--channel",
+        "sms",
+        "--to",
+        "0821234567",
+        "--text",
+        "PIN 1234",
+        "--transactional",
+        "--inline",
+    )
+
+    message = Message.objects.get(pk=int(portal_id))
+    assert message.is_transactional
+    assert (message.state, message.iliveit_id) == (MessageState.SUBMITTED, iliveit_id)
