@@ -2,9 +2,9 @@
 of recipients to opt out, and writing the list out as CSV. Changes still go through
 messaging/optouts.py, which audits them.
 
-One list holds an application's numbers and addresses together, so each value is read as
-messaging.optouts.opt_out_normalise reads it: an email address when it has an "@", a phone
-number otherwise, each normalised as a campaign's recipients are.
+One list holds an application's numbers and addresses together, so each value is read by
+normalise_any_recipient (messaging/recipients/normalise.py): an email address when it has an
+"@", a phone number otherwise, each normalised as a campaign's recipients are.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from django.utils.text import slugify
 
 from iliveit_portal.csv_cells import Echo, csv_cell
 from messaging.models import Application, Channel, OptOut
-from messaging.optouts import opt_out_normalise
 
 # The upload is read as a campaign's recipient list is (size cap, encodings, separators); only
 # the choice of column and of channel differ, so the steps are borrowed rather than copied.
@@ -31,7 +30,7 @@ from messaging.recipients.files import (
     _read_capped,
     _sniff_delimiter,
 )
-from messaging.recipients.normalise import InvalidRecipient
+from messaging.recipients.normalise import InvalidRecipient, normalise_any_recipient
 from messaging.recipients.parsing import ParsedRecipients
 
 __all__ = [
@@ -61,7 +60,7 @@ def opt_outs_filter(
     if text:
         match = Q(recipient__icontains=text)
         with contextlib.suppress(InvalidRecipient):  # not a whole recipient: a part then
-            match |= Q(recipient=opt_out_normalise(text))
+            match |= Q(recipient=normalise_any_recipient(text))
         entries = entries.filter(match)
     if source:
         entries = entries.filter(source=source)
@@ -88,7 +87,7 @@ def read_opt_out_file(*, file: IO[bytes]) -> ParsedRecipients:
                 column = 0
             value = row[column] if column < len(row) else ""
             try:
-                recipient = opt_out_normalise(value)
+                recipient = normalise_any_recipient(value)
             except InvalidRecipient as error:
                 result.add_reject(line=reader.line_num, value=value.strip(), reason=error.reason)
                 continue

@@ -15,8 +15,7 @@ from django.db.models.expressions import RawSQL
 
 from audit.models import AuditAction
 from audit.services import audit_record, audit_record_many
-from messaging.models import Application, Channel, Message, OptOut, OptOutSource
-from messaging.recipients.normalise import normalise_recipient
+from messaging.models import Application, Message, OptOut, OptOutSource
 
 # Recipients per IN (...) list (SQLite): well under its bound-parameter limit.
 LOOKUP_BATCH = 5000
@@ -149,10 +148,3 @@ def opted_out(*, application_id: int, recipients: Iterable[str]) -> dict[str, Op
 def opt_out_reason(entry: OptOut) -> str:
     """How an import or a send refusal names the opt-out: "opted out on 2026-12-06 (Reply)"."""
     return f"opted out on {entry.created_at:%Y-%m-%d} ({entry.get_source_display()})"
-
-
-def opt_out_normalise(value: str) -> str:
-    """The stored form of a recipient typed for the list, which serves every channel of its
-    application: an address as for email, anything else as a number (as for SMS). Raises
-    messaging.recipients.InvalidRecipient with the reason."""
-    return normalise_recipient(value, channel=Channel.EMAIL if "@" in value else Channel.SMS)

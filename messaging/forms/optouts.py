@@ -11,7 +11,7 @@ from django.template.defaultfilters import filesizeformat
 
 from messaging.models import OptOutSource
 from messaging.optout_lists import InvalidRecipient
-from messaging.optouts import opt_out_normalise
+from messaging.recipients.normalise import normalise_any_recipient
 
 
 class OptOutSearchForm(forms.Form):
@@ -35,7 +35,7 @@ class OptOutAddForm(forms.Form):
 
     def clean_recipient(self) -> str:
         try:
-            return opt_out_normalise(self.cleaned_data["recipient"])
+            return normalise_any_recipient(self.cleaned_data["recipient"])
         except InvalidRecipient as error:
             raise ValidationError(error.reason) from None
 

@@ -6,14 +6,12 @@ from audit.models import AuditAction, AuditEntry
 from messaging import optouts
 from messaging.models import OptOut, OptOutSource
 from messaging.optouts import (
-    opt_out_normalise,
     opt_out_reason,
     opt_out_record,
     opt_out_remove,
     opt_outs_record_many,
     opted_out,
 )
-from messaging.recipients import InvalidRecipient
 
 pytestmark = pytest.mark.django_db
 
@@ -108,23 +106,3 @@ def test_recording_many_looks_again_when_one_opted_out_meanwhile(application, mo
 
     assert (added, already) == (1, 1)
     assert OptOut.objects.get(recipient="27821000002").source == OptOutSource.REPLY
-
-
-@pytest.mark.parametrize(
-    ("value", "stored"),
-    [
-        ("082 123 4567", "27821234567"),
-        ("+27 82 123 4567", "27821234567"),
-        ("27000000009", "27000000009"),  # the sandbox's STOP number
-        ("Thandi@Example.COM", "Thandi@example.com"),
-    ],
-)
-def test_a_value_is_a_number_or_an_address(value, stored):
-    assert opt_out_normalise(value) == stored
-
-
-@pytest.mark.parametrize("value", ["", "hello", "12", "thandi@", "@example.com"])
-def test_anything_else_is_refused_with_a_reason(value):
-    with pytest.raises(InvalidRecipient) as error:
-        opt_out_normalise(value)
-    assert error.value.reason

@@ -11,6 +11,7 @@ from messaging.recipients.normalise import (
     InvalidRecipient,
     _parse_msisdn,
     _quick_msisdn,
+    normalise_any_recipient,
     normalise_recipient,
 )
 
@@ -147,3 +148,23 @@ def test_it_rejects_an_address_too_long_to_store():
 def test_an_email_channel_does_not_take_phone_numbers():
     with pytest.raises(InvalidRecipient):
         normalise_recipient("0821234567", channel=Channel.EMAIL)
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("082 123 4567", "27821234567"),
+        ("+27 82 123 4567", "27821234567"),
+        ("27000000009", "27000000009"),  # the sandbox's STOP number
+        ("Thandi@Example.COM", "Thandi@example.com"),
+    ],
+)
+def test_any_recipient_is_a_number_or_an_address(value, stored):
+    assert normalise_any_recipient(value) == stored
+
+
+@pytest.mark.parametrize("value", ["", "hello", "12", "thandi@", "@example.com"])
+def test_any_recipient_that_is_neither_is_refused_with_a_reason(value):
+    with pytest.raises(InvalidRecipient) as error:
+        normalise_any_recipient(value)
+    assert error.value.reason
