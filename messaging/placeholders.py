@@ -87,13 +87,15 @@ def _engine() -> Engine:
 
 @dataclass(frozen=True)
 class _Compiled:
-    template: Template | None  # None: plain text, returned as it is
+    template: Template
     placeholders: Placeholders
 
 
 def placeholders_check(text: str) -> Placeholders:
     """The placeholders `text` uses, or PlaceholderError saying what is wrong, and on which
     line."""
+    if not _has_opener(text):
+        return NONE
     return _compile(text).placeholders
 
 
@@ -104,16 +106,19 @@ def placeholders_render(text: str, values: dict[str, str], *, html: bool = False
     not. Raises PlaceholderError for content that does not compile (checked on saving and
     at launch, so a message never meets one).
     """
-    compiled = _compile(text)
-    if compiled.template is None:
+    if not _has_opener(text):
         return text
-    return compiled.template.render(Context(values, autoescape=html))
+    return _compile(text).template.render(Context(values, autoescape=html))
+
+
+def _has_opener(text: str) -> bool:
+    # Most texts (a video's data is many small strings) hold no placeholder at all: they are
+    # answered here and never take a place in the cache.
+    return "{" in text and any(opener in text for opener in _OPENERS)
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _compile(text: str) -> _Compiled:
-    if not any(opener in text for opener in _OPENERS):
-        return _Compiled(template=None, placeholders=NONE)
     try:
         template = Template(text, engine=_engine())
     except TemplateSyntaxError as error:
