@@ -41,7 +41,7 @@ def campaign_create(
     user,
     fields: dict[str, Any],
     slides: list[dict[str, Any]] | None = None,
-    recipients: list[str] | None = None,
+    recipients: list[str | importer.RecipientItem] | None = None,
 ) -> CampaignCreated:
     """Save a new campaign (and its MMS slides and recipients) in one transaction.
 
@@ -75,9 +75,21 @@ def campaign_create(
     return CampaignCreated(campaign=campaign, recipients=result)
 
 
-def campaign_import_recipients(*, campaign: Campaign, recipients: list[str]):
-    """Add a JSON list of recipients; a rejected entry's `line` is its 1-based position."""
-    parsed = importer.parse_recipients(lines="\n".join(recipients), channel=campaign.channel)
+def campaign_import_recipients(
+    *, campaign: Campaign, recipients: list[str | importer.RecipientItem]
+):
+    """Add a JSON list of recipients, each a string or one with its fields; a rejected entry's
+    `line` is its 1-based position. Blank entries are skipped, as blank pasted lines are."""
+    items = [
+        item if isinstance(item, importer.RecipientItem) else importer.RecipientItem(item)
+        for item in recipients
+    ]
+    rows = (
+        (position, item.recipient, item.fields)
+        for position, item in enumerate(items, start=1)
+        if item.recipient.strip()
+    )
+    parsed = importer.parse_numbered(rows, channel=campaign.channel)
     try:
         return importer.campaign_add_recipients(campaign=campaign, parsed=parsed)
     except importer.CampaignNotEditable as error:

@@ -9,6 +9,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 
 from iliveit.validation import header_text_is_safe
+from messaging.placeholders import PlaceholderError, placeholders_check
 
 
 def validate_header_text(value: str) -> None:
@@ -18,6 +19,15 @@ def validate_header_text(value: str) -> None:
         raise ValidationError(
             "Line breaks and control characters are not allowed.", code="header_unsafe"
         )
+
+
+def validate_placeholders(value: str) -> None:
+    """Content with placeholders ({{ first_name }}) must compile in the placeholder engine,
+    which refuses tags, dotted names and every filter but default; the error names the line."""
+    try:
+        placeholders_check(value)
+    except PlaceholderError as error:
+        raise ValidationError(str(error), code="placeholder") from None
 
 
 # A filter day becomes a range of aware datetimes from its midnight to the next day's: at the

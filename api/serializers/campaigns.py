@@ -1,10 +1,18 @@
 """Campaigns in and out."""
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.fields import MAX_INT, JSONObjectField
 from messaging.models import Attachment, Campaign, CampaignState, Channel, Slide
+from messaging.recipients.fields import (
+    MAX_VALUE_CHARS,
+    FieldsInvalid,
+    RecipientItem,
+    check_field_names,
+    fields_kept,
+)
 from messaging.validators import validate_filter_day, validate_header_text
 
 MAX_RECIPIENTS_PER_REQUEST = 100_000
@@ -106,12 +114,30 @@ class RejectedRecipientSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class MissingFieldSerializer(serializers.Serializer):
+    field = serializers.CharField(source="name")
+    count = serializers.IntegerField(help_text="Added recipients without a value for it.")
+    first = serializers.ListField(
+        child=serializers.CharField(), source="examples", help_text="The first few of them."
+    )
+
+
 class RecipientsImportSerializer(serializers.Serializer):
     added = serializers.IntegerField()
     already_present = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     rejected = RejectedRecipientSerializer(many=True, help_text="The first 1,000 rejected.")
     rejected_total = serializers.IntegerField()
+    missing_fields = MissingFieldSerializer(
+        many=True,
+        help_text=(
+            "Fields the content uses without a fallback that some added recipients lack. "
+            "Not a refusal: the launch refuses them if they still lack one then."
+        ),
+    )
+    warnings = serializers.ListField(
+        child=serializers.CharField(), help_text="The same, in words, one line each."
+    )
 
 
 class CampaignCreatedSerializer(CampaignDetailSerializer):
@@ -165,24 +191,106 @@ class SlideInSerializer(serializers.Serializer):
     duration = serializers.IntegerField(min_value=1, max_value=60, required=False, default=5)
 
 
-class RecipientsInSerializer(serializers.Serializer):
-    recipients = serializers.ListField(
-        child=serializers.CharField(max_length=254),
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string"},
+            {
+                "type": "object",
+                "properties": {
+                    "recipient": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+                "required": ["recipient"],
+            },
+        ]
+    }
+)
+class RecipientField(serializers.Field):
+    """One recipient: "0821234567", or an object with its fields for the content's placeholders,
+    {"recipient": "0821234567", "fields": {"first_name": "Thandi", "amount": "1 234.50"}}.
+
+    Field names are as a CSV header's become: lower-case letters and digits, runs joined by
+    single "_". Values are strings of at most 1,000 characters, trimmed; an empty one is none.
+    """
+
+    default_error_messages = {
+        # Braces doubled: DRF formats these messages.
+        "shape": 'A string, or an object {{"recipient": "...", "fields": {{...}}}}.',
+        "recipient": "A string is required.",
+        "blank": "This field may not be blank.",
+        "too_long": "Ensure this field has no more than 254 characters.",
+        "line_break": "One recipient per item; no line breaks.",
+        "null": "Null characters are not allowed.",
+        "fields": "An object of field names and string values is required.",
+        "value": "A string is required.",
+        "value_too_long": f"At most {MAX_VALUE_CHARS:,} characters.",
+    }
+
+    def to_internal_value(self, data) -> RecipientItem:
+        if isinstance(data, str):
+            return RecipientItem(recipient=self._recipient(data), fields=None)
+        if not isinstance(data, dict) or set(data) - {"recipient", "fields"}:
+            self.fail("shape")
+        value = data.get("recipient")
+        if not isinstance(value, str):
+            raise serializers.ValidationError({"recipient": [self.error_messages["recipient"]]})
+        try:
+            recipient = self._recipient(value)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({"recipient": error.detail}) from None
+        fields = data.get("fields")
+        if fields is None:
+            return RecipientItem(recipient=recipient, fields=None)
+        if not isinstance(fields, dict):
+            raise serializers.ValidationError({"fields": [self.error_messages["fields"]]})
+        try:
+            check_field_names(fields)
+        except FieldsInvalid as error:
+            raise serializers.ValidationError({"fields": [str(error)]}) from None
+        bad = {}
+        for name, item in fields.items():
+            if not isinstance(item, str):
+                bad[name] = [self.error_messages["value"]]
+            elif len(item) > MAX_VALUE_CHARS:
+                bad[name] = [self.error_messages["value_too_long"]]
+            elif "\x00" in item:
+                bad[name] = [self.error_messages["null"]]
+        if bad:
+            raise serializers.ValidationError({"fields": bad})
+        return RecipientItem(recipient=recipient, fields=fields_kept(fields.items()))
+
+    def _recipient(self, value: str) -> str:
+        if not value.strip():
+            self.fail("blank")
+        if len(value) > 254:
+            self.fail("too_long")
+        # A rejected entry is reported by its position: one entry must be one recipient.
+        if "\n" in value or "\r" in value:
+            self.fail("line_break")
+        if "\x00" in value:
+            self.fail("null")
+        return value
+
+    def to_representation(self, value):
+        return {"recipient": value.recipient, "fields": value.fields}
+
+
+def recipients_field(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=RecipientField(),
         max_length=MAX_RECIPIENTS_PER_REQUEST,
-        help_text="Phone numbers (SMS, MMS, video) or email addresses, one per item.",
+        help_text=(
+            "Phone numbers (SMS, MMS, video) or email addresses, one per item: each a string, "
+            'or an object {"recipient": "...", "fields": {"first_name": "..."}} whose fields '
+            "fill the content's placeholders."
+        ),
+        **kwargs,
     )
 
-    def validate_recipients(self, recipients: list[str]) -> list[str]:
-        # Items are joined one a line to be parsed: a line break inside one would shift the
-        # positions that rejections report.
-        bad = {
-            str(index): ["One recipient per item; no line breaks."]
-            for index, value in enumerate(recipients)
-            if "\n" in value or "\r" in value
-        }
-        if bad:
-            raise serializers.ValidationError(bad)
-        return recipients
+
+class RecipientsInSerializer(serializers.Serializer):
+    recipients = recipients_field()
 
 
 class CampaignCreateSerializer(serializers.ModelSerializer):
@@ -195,12 +303,7 @@ class CampaignCreateSerializer(serializers.ModelSerializer):
     )
     template_data = JSONObjectField(required=False)
     slides = SlideInSerializer(many=True, required=False, help_text="MMS only: text slides.")
-    recipients = serializers.ListField(
-        child=serializers.CharField(max_length=254),
-        max_length=MAX_RECIPIENTS_PER_REQUEST,
-        required=False,
-        help_text="Added as draft messages; rejected entries are reported, not fatal.",
-    )
+    recipients = recipients_field(required=False)
 
     class Meta:
         model = Campaign
@@ -218,9 +321,6 @@ class CampaignCreateSerializer(serializers.ModelSerializer):
             header: {"validators": [validate_header_text]}
             for header in ("subject", "from_name", "reply_to")
         }
-
-    def validate_recipients(self, recipients: list[str]) -> list[str]:
-        return RecipientsInSerializer().validate_recipients(recipients)
 
 
 class LaunchSerializer(serializers.Serializer):

@@ -90,8 +90,11 @@ class CampaignListView(ApiView):
         tags=TAGS,
         summary="Create a campaign",
         description=(
-            "Content is checked as the compose page checks it. `recipients` are added as "
-            "drafts; rejected entries are listed in `recipients_import`, not refused."
+            "Content is checked as the compose page checks it, placeholders included. "
+            "`recipients` are added as drafts, each a string or "
+            '`{"recipient": "...", "fields": {"first_name": "..."}}`; rejected entries are '
+            "listed in `recipients_import`, not refused, and so are fields the content needs "
+            "that some recipients lack (`missing_fields`, `warnings`)."
         ),
         request=CampaignCreateSerializer,
         parameters=[IDEMPOTENCY_KEY],
@@ -146,6 +149,10 @@ class CampaignRecipientsView(CampaignObjectView):
     @extend_schema(
         tags=TAGS,
         summary="Add recipients to a draft or scheduled campaign",
+        description=(
+            "Each recipient a string or an object with its fields for the content's "
+            'placeholders: `{"recipient": "0821234567", "fields": {"first_name": "Thandi"}}`.'
+        ),
         request=RecipientsInSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={200: RecipientsImportSerializer, **errors(400, 404, 409, 415, 422)},
@@ -191,7 +198,10 @@ class CampaignLaunchView(CampaignActionView):
     @_action_schema(
         "Launch a campaign now, or schedule it",
         request=LaunchSerializer,
-        description="With `canary_size`, only that many are sent until enough are delivered.",
+        description=(
+            "With `canary_size`, only that many are sent until enough are delivered. Refused "
+            "(409) while any recipient lacks a field the content uses without a fallback."
+        ),
     )
     @idempotent
     def post(self, request, pk: int):

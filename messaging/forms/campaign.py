@@ -20,7 +20,15 @@ from django.utils import timezone
 from messaging.compose import AttachmentChanges
 from messaging.forms.fields import DateTimeLocalInput, MultipleFileField
 from messaging.models import Attachment, Campaign, Channel
-from messaging.validators import validate_header_text
+from messaging.personalise import template_data_texts
+from messaging.placeholders import PlaceholderError, placeholders_check
+from messaging.validators import validate_header_text, validate_placeholders
+
+# What each content field's help says of placeholders (README, "Personalised campaigns").
+PLACEHOLDER_HELP = (
+    'Placeholders: {{ first_name }}, or {{ first_name|default:"there" }} for recipients without '
+    "one; {{ recipient }} is the number or address."
+)
 
 _NETWORK = RegexValidator(
     r"\A[A-Za-z0-9_.*-]*\Z", message="Use letters, digits, '_', '-', '.' or '*' only."
@@ -98,7 +106,7 @@ class EmailCampaignForm(CampaignForm):
         help_texts = {
             **CampaignForm.Meta.help_texts,
             "body_html": "The preview below never runs scripts or loads remote content.",
-            "body_text": "Shown by mail programs that do not display HTML.",
+            "body_text": f"Shown by mail programs that do not display HTML. {PLACEHOLDER_HELP}",
         }
         widgets = {
             **CampaignForm.Meta.widgets,
@@ -111,6 +119,8 @@ class EmailCampaignForm(CampaignForm):
         self.fields["subject"].required = True
         for header in ("subject", "from_name", "reply_to"):
             self.fields[header].validators.append(validate_header_text)
+        for content in ("subject", "body_html", "body_text"):
+            self.fields[content].validators.append(validate_placeholders)
         if self.instance.pk:
             self.fields["remove_attachments"].queryset = self.instance.attachments.all()
         else:
@@ -152,13 +162,14 @@ class MMSCampaignForm(CampaignForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["subject"].required = True
-        self.fields["subject"].validators.append(validate_header_text)
+        self.fields["subject"].validators += [validate_header_text, validate_placeholders]
 
 
 class SMSCampaignForm(CampaignForm):
     class Meta(CampaignForm.Meta):
         fields = [*CampaignForm.Meta.fields, "body_text"]
         labels = {**CampaignForm.Meta.labels, "body_text": "Text"}
+        help_texts = {**CampaignForm.Meta.help_texts, "body_text": PLACEHOLDER_HELP}
         widgets = {
             **CampaignForm.Meta.widgets,
             "body_text": forms.Textarea(attrs={"rows": 6, "data-sms-counter": "sms-count"}),
@@ -167,6 +178,7 @@ class SMSCampaignForm(CampaignForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["body_text"].required = True
+        self.fields["body_text"].validators.append(validate_placeholders)
 
     def clean_body_text(self) -> str:
         # Browsers post a textarea's line breaks as CRLF, but count (and show) them as one
@@ -181,7 +193,10 @@ class VideoCampaignForm(CampaignForm):
     template_data = forms.CharField(
         label="Template data",
         widget=forms.Textarea(attrs={"rows": 10, "class": "code"}),
-        help_text='A JSON object, e.g. {"name": "Thandi"}.',
+        help_text=(
+            'A JSON object, e.g. {"name": "{{ first_name }}"}: every string may hold '
+            "placeholders, so each recipient's video is built from their own fields."
+        ),
     )
     network = forms.CharField(
         required=False,
@@ -209,6 +224,15 @@ class VideoCampaignForm(CampaignForm):
             ) from None
         if not isinstance(data, dict):
             raise ValidationError(f"Must be a JSON object ({{...}}), not {_json_kind(data)}.")
+        # Every string value may hold placeholders: each recipient's video gets its own data.
+        errors = []
+        for text in template_data_texts(data):
+            try:
+                placeholders_check(text.text)
+            except PlaceholderError as error:
+                errors.append(f"{text.label}: {error}")
+        if errors:
+            raise ValidationError(errors)
         return data
 
     def clean_network(self) -> str:

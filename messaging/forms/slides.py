@@ -12,6 +12,7 @@ from django.template.defaultfilters import filesizeformat
 
 from messaging.media import HEAD_BYTES, MediaMismatch, media_identify
 from messaging.models import Campaign, Slide
+from messaging.validators import validate_placeholders
 
 MAX_SLIDE_SECONDS = 60
 
@@ -32,6 +33,7 @@ class SlideForm(forms.ModelForm):
         self.fields[
             "media"
         ].help_text = f"Optional; at most {filesizeformat(settings.MMS_MAX_MEDIA_BYTES)}."
+        self.fields["text"].validators.append(validate_placeholders)
 
     def clean_media(self):
         media = self.cleaned_data.get("media")
@@ -61,7 +63,8 @@ class SlideForm(forms.ModelForm):
         media = cleaned.get("media")
         if media is False:  # "clear" ticked
             self.instance.media_type, self.instance.mime = "", ""
-        if "media" in cleaned and not (cleaned.get("text", "").strip() or media):
+        # Only when both were read: a text refused for its placeholders is not a missing one.
+        if "media" in cleaned and "text" in cleaned and not (cleaned["text"].strip() or media):
             raise ValidationError("Each slide needs text, media or both.")
         return cleaned
 

@@ -1,6 +1,7 @@
 """Reading an uploaded recipient list, a CSV or a plain list, as spreadsheets save them: its size
 capped, its encoding worked out, its separator sniffed and the recipient column found by its
-header.
+header. With a header, every other column is a field of each row's recipient, named after its
+header cell (messaging/recipients/fields.py); a list without a header has no fields.
 
 A file that cannot be read at all is refused whole (RecipientFileError); otherwise its cells are
 parsed like pasted lines (messaging/recipients/parsing.py), each bad one rejected by line number.
@@ -13,12 +14,20 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from messaging.models import Channel
+from messaging.recipients.fields import (
+    MAX_FIELDS,
+    FieldsInvalid,
+    check_field_names,
+    field_name,
+    fields_kept,
+)
 from messaging.recipients.parsing import ParsedRecipients, parse_numbered
 
 # Header cells, lower-cased with everything but letters removed ("E-mail Address" is
@@ -58,10 +67,11 @@ def read_recipient_file(*, file: IO[bytes], channel: str) -> ParsedRecipients:
     Raises RecipientFileError when the file as a whole is unusable: too large, binary, empty.
     """
     text = _decode(_read_capped(file))
-    rows = list(_recipient_cells(text, channel=channel))
+    header = _Header()
+    rows = list(_recipient_rows(text, channel=channel, header=header))
     if not rows:
         raise RecipientFileError("The file has no recipients in it.")
-    return parse_numbered(rows, channel=channel)
+    return parse_numbered(rows, channel=channel, field_names=header.field_names)
 
 
 def _read_capped(file: IO[bytes]) -> bytes:
@@ -107,24 +117,73 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def _recipient_cells(text: str, *, channel: str) -> Iterator[tuple[int, str]]:
-    """(line number, recipient cell) for each non-blank row, header row excluded."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+@dataclass
+class _Header:
+    """What the first row said: the recipient column, and the fields' columns and names."""
+
     column: int | None = None
+    field_columns: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(name for _, name in self.field_columns)
+
+
+def _recipient_rows(
+    text: str, *, channel: str, header: _Header
+) -> Iterator[tuple[int, str, dict[str, str] | None]]:
+    """(line number, recipient cell, fields) for each non-blank row, header row excluded;
+    fills `header` on the way."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
-            if column is None:
-                column = _header_column(row, channel=channel)
-                if column is not None:
+            if header.column is None:
+                header.column = _header_column(row, channel=channel)
+                if header.column is not None:
+                    header.field_columns = _field_columns(row, recipient_column=header.column)
                     continue
-                column = 0
+                header.column = 0
+            column, width = header.column, len(row)
+            fields = None
+            if header.field_columns:
+                fields = fields_kept(
+                    (name, row[index]) for index, name in header.field_columns if index < width
+                )
             # line_num counts physical lines, so a quoted newline cannot shift later rows'
             # numbers; a row spanning lines reports its last one.
-            yield reader.line_num, row[column] if column < len(row) else ""
+            yield reader.line_num, row[column] if column < width else "", fields
     except csv.Error as exc:
         raise RecipientFileError(f"line {reader.line_num}: the CSV is malformed ({exc}).") from None
+
+
+def _field_columns(row: list[str], *, recipient_column: int) -> tuple[tuple[int, str], ...]:
+    """(index, field name) of the header's other columns. A column whose header cell names
+    nothing (blank, or only punctuation) is left out: spreadsheets often save empty ones."""
+    columns = [
+        (index, field_name(cell))
+        for index, cell in enumerate(row)
+        if index != recipient_column and field_name(cell)
+    ]
+    if len(columns) > MAX_FIELDS:
+        raise RecipientFileError(
+            f"The file has {len(columns)} columns besides the recipient's; a recipient may have "
+            f"at most {MAX_FIELDS} fields. Remove the columns the content does not use."
+        )
+    seen: dict[str, str] = {}
+    for index, name in columns:
+        if name in seen:
+            raise RecipientFileError(
+                f"The header cells “{seen[name]}” and “{row[index].strip()}” both make the "
+                f"field name {name}; rename one of them."
+            )
+        seen[name] = row[index].strip()
+    try:
+        check_field_names(name for _, name in columns)
+    except FieldsInvalid as error:
+        raise RecipientFileError(f"The header row: {error}") from None
+    return tuple(columns)
 
 
 def _sniff_delimiter(text: str) -> str:

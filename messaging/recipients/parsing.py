@@ -1,8 +1,8 @@
 """Many recipients at once: a list becomes a ParsedRecipients, each recipient normalised and
-kept once, each rejected line listed with its reason. No database.
+kept once with its fields, each rejected line listed with its reason. No database.
 
-parse_recipients reads pasted lines; messaging/recipients/files.py reads an upload's cells
-and ends here too.
+parse_recipients reads pasted lines (which have no fields); messaging/recipients/files.py
+reads an upload's cells and the API its JSON list, and both end here too.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from messaging.recipients.fields import field_value_refusal
 from messaging.recipients.normalise import (
     InvalidRecipient,
     dedupe_key,
@@ -46,6 +47,10 @@ class ParsedRecipients:
     rejected_total: int = 0
     # Rows dropped because an earlier row had the same recipient.
     duplicates: int = 0
+    # Each accepted recipient's fields, by recipient; one without fields is not listed.
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The field names the list's header gave (a CSV's columns), in its order.
+    field_names: tuple[str, ...] = ()
 
     @property
     def rejected_not_listed(self) -> int:
@@ -61,20 +66,32 @@ def parse_recipients(*, lines: Iterable[str] | str, channel: str) -> ParsedRecip
     """Pasted recipients, one a line. Blank lines are skipped but still counted as lines."""
     if isinstance(lines, str):
         lines = io.StringIO(lines, newline=None)
-    numbered = ((number, line) for number, line in enumerate(lines, start=1) if line.strip())
+    numbered = ((number, line, None) for number, line in enumerate(lines, start=1) if line.strip())
     return parse_numbered(numbered, channel=channel)
 
 
-def parse_numbered(rows: Iterable[tuple[int, str]], *, channel: str) -> ParsedRecipients:
-    """(line number, value) rows, from pasted lines or a file's recipient cells, parsed."""
-    result = ParsedRecipients(channel=channel)
+def parse_numbered(
+    rows: Iterable[tuple[int, str, dict[str, str] | None]],
+    *,
+    channel: str,
+    field_names: tuple[str, ...] = (),
+) -> ParsedRecipients:
+    """(line number, value, fields) rows, from pasted lines, a file's cells or the API's list,
+    parsed. Fields are as messaging/recipients/fields.py keeps them (trimmed, None if none);
+    a row with a value too long to keep is rejected, like a bad recipient."""
+    result = ParsedRecipients(channel=channel, field_names=field_names)
     seen: set[str] = set()
-    for line, value in rows:
+    for line, value, fields in rows:
         try:
             recipient = normalise_recipient(value, channel=channel)
         except InvalidRecipient as exc:
             result.add_reject(line=line, value=value.strip(), reason=exc.reason)
             continue
+        if fields:
+            refusal = field_value_refusal(fields)
+            if refusal:
+                result.add_reject(line=line, value=value.strip(), reason=refusal)
+                continue
         key = dedupe_key(recipient, channel=channel)
         if key in seen:
             result.duplicates += 1
@@ -82,4 +99,6 @@ def parse_numbered(rows: Iterable[tuple[int, str]], *, channel: str) -> ParsedRe
         seen.add(key)
         result.accepted.append(recipient)
         result.accepted_lines.append(line)
+        if fields:
+            result.fields[recipient] = fields
     return result

@@ -27,6 +27,12 @@ from messaging.models import (
     MessageState,
 )
 from messaging.payloads import build_payload
+from messaging.personalise import (
+    ContentPlaceholderError,
+    campaign_drafts_missing_fields,
+    campaign_placeholders,
+)
+from messaging.placeholders import BUILT_INS
 from messaging.services.errors import CampaignError, lock_campaign, refuse_opted_out
 from messaging.states import LAUNCHABLE_STATES, LEFT_TO_SEND
 
@@ -34,9 +40,16 @@ logger = logging.getLogger(__name__)
 
 
 def campaign_check_content(*, campaign: Campaign) -> None:
-    """Refuse content iLiveIt would refuse, before any message is queued."""
+    """Refuse content iLiveIt would refuse, or whose placeholders do not compile, before any
+    message is queued."""
+    try:
+        used = campaign_placeholders(campaign)
+    except ContentPlaceholderError as error:
+        raise CampaignError(f"The content is not ready to send: {error}") from None
     probe_recipient = "27820000000" if campaign.channel != Channel.EMAIL else "probe@example.com"
-    probe = Message(campaign=campaign, recipient=probe_recipient)
+    # Each field stands in for itself: content that is only "{{ first_name }}" is not empty.
+    probe_fields = {name: name for name in used.names - BUILT_INS} or None
+    probe = Message(campaign=campaign, recipient=probe_recipient, fields=probe_fields)
     payload = build_payload(probe)
     try:
         if isinstance(payload, BuildRequest):
@@ -45,6 +58,19 @@ def campaign_check_content(*, campaign: Campaign) -> None:
             validate_new_message(payload)
     except InvalidMessage as error:
         raise CampaignError(f"The content is not ready to send: {error}") from None
+
+
+def campaign_check_fields(*, campaign: Campaign) -> None:
+    """Refuse a launch in which some recipient would meet a placeholder with neither a value
+    nor a fallback (a message would read "Dear ,"). Set-based over the drafts, in SQL."""
+    missing = campaign_drafts_missing_fields(campaign)
+    if missing:
+        name = missing[0].name
+        raise CampaignError(
+            f"Some recipients have no value for a placeholder: "
+            f"{'; '.join(str(field) for field in missing)}. Give the placeholder a fallback, as "
+            f'in {{{{ {name}|default:"…" }}}}, or give those recipients the field.'
+        )
 
 
 def campaign_launch(
@@ -68,6 +94,7 @@ def campaign_launch(
         if not drafts.exists():
             raise CampaignError("The campaign has no recipients yet.")
         campaign_check_content(campaign=campaign)
+        campaign_check_fields(campaign=campaign)
         if canary_size is not None:
             campaign.canary_size = canary_size
         if canary_min_success is not None:

@@ -321,7 +321,10 @@ def _submit_claimed(message: Message) -> SubmitOutcome:
         **ANSWERED,
     }
     if message.campaign.is_otp:
+        # A PIN must not outlive its sending: neither a body of its own, nor the fields that
+        # were rendered into the campaign's content (its "{{ pin }}").
         fields["body"] = None
+        fields["fields"] = None
     if not settle(message, **fields):
         # A postback on the message's own URL got here first and adopted the id.
         logger.info("message %s was settled by its postback before its submit returned", message_id)

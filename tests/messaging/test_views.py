@@ -369,6 +369,20 @@ def test_an_sms_campaign_is_saved(composer_client, application):
     )
 
 
+def test_a_placeholder_that_does_not_compile_is_shown_beside_the_field(
+    composer_client, application
+):
+    response = composer_client.post(
+        reverse("messaging:campaign_new", args=["sms"]),
+        _common(application, body_text="Hi\r\n{{ name|upper }}"),
+    )
+    assert response.status_code == 400
+    assert "Text: Line 2: {{ name|upper }}: the only filter is default" in unescape(
+        response.content.decode()
+    )
+    assert not Campaign.objects.exists()
+
+
 def test_bad_video_json_is_refused_on_the_page(composer_client, application):
     response = composer_client.post(
         reverse("messaging:campaign_new", args=["video"]),
@@ -476,6 +490,24 @@ def test_a_recipients_csv_is_imported(composer_client):
     assert re.search(r'<td class="number">3</td><td>bad</td>', response.content.decode())
 
 
+def test_a_recipients_csv_missing_a_field_the_content_uses_is_imported_with_a_warning(
+    composer_client,
+):
+    campaign = make_campaign("sms", body_text="Hi {{ first_name }}")
+    upload = SimpleUploadedFile("list.csv", b"msisdn,First Name\n0821234567,Jo\n0831234567,\n")
+    response = composer_client.post(
+        reverse("messaging:campaign_recipients", args=[campaign.pk]), {"file": upload}
+    )
+    assert response.status_code == 200
+    assert response.context["result"].added == 2
+    html = unescape(response.content.decode())
+    assert (
+        "<li>{{ first_name }} has no fallback and 1 recipient has no first_name: 27831234567.</li>"
+        in html
+    )
+    assert campaign.messages.get(recipient="27821234567").fields == {"first_name": "Jo"}
+
+
 def test_an_unreadable_recipients_file_is_a_form_error(composer_client):
     campaign = make_campaign("sms")
     upload = SimpleUploadedFile("list.xlsx", b"PK\x03\x04\x00\x00binary")
@@ -543,6 +575,22 @@ def test_a_refused_launch_says_why(launcher_client):
     ]
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.DRAFT
+
+
+def test_a_launch_with_a_recipient_missing_a_field_is_refused_on_the_page(launcher_client):
+    campaign = make_campaign("sms", body_text="Hi {{ name }}")
+    campaign.messages.create(recipient="27821234567", state=MessageState.DRAFT)
+    response = launcher_client.post(
+        reverse("messaging:campaign_launch", args=[campaign.pk]), {"when": "now"}
+    )
+    [message] = _follow_messages(launcher_client, response)
+    assert message.startswith(
+        "Not launched: Some recipients have no value for a placeholder: {{ name }} has no "
+        "fallback and 1 recipient has no name: 27821234567."
+    )
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+    assert campaign.messages.get().state == MessageState.DRAFT
 
 
 def test_a_launch_now_starts_sending(launcher_client):

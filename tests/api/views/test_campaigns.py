@@ -357,6 +357,155 @@ def test_an_opted_out_recipient_is_rejected_with_its_line_and_reason(as_composer
     assert rejected["reason"].endswith("(Added by staff)")
 
 
+# --- recipients with fields ---------------------------------------------------------------------
+
+
+def test_recipients_may_carry_their_fields_as_objects(as_composer, application):
+    recipients = [
+        "0821234567",
+        {"recipient": "0831234567", "fields": {"first_name": " Thandi ", "amount": "1 234.50"}},
+        {"recipient": "0841234567", "fields": {"first_name": ""}},
+        {"recipient": "0851234567"},
+    ]
+    body = sms(application, body_text="Hi {{ first_name }}", recipients=recipients)
+
+    response = as_composer.post(LIST, body, format="json")
+
+    assert response.status_code == 201, response.json()
+    campaign = Campaign.objects.get(pk=response.json()["id"])
+    assert dict(campaign.messages.values_list("recipient", "fields")) == {
+        "27821234567": None,
+        "27831234567": {"first_name": "Thandi", "amount": "1 234.50"},
+        "27841234567": None,
+        "27851234567": None,
+    }
+    imported = response.json()["recipients_import"]
+    assert imported["missing_fields"] == [
+        {"field": "first_name", "count": 3, "first": ["27821234567", "27841234567", "27851234567"]}
+    ]
+    assert imported["warnings"] == [
+        "{{ first_name }} has no fallback and 3 recipients have no first_name: 27821234567, "
+        "27841234567, 27851234567."
+    ]
+
+
+def test_recipients_with_fields_are_added_to_a_draft(as_composer, campaign):
+    response = as_composer.post(
+        action(campaign, "recipients"),
+        {"recipients": [{"recipient": "0821111111", "fields": {"code": "A1"}}, "12345"]},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["added"] == 1
+    assert response.json()["rejected"][0]["line"] == 2
+    assert response.json()["warnings"] == []
+    assert campaign.messages.get(recipient="27821111111").fields == {"code": "A1"}
+
+
+@pytest.mark.parametrize(
+    ("recipient", "bad_field", "words"),
+    [
+        (42, "recipients.0", "A string, or an object"),
+        ({"fields": {}}, "recipients.0.recipient", "A string is required."),
+        ({"recipient": "0821234567", "extra": 1}, "recipients.0", "A string, or an object"),
+        ({"recipient": "0821234567", "fields": []}, "recipients.0.fields", "An object"),
+        (
+            {"recipient": "0821234567", "fields": {"First Name": "x"}},
+            "recipients.0.fields",
+            "“First Name” is not a field name",
+        ),
+        (
+            {"recipient": "0821234567", "fields": {"recipient": "x"}},
+            "recipients.0.fields",
+            "is a built-in placeholder",
+        ),
+        (
+            {"recipient": "0821234567", "fields": {f"f{n}": "x" for n in range(51)}},
+            "recipients.0.fields",
+            "at most 50",
+        ),
+        (
+            {"recipient": "0821234567", "fields": {"amount": 12}},
+            "recipients.0.fields.amount",
+            "A string is required.",
+        ),
+        (
+            {"recipient": "0821234567", "fields": {"note": "x" * 1001}},
+            "recipients.0.fields.note",
+            "At most 1,000 characters.",
+        ),
+        (
+            {"recipient": "0821234567\n0821234568"},
+            "recipients.0.recipient",
+            "One recipient per item",
+        ),
+    ],
+)
+def test_a_bad_recipient_object_answers_400_naming_the_problem(
+    as_composer, application, recipient, bad_field, words
+):
+    response = as_composer.post(LIST, sms(application, recipients=[recipient]), format="json")
+
+    assert response.status_code == 400, response.json()
+    fields = error_of(response)["fields"]
+    assert bad_field in fields, fields
+    assert words in " ".join(fields[bad_field])
+    assert not Campaign.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "bad_field"),
+    [
+        ({"body_text": "Hi\n{{ name.upper }}"}, "body_text"),
+        ({"body_text": "{% include 'x.html' %}"}, "body_text"),
+    ],
+)
+def test_content_whose_placeholders_do_not_compile_answers_400_naming_field_and_line(
+    as_composer, application, content, bad_field
+):
+    response = as_composer.post(LIST, sms(application, **content), format="json")
+
+    assert response.status_code == 400, response.json()
+    assert error_of(response)["fields"][bad_field][0].startswith("Line ")
+    assert not Campaign.objects.exists()
+
+
+def test_a_slides_bad_placeholder_answers_400_naming_the_slide(as_composer, application):
+    body = {
+        "name": "MMS",
+        "channel": "mms",
+        "application": application.pk,
+        "subject": "Hi {{ name }}",
+        "slides": [{"text": "fine {{ name }}"}, {"text": "a\nb {{ name|lower }}"}],
+    }
+
+    response = as_composer.post(LIST, body, format="json")
+
+    assert response.status_code == 400
+    assert error_of(response)["fields"]["slides.1.text"][0].startswith("Line 2: {{ name|lower }}")
+
+
+def test_a_launch_with_recipients_missing_a_field_answers_409_and_queues_nothing(
+    as_composer, application
+):
+    campaign = sms_campaign(application, recipients=0, body_text="Dear {{ name }}")
+    campaign.messages.create(recipient="27821000001", fields={"name": "Ann"})
+    campaign.messages.create(recipient="27821000002")
+
+    response = as_composer.post(action(campaign, "launch"))
+
+    assert response.status_code == 409
+    error = error_of(response)
+    assert error["code"] == "conflict"
+    assert (
+        "{{ name }} has no fallback and 1 recipient has no name: 27821000002" in (error["message"])
+    )
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+    assert not campaign.messages.exclude(state=MessageState.DRAFT).exists()
+
+
 # --- launching and controlling ------------------------------------------------------------------
 
 

@@ -267,3 +267,58 @@ def test_stored_template_data_is_shown_as_json():
     campaign = make_campaign("video", template_data={"name": "Thandi", "n": 1})
     form = VideoCampaignForm(instance=campaign)
     assert form["template_data"].value() == '{\n  "name": "Thandi",\n  "n": 1\n}'
+
+
+# --- placeholders -------------------------------------------------------------------------------
+
+
+def test_sms_placeholders_are_taken(application):
+    form = SMSCampaignForm(
+        _data(application, body_text='Hi {{ first_name|default:"there" }}, {{ recipient }}'),
+        instance=Campaign(channel=Channel.SMS),
+    )
+    assert form.is_valid(), form.errors
+
+
+def test_a_placeholder_that_does_not_compile_is_an_error_naming_the_field_and_line(application):
+    form = SMSCampaignForm(
+        _data(application, body_text="Hi\n{% for x in y %}"), instance=Campaign(channel=Channel.SMS)
+    )
+    assert not form.is_valid()
+    assert error_summary(form) == [
+        "Text: Line 2: {% for x in y %} is not allowed: content may only hold placeholders such "
+        "as {{ first_name }}."
+    ]
+
+
+@pytest.mark.parametrize("field", ["subject", "body_html", "body_text"])
+def test_each_email_text_is_checked(application, field):
+    content = {"subject": "Hi", "body_html": "<p>Hi</p>", "body_text": "Hi"}
+    content[field] = "{{ name|upper }}"
+    form = EmailCampaignForm(
+        _data(application, **content), instance=Campaign(channel=Channel.EMAIL)
+    )
+    assert not form.is_valid()
+    assert list(form.errors) == [field]
+    assert form.errors[field][0].startswith("Line 1: {{ name|upper }}: the only filter is default")
+
+
+def test_an_mms_subject_is_checked(application):
+    form = MMSCampaignForm(
+        _data(application, subject="For {{ name.title }}"), instance=Campaign(channel=Channel.MMS)
+    )
+    assert not form.is_valid()
+    assert "without dots" in form.errors["subject"][0]
+
+
+def test_template_data_strings_are_checked_with_their_path(application):
+    data = '{"name": "{{ name }}", "lines": ["ok", {"due": "one\\n{{ a|safe }}"}]}'
+    form = VideoCampaignForm(
+        _data(application, template_id="4", template_data=data),
+        instance=Campaign(channel=Channel.VIDEO),
+    )
+    assert not form.is_valid()
+    assert form.errors["template_data"] == [
+        "Template data (lines.1.due): Line 2: {{ a|safe }}: the only filter is default, as in "
+        '{{ first_name|default:"there" }}.'
+    ]

@@ -80,3 +80,11 @@ def test_too_large_media_is_refused(settings):
     assert not slides.is_valid()
     [error] = slides.forms[0].errors["media"]
     assert error.startswith("dot.png is ") and "at most 20\xa0bytes" in error
+
+
+def test_a_slides_text_placeholders_are_checked():
+    slides = _slides([{"duration": "5", "text": "Hi {{ name }}"}, {"duration": "5", "text": "{{"}])
+    assert not slides.is_valid()
+    assert error_summary(slides=slides) == [
+        "Slide 2, Text: Line 1: “{{” is not closed by “}}” on the same line."
+    ]

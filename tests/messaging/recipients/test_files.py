@@ -208,3 +208,73 @@ def test_an_upload_that_says_it_is_too_large_is_not_read():
 
     with pytest.raises(RecipientFileError, match="larger than"):
         read_recipient_file(file=Huge(), channel=Channel.SMS)
+
+
+# --- fields -------------------------------------------------------------------------------------
+
+
+def test_with_a_header_every_other_column_is_a_field_of_its_rows_recipient():
+    text = (
+        "First Name,Mobile,Amount (ZAR),City\n"
+        "  Thandi ,082 123 4567,1 234.50,Durban\n"
+        "Sam,0831234567,,\n"
+        "Lee,0841234567\n"
+    )
+    parsed = read_recipient_file(file=upload(text), channel=Channel.SMS)
+    assert parsed.field_names == ("first_name", "amount_zar", "city")
+    assert parsed.fields == {
+        "27821234567": {"first_name": "Thandi", "amount_zar": "1 234.50", "city": "Durban"},
+        # Empty cells and cells the row does not reach are no value.
+        "27831234567": {"first_name": "Sam"},
+        "27841234567": {"first_name": "Lee"},
+    }
+
+
+def test_a_list_without_a_header_has_no_fields():
+    parsed = read_recipient_file(
+        file=upload("0821234567;Jo\n0831234567;Sam\n"), channel=Channel.SMS
+    )
+    assert parsed.fields == {} and parsed.field_names == ()
+
+
+def test_a_column_whose_header_names_nothing_is_left_out():
+    text = "msisdn,name,,--\n0821234567,Jo,x,y\n"
+    parsed = read_recipient_file(file=upload(text), channel=Channel.SMS)
+    assert parsed.field_names == ("name",)
+    assert parsed.fields == {"27821234567": {"name": "Jo"}}
+
+
+def test_a_value_over_a_thousand_characters_rejects_its_row_only():
+    long = "x" * 1001
+    text = f"msisdn,note\n0821234567,{long}\n0831234567,short\n"
+    parsed = read_recipient_file(file=upload(text), channel=Channel.SMS)
+    assert parsed.accepted == ["27831234567"]
+    assert reasons(parsed) == ["line 2: note is 1,001 characters; a field holds at most 1,000"]
+    assert parsed.fields == {"27831234567": {"note": "short"}}
+
+
+def test_more_than_fifty_field_columns_refuse_the_file():
+    header = ",".join(["msisdn", *(f"c{n}" for n in range(51))])
+    with pytest.raises(
+        RecipientFileError, match=r"51 columns besides the recipient.s; .* at most 50"
+    ):
+        read_recipient_file(file=upload(f"{header}\n0821234567\n"), channel=Channel.SMS)
+
+
+def test_fifty_field_columns_are_kept():
+    header = ",".join(["msisdn", *(f"c{n}" for n in range(50))])
+    values = ",".join(["0821234567", *(str(n) for n in range(50))])
+    parsed = read_recipient_file(file=upload(f"{header}\n{values}\n"), channel=Channel.SMS)
+    assert len(parsed.fields["27821234567"]) == 50
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        ("msisdn,First Name,first-name", "both make the field name first_name"),
+        ("msisdn,Unsubscribe URL", "is a built-in placeholder"),
+    ],
+)
+def test_a_header_whose_names_cannot_be_fields_refuses_the_file(header, words):
+    with pytest.raises(RecipientFileError, match=words):
+        read_recipient_file(file=upload(f"{header}\n0821234567,a,b\n"), channel=Channel.SMS)

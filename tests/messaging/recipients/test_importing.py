@@ -281,3 +281,77 @@ def test_the_opt_out_check_is_one_lookup_for_the_whole_list(make_campaign, appli
     assert (result.added, result.rejected_total) == (2970, 30)
     lookups = [q["sql"] for q in queries.captured_queries if "messaging_optout" in q["sql"]]
     assert len(lookups) == 1
+
+
+# --- fields -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_each_message_stores_its_own_fields_once(make_campaign):
+    campaign = make_campaign()
+    text = 'msisdn,First Name,Amount\n0821234567,Thandi,"1 234.50"\n0831234567,,\n'
+    parsed = read_recipient_file(file=upload(text), channel=Channel.SMS)
+
+    result = campaign_add_recipients(campaign=campaign, parsed=parsed)
+
+    assert result.added == 2
+    assert dict(campaign.messages.values_list("recipient", "fields")) == {
+        "27821234567": {"first_name": "Thandi", "amount": "1 234.50"},
+        "27831234567": None,
+    }
+    # Stored as JSON the database can query, as the launch check does.
+    assert campaign.messages.filter(fields__has_key="amount").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_recipient_already_present_keeps_its_fields(make_campaign):
+    campaign = make_campaign()
+    first = read_recipient_file(file=upload("msisdn,name\n0821234567,Old\n"), channel=Channel.SMS)
+    again = read_recipient_file(file=upload("msisdn,name\n0821234567,New\n"), channel=Channel.SMS)
+    campaign_add_recipients(campaign=campaign, parsed=first)
+    result = campaign_add_recipients(campaign=campaign, parsed=again)
+    assert (result.added, result.already_present) == (0, 1)
+    assert campaign.messages.get().fields == {"name": "Old"}
+
+
+@pytest.mark.django_db
+def test_it_warns_of_added_rows_missing_a_field_the_content_uses(make_campaign):
+    campaign = make_campaign(
+        body_text='Hi {{ first_name }}, R{{ amount }} due, {{ city|default:"" }} {{ recipient }}'
+    )
+    text = "msisdn,first_name,amount\n0821234567,Thandi,10\n0831234567,,5\n0841234567,Lee,\n"
+    parsed = read_recipient_file(file=upload(text), channel=Channel.SMS)
+
+    result = campaign_add_recipients(campaign=campaign, parsed=parsed)
+
+    assert result.added == 3  # a warning, not a rejection
+    assert [(m.name, m.count, m.examples) for m in result.missing_fields] == [
+        ("amount", 1, ("27841234567",)),
+        ("first_name", 1, ("27831234567",)),
+    ]
+    assert result.warnings == [
+        "{{ amount }} has no fallback and 1 recipient has no amount: 27841234567.",
+        "{{ first_name }} has no fallback and 1 recipient has no first_name: 27831234567.",
+    ]
+
+
+@pytest.mark.django_db
+def test_the_warning_names_the_first_few_and_counts_the_rest(make_campaign):
+    campaign = make_campaign(body_text="Hi {{ name }}")
+    parsed = parse_recipients(
+        lines="\n".join(f"08212345{n:02d}" for n in range(8)), channel=Channel.SMS
+    )
+    result = campaign_add_recipients(campaign=campaign, parsed=parsed)
+    assert result.warnings == [
+        "{{ name }} has no fallback and 8 recipients have no name: 27821234500, 27821234501, "
+        "27821234502, 27821234503, 27821234504 and 3 more."
+    ]
+
+
+@pytest.mark.django_db
+def test_content_without_placeholders_warns_of_nothing(make_campaign):
+    campaign = make_campaign(body_text="Hi")
+    result = campaign_add_recipients(
+        campaign=campaign, parsed=parse_recipients(lines="0821234567", channel=Channel.SMS)
+    )
+    assert result.warnings == []

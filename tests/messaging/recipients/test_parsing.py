@@ -1,7 +1,7 @@
 """Pasted recipients: each line accepted once or rejected with its line number and reason."""
 
 from messaging.models import Channel
-from messaging.recipients.parsing import MAX_LISTED_REJECTS, parse_recipients
+from messaging.recipients.parsing import MAX_LISTED_REJECTS, parse_numbered, parse_recipients
 from tests.messaging.recipients.helpers import reasons
 
 
@@ -56,3 +56,20 @@ def test_a_huge_rejected_value_is_shortened_for_display():
     parsed = parse_recipients(lines=["9" * 500], channel=Channel.SMS)
     assert len(parsed.rejected[0].value) == 80
     assert len(parsed.rejected[0].reason) < 200
+
+
+def test_pasted_lines_have_no_fields():
+    parsed = parse_recipients(lines="first_name\n0821234567", channel=Channel.SMS)
+    assert parsed.fields == {} and parsed.field_names == ()
+
+
+def test_a_row_whose_field_is_too_long_is_rejected_with_the_reason():
+    rows = [
+        (1, "0821234567", {"note": "x" * 1001}),
+        (2, "0831234567", {"note": "fine"}),
+        (3, "0831234567", {"note": "the duplicate's fields are not kept"}),
+    ]
+    parsed = parse_numbered(rows, channel=Channel.SMS, field_names=("note",))
+    assert parsed.accepted == ["27831234567"]
+    assert parsed.fields == {"27831234567": {"note": "fine"}}
+    assert reasons(parsed) == ["line 1: note is 1,001 characters; a field holds at most 1,000"]

@@ -49,6 +49,46 @@ def test_launch_refuses_content_iliveit_would_refuse(application):
     assert campaign.messages.get().state == MessageState.DRAFT
 
 
+def test_launch_refuses_recipients_missing_a_field_and_queues_nothing(application):
+    campaign = campaign_with(
+        application, [], body_text='Hi {{ first_name }}, R{{ amount }} {{ city|default:"" }}'
+    )
+    rows = [
+        ("27821000001", {"first_name": "A", "amount": "1"}),
+        ("27821000002", {"amount": "2"}),
+        ("27821000003", None),
+    ]
+    Message.objects.bulk_create(Message(campaign=campaign, recipient=r, fields=f) for r, f in rows)
+
+    with pytest.raises(CampaignError) as refused:
+        campaign_launch(campaign=campaign, user=None)
+
+    assert str(refused.value) == (
+        "Some recipients have no value for a placeholder: {{ amount }} has no fallback and 1 "
+        "recipient has no amount: 27821000003; {{ first_name }} has no fallback and 2 "
+        "recipients have no first_name: 27821000002, 27821000003. Give the placeholder a "
+        'fallback, as in {{ amount|default:"…" }}, or give those recipients the field.'
+    )
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.DRAFT
+    assert set(campaign.messages.values_list("state", flat=True)) == {MessageState.DRAFT}
+
+
+def test_launch_refuses_placeholders_that_do_not_compile_naming_the_field_and_line(application):
+    # Saved past the compose form's check (the admin, an old campaign).
+    campaign = campaign_with(application, ["27821000001"], body_text="Hi\n{{ name.upper }}")
+    with pytest.raises(CampaignError, match=r"not ready to send: Text: Line 2: \{\{ name.upper"):
+        campaign_launch(campaign=campaign, user=None)
+    assert campaign.messages.get().state == MessageState.DRAFT
+
+
+def test_content_that_is_only_a_placeholder_launches(application):
+    campaign = campaign_with(application, [], body_text="{{ note }}")
+    Message.objects.create(campaign=campaign, recipient="27821000001", fields={"note": "Hi"})
+    campaign_launch(campaign=campaign, user=None)
+    assert campaign.messages.get().state == MessageState.QUEUED
+
+
 def test_a_launched_campaign_cannot_launch_again(application):
     campaign = campaign_with(application, ["27821000001"])
     campaign_launch(campaign=campaign, user=None)
