@@ -108,7 +108,9 @@ def placeholders_render(text: str, values: dict[str, str], *, html: bool = False
     """
     if not _has_opener(text):
         return text
-    return _compile(text).template.render(Context(values, autoescape=html))
+    # A plain str, never Django's SafeString: what a recipient's values made is data to every
+    # page that shows it, and must be escaped there like any other.
+    return "".join([_compile(text).template.render(Context(values, autoescape=html))])
 
 
 def _has_opener(text: str) -> bool:

@@ -40,6 +40,7 @@ from messaging.guards import (
 )
 from messaging.hints import HintsWatch, hints_watched
 from messaging.models import Campaign, CampaignState, Channel, MessageState
+from messaging.previews import campaign_preview
 from messaging.sms import gsm_alphabet, sms_segments
 from messaging.states import IN_FLIGHT, LAUNCHABLE_STATES
 from messaging.visibility import applications_visible, messages_visible
@@ -156,6 +157,10 @@ def _detail(
         "preview": email_preview_document(body_html=campaign.body_html),
         "sms_count": sms_segments(campaign.body_text),
         "template_json": json.dumps(campaign.template_data, indent=2, ensure_ascii=False),
+        "preview_search": request.GET.get("preview", "")[:254],
+        "recipient_preview": campaign_preview(
+            campaign=campaign, search=request.GET.get("preview", "")[:254]
+        ),
         "can_edit": campaign_is_editable(campaign) and request.user.has_perm(COMPOSE),
         "can_launch": request.user.has_perm(LAUNCH),
         "controls": _controls(campaign, retryable=failures.retryable),

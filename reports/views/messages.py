@@ -17,6 +17,7 @@ from django.urls import reverse
 from messaging.compose import email_preview_document
 from messaging.guards import LAUNCH, can_view_campaigns, visible_campaign
 from messaging.models import Message
+from messaging.previews import ContentPreview, content_preview
 from messaging.visibility import messages_visible
 from postbacks.models import Reply
 from reports.exports import campaign_export_filename, campaign_export_rows
@@ -112,8 +113,18 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 and request.user.has_perm(LAUNCH)
             ),
             "resends": message.resends.order_by("id"),
+            "content": _content_shown(message),
         },
     )
+
+
+def _content_shown(message: Message) -> ContentPreview | None:
+    """What the message is sent with (the submit's own rendering), or None when there is
+    nothing to show: no campaign, or a one-time PIN's, whose content is erased once sent."""
+    campaign = message.campaign
+    if campaign is None or campaign.is_otp:
+        return None
+    return content_preview(message)
 
 
 @login_required

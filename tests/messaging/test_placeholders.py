@@ -2,6 +2,7 @@
 or sent, each refusal naming its line."""
 
 import pytest
+from django.utils.safestring import SafeData
 
 from messaging.placeholders import (
     NONE,
@@ -161,3 +162,13 @@ def test_the_error_names_the_line_of_the_offending_placeholder():
 
 def test_a_comment_is_allowed_and_sends_nothing():
     assert placeholders_render("a{# for the team #}b", {}) == "ab"
+
+
+def test_what_is_rendered_is_plain_text_that_a_page_still_escapes():
+    # Django marks a template's output safe; a recipient's values must not reach a page so.
+    rendered = placeholders_render("Hi {{ name }}", {"name": "<script>"})
+    assert rendered == "Hi <script>"
+    assert not isinstance(rendered, SafeData)
+    assert not isinstance(
+        placeholders_render("<p>{{ name }}</p>", {"name": "x"}, html=True), SafeData
+    )

@@ -133,6 +133,25 @@ def test_a_composer_does_not_see_the_launch_controls(composer_client):
     assert b"Launch" not in page.content
 
 
+def test_the_detail_page_previews_the_content_for_a_recipient_the_composer_picks(
+    composer_client,
+):
+    campaign = make_campaign("sms", body_text='Hi {{ name|default:"there" }}')
+    campaign.messages.create(recipient="27821000001", fields={"name": "Thandi"})
+    campaign.messages.create(recipient="27821000002")
+    detail = reverse("messaging:campaign_detail", args=[campaign.pk])
+
+    first = composer_client.get(detail).content.decode()
+    picked = composer_client.get(detail, {"preview": "082 100 0002"}).content.decode()
+    missing = composer_client.get(detail, {"preview": "nobody"}).content.decode()
+
+    assert "Preview for a recipient" in first
+    assert "Hi Thandi" in first and "27821000001</a> gets it" in first
+    assert "Hi there" in picked and "(no fields of its own)" in picked
+    assert "1 SMS (GSM-7)" in picked
+    assert "No recipient matches “nobody”." in missing
+
+
 def test_an_unknown_channel_is_not_found(composer_client):
     assert composer_client.get(reverse("messaging:campaign_new", args=["fax"])).status_code == 404
 

@@ -486,3 +486,56 @@ def test_viewers_may_not_resend_and_outsiders_get_404(
     client.force_login(make_staff("out", "Composer"))
     assert client.post(url).status_code == 404
     assert not sent_message.resends.exists()
+
+
+# --- a message's fields and what it is sent ------------------------------------------------------
+
+
+def test_the_page_shows_the_recipients_fields_and_the_text_rendered_with_them(
+    viewer_client, campaign
+):
+    Campaign.objects.filter(pk=campaign.pk).update(
+        body_text='Hi {{ first_name }}, you owe R{{ amount|default:"0" }}.'
+    )
+    message = campaign.messages.create(
+        recipient="27820000002", fields={"first_name": "Thandi <3", "amount": "1 234.50"}
+    )
+
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
+
+    assert "first_name" in html and "Thandi &lt;3" in html
+    assert "Hi Thandi &lt;3, you owe R1 234.50." in html
+    assert "What it will be sent" in html
+
+
+def test_an_email_shows_its_rendered_subject_and_html_body_in_the_sandboxed_frame(
+    viewer_client, application
+):
+    campaign = make_campaign(
+        "email",
+        application=application,
+        subject="For {{ first_name }}",
+        body_html="<p>Hello {{ first_name }}</p>",
+    )
+    message = campaign.messages.create(
+        recipient="thandi@example.com", fields={"first_name": "<b>Thandi</b>"}
+    )
+
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
+
+    assert "For &lt;b&gt;Thandi&lt;/b&gt;" in html
+    # Escaped in the body (a value is text, never markup), then again for srcdoc.
+    assert "Hello &amp;lt;b&amp;gt;Thandi&amp;lt;/b&amp;gt;" in html
+    assert 'sandbox referrerpolicy="no-referrer" srcdoc=' in html
+
+
+def test_a_message_without_fields_says_so_and_a_one_time_pin_shows_no_content(
+    viewer_client, campaign, message
+):
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
+    assert "This recipient has no fields of its own." in html
+
+    Campaign.objects.filter(pk=campaign.pk).update(is_otp=True, body_text="PIN 1234")
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
+    assert "erased once it is sent" in html
+    assert "PIN 1234" not in html

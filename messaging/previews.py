@@ -1,0 +1,65 @@
+"""A campaign's content as one of its recipients will get it, for the campaign page: the first
+recipient, or the one the composer searched for. The rendering is the submit's own
+(messaging/personalise.py), so what is shown is what is sent."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from messaging.compose import email_preview_document
+from messaging.models import Campaign, Channel, Message
+from messaging.personalise import RenderedContent, message_rendered_content
+from messaging.recipients.normalise import InvalidRecipient, normalise_recipient
+from messaging.sms import SegmentCount, sms_segments
+
+
+@dataclass(frozen=True)
+class ContentPreview:
+    message: Message
+    rendered: RenderedContent
+    segments: SegmentCount | None  # an SMS's
+    html_document: str  # an email's HTML body, as the sandboxed frame shows it
+    template_json: str  # a video's template data
+
+
+def campaign_preview(*, campaign: Campaign, search: str = "") -> ContentPreview | None:
+    """The preview for the recipient `search` names (a number or address as typed, or part of
+    one), or for the first recipient; None when no recipient matches."""
+    message = _recipient_message(campaign, search.strip())
+    if message is None:
+        return None
+    return content_preview(message)
+
+
+def content_preview(message: Message) -> ContentPreview:
+    """What `message` is (or was) sent with, ready to show."""
+    campaign = message.campaign
+    rendered = message_rendered_content(message)
+    return ContentPreview(
+        message=message,
+        rendered=rendered,
+        segments=sms_segments(rendered.body_text) if campaign.channel == Channel.SMS else None,
+        html_document=email_preview_document(body_html=rendered.body_html)
+        if campaign.channel == Channel.EMAIL and rendered.body_html
+        else "",
+        template_json=json.dumps(rendered.template_data, indent=2, ensure_ascii=False)
+        if campaign.channel == Channel.VIDEO
+        else "",
+    )
+
+
+def _recipient_message(campaign: Campaign, search: str) -> Message | None:
+    recipients = campaign.messages.filter(is_test=False).order_by("id")
+    if not search:
+        return recipients.first()
+    try:
+        # Typed as a whole number or address: one indexed lookup.
+        exact = normalise_recipient(search, channel=campaign.channel)
+    except InvalidRecipient:
+        exact = None
+    if exact is not None:
+        found = recipients.filter(recipient=exact).first()
+        if found is not None:
+            return found
+    return recipients.filter(recipient__icontains=search).first()
