@@ -156,6 +156,8 @@ def _detail(
         "attachments": campaign.attachments.all() if campaign.channel == Channel.EMAIL else (),
         "preview": email_preview_document(body_html=campaign.body_html),
         "sms_count": sms_segments(campaign.body_text),
+        # Then the count above is of the text as written; each recipient's is in the preview.
+        "sms_personalised": "{{" in campaign.body_text,
         "template_json": json.dumps(campaign.template_data, indent=2, ensure_ascii=False),
         "preview_search": request.GET.get("preview", "")[:254],
         "recipient_preview": campaign_preview(
