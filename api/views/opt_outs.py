@@ -5,9 +5,6 @@ granted, composers add, admins remove (as on the pages). An application or entry
 user's grants answers 404. Every change goes through messaging.optouts, which audits it.
 """
 
-from contextlib import suppress
-
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -22,7 +19,8 @@ from api.serializers.opt_outs import (
     OptOutSerializer,
 )
 from api.views.base import ApiView
-from messaging.models import Application, OptOut, OptOutSource
+from messaging.models import Application, OptOutSource
+from messaging.optout_lists import opt_outs_filter
 from messaging.optouts import opt_out_record, opt_out_remove
 from messaging.recipients.normalise import InvalidRecipient, normalise_any_recipient
 from messaging.visibility import applications_visible, opt_outs_visible
@@ -44,15 +42,8 @@ class OptOutListView(ApiView):
     def get_queryset(self):
         filters = self.query(OptOutFilterSerializer)
         application = _application(self.request.user, filters["application"])
-        entries = OptOut.objects.filter(application=application).select_related("created_by")
-        search = filters.get("search", "").strip()
-        if search:
-            match = Q(recipient__icontains=search)
-            # A part of a number or address is not a recipient: the substring alone then.
-            with suppress(InvalidRecipient):
-                match |= Q(recipient=normalise_any_recipient(search))
-            entries = entries.filter(match)
-        return entries
+        # The staff page's search: part of a recipient, or the whole of one as typed.
+        return opt_outs_filter(application=application, text=filters.get("search", ""))
 
     @extend_schema(
         tags=TAGS,
