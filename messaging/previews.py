@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from messaging.compose import email_preview_document
 from messaging.models import Campaign, Channel, Message
 from messaging.personalise import RenderedContent, message_rendered_content
@@ -26,7 +28,7 @@ class ContentPreview:
 def campaign_preview(*, campaign: Campaign, search: str = "") -> ContentPreview | None:
     """The preview for the recipient `search` names (a number or address as typed, or part of
     one), or for the first recipient; None when no recipient matches."""
-    message = _recipient_message(campaign, search.strip())
+    message = campaign_recipient_find(campaign, search)
     if message is None:
         return None
     return content_preview(message)
@@ -49,7 +51,11 @@ def content_preview(message: Message) -> ContentPreview:
     )
 
 
-def _recipient_message(campaign: Campaign, search: str) -> Message | None:
+def campaign_recipient_find(campaign: Campaign, search: str) -> Message | None:
+    """The campaign's recipient (not a test) that `search` names: a number or address as typed,
+    or part of one, or a value of its fields ("Thandi"); the first recipient when `search` is
+    empty. The earliest of several matches."""
+    search = search.strip()
     recipients = campaign.messages.filter(is_test=False).order_by("id")
     if not search:
         return recipients.first()
@@ -62,4 +68,6 @@ def _recipient_message(campaign: Campaign, search: str) -> Message | None:
         found = recipients.filter(recipient=exact).first()
         if found is not None:
             return found
-    return recipients.filter(recipient__icontains=search).first()
+    # The fields are matched as their JSON text, so a name or a value matches; only this
+    # campaign's rows are read.
+    return recipients.filter(Q(recipient__icontains=search) | Q(fields__icontains=search)).first()

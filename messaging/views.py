@@ -22,6 +22,7 @@ from messaging.compose import (
     email_preview_document,
     preview_prefix,
 )
+from messaging.costs import campaign_sms_cost
 from messaging.forms import (
     CAMPAIGN_FORMS,
     SLIDES_PREFIX,
@@ -145,6 +146,9 @@ def _detail(
         if by_state[MessageState.FAILED]
         else services.CampaignFailures(retryable=0, final=())
     )
+    recipient_preview = campaign_preview(
+        campaign=campaign, search=request.GET.get("preview", "")[:254]
+    )
     context = {
         "campaign": campaign,
         "settling": campaign_settling(campaign, by_state),
@@ -160,17 +164,22 @@ def _detail(
         "sms_personalised": "{{" in campaign.body_text,
         "template_json": json.dumps(campaign.template_data, indent=2, ensure_ascii=False),
         "preview_search": request.GET.get("preview", "")[:254],
-        "recipient_preview": campaign_preview(
-            campaign=campaign, search=request.GET.get("preview", "")[:254]
-        ),
+        "recipient_preview": recipient_preview,
+        "sms_cost": campaign_sms_cost(campaign),
         "can_edit": campaign_is_editable(campaign) and request.user.has_perm(COMPOSE),
         "can_launch": request.user.has_perm(LAUNCH),
         "controls": _controls(campaign, retryable=failures.retryable),
-        "test_form": test_form or TestSendForm(channel=campaign.channel),
+        "test_form": test_form or _test_form(campaign, recipient_preview),
         "launch_form": launch_form or LaunchForm(),
         "now": timezone.now(),
     }
     return render(request, "messaging/campaign_detail.html", context, status=status)
+
+
+def _test_form(campaign: Campaign, preview) -> TestSendForm:
+    """A test is rendered, unless the composer says otherwise, as the previewed recipient's."""
+    initial = {"fields_of": preview.message.recipient} if preview else {}
+    return TestSendForm(campaign=campaign, initial=initial)
 
 
 def _controls(campaign: Campaign, *, retryable: int) -> dict[str, bool]:
@@ -193,14 +202,17 @@ def _controls(campaign: Campaign, *, retryable: int) -> dict[str, bool]:
 @require_POST
 def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = visible_campaign(request, pk)
-    form = TestSendForm(request.POST, channel=campaign.channel)
+    form = TestSendForm(request.POST, campaign=campaign)
     if not form.is_valid():
         return _detail(request, campaign, test_form=form, status=400)
     services = _services()
     try:
         with hints_watched() as hints:
             message = services.campaign_test_send(
-                campaign=campaign, recipient=form.cleaned_data["recipient"], user=request.user
+                campaign=campaign,
+                recipient=form.cleaned_data["recipient"],
+                user=request.user,
+                fields=form.cleaned_data["fields"],
             )
     except services.CampaignError as error:
         messages.error(request, f"Test not sent: {error}")

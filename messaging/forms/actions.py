@@ -13,14 +13,38 @@ from messaging.forms.fields import DateTimeLocalInput
 
 
 class TestSendForm(forms.Form):
+    """Where a test goes, and the fields it is rendered with: a recipient's own (found as the
+    preview finds one), with any sample values typed over them."""
+
     __test__ = False  # not a pytest test class, whatever its name
     recipient = forms.CharField(
-        max_length=254, help_text="One phone number or email address, as the channel needs."
+        label="Send to",
+        max_length=254,
+        help_text="One phone number or email address, as the channel needs.",
+    )
+    fields_of = forms.CharField(
+        label="With the fields of",
+        max_length=254,
+        required=False,
+        help_text="A recipient of this campaign: a number, an address or one of their values. "
+        "Leave it empty to use only the sample values.",
     )
 
-    def __init__(self, *args, channel: str, **kwargs):
+    def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
-        self.channel = channel
+        from messaging.recipients.fields import MAX_VALUE_CHARS
+
+        self.campaign = campaign
+        for name in sample_field_names(campaign):
+            self.fields[f"value_{name}"] = forms.CharField(
+                label=name,
+                max_length=MAX_VALUE_CHARS,
+                required=False,
+            )
+
+    def value_fields(self) -> list[forms.BoundField]:
+        """The sample value inputs, one per field the content uses (none: no fields to pick)."""
+        return [self[name] for name in self.fields if name.startswith("value_")]
 
     def clean_recipient(self) -> str:
         # Imported on use, like the views do: messaging.recipients pulls in phonenumbers'
@@ -28,9 +52,42 @@ class TestSendForm(forms.Form):
         from messaging.recipients.normalise import InvalidRecipient, normalise_recipient
 
         try:
-            return normalise_recipient(self.cleaned_data["recipient"], channel=self.channel)
+            return normalise_recipient(
+                self.cleaned_data["recipient"], channel=self.campaign.channel
+            )
         except InvalidRecipient as error:
             raise ValidationError(str(error)) from None
+
+    def clean(self):
+        from messaging.previews import campaign_recipient_find
+
+        cleaned = super().clean()
+        fields: dict[str, str] = {}
+        search = cleaned.get("fields_of", "")
+        if search:
+            found = campaign_recipient_find(self.campaign, search)
+            if found is None:
+                self.add_error("fields_of", f"No recipient of this campaign matches “{search}”.")
+            else:
+                fields.update(found.fields or {})
+        for name in self.fields:
+            typed = cleaned.get(name, "").strip() if name.startswith("value_") else ""
+            if typed:
+                fields[name.removeprefix("value_")] = typed
+        cleaned["fields"] = fields
+        return cleaned
+
+
+def sample_field_names(campaign) -> list[str]:
+    """The fields the campaign's content uses, which a test send may be given values for;
+    none while the content does not compile (the send will say why)."""
+    from messaging.personalise import ContentPlaceholderError, campaign_placeholders
+    from messaging.placeholders import BUILT_INS
+
+    try:
+        return sorted(campaign_placeholders(campaign).names - BUILT_INS)
+    except ContentPlaceholderError:
+        return []
 
 
 class LaunchForm(forms.Form):

@@ -140,13 +140,29 @@ def campaign_launch(
     return campaign
 
 
-def campaign_test_send(*, campaign: Campaign, recipient: str, user) -> Message:
-    """Send the campaign's content to one recipient, outside the campaign's counts."""
+def campaign_test_send(
+    *, campaign: Campaign, recipient: str, user, fields: dict[str, str] | None = None
+) -> Message:
+    """Send the campaign's content to one recipient, outside the campaign's counts, rendered
+    with `fields`: a recipient's own, or sample values the composer typed. A placeholder with
+    neither a value nor a fallback is refused, as a launch would refuse it."""
     campaign_check_content(campaign=campaign)
+    needed = campaign_placeholders(campaign).fields
+    lacking = sorted(name for name in needed if not (fields or {}).get(name))
+    if lacking:
+        names = ", ".join(f"{{{{ {name} }}}}" for name in lacking)
+        raise CampaignError(
+            f"{names} {'has' if len(lacking) == 1 else 'have'} no value and no fallback. "
+            "Pick a recipient whose fields to use, or type a sample value."
+        )
     refuse_opted_out(application_id=campaign.application_id, recipient=recipient)
     with transaction.atomic():
         message = Message.objects.create(
-            campaign=campaign, recipient=recipient, is_test=True, state=MessageState.QUEUED
+            campaign=campaign,
+            recipient=recipient,
+            fields=fields or None,
+            is_test=True,
+            state=MessageState.QUEUED,
         )
         hint_submit_message(message.pk)
     return message

@@ -36,6 +36,12 @@ def test_a_recipient_is_found_as_typed_or_by_part_and_falls_back_without_fields(
     assert preview.rendered.body_text == "Hi there ✓"
 
 
+def test_a_recipient_is_found_by_a_value_of_their_fields(personalised):
+    preview = campaign_preview(campaign=personalised, search="thandi")
+
+    assert preview.message.recipient == "27821000001"
+
+
 def test_no_match_and_no_recipients_preview_nothing(personalised, make_campaign):
     assert campaign_preview(campaign=personalised, search="27999999999") is None
     assert campaign_preview(campaign=make_campaign(Channel.SMS)) is None

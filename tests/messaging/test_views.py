@@ -152,6 +152,52 @@ def test_the_detail_page_previews_the_content_for_a_recipient_the_composer_picks
     assert "No recipient matches “nobody”." in missing
 
 
+def test_the_detail_page_shows_what_a_personalised_sms_costs_before_launch(launcher_client):
+    campaign = make_campaign("sms", body_text="{{ note }}")
+    campaign.messages.create(recipient="27821000001", fields={"note": "short"})
+    campaign.messages.create(recipient="27821000002", fields={"note": "x" * 200})
+
+    page = unescape(
+        launcher_client.get(
+            reverse("messaging:campaign_detail", args=[campaign.pk])
+        ).content.decode()
+    )
+
+    assert "3 SMS in all, 1 to 2 per recipient" in page
+    assert "Sends 3 SMS to 2 recipients: 1 to 2 each." in page
+
+
+def test_a_test_send_is_rendered_with_a_recipients_fields_and_typed_values(launcher_client):
+    campaign = make_campaign("sms", body_text="Hi {{ first_name }}, you owe {{ amount }}")
+    campaign.messages.create(
+        recipient="27821000001", fields={"first_name": "Thandi", "amount": "5"}
+    )
+    detail = reverse("messaging:campaign_detail", args=[campaign.pk])
+
+    form = launcher_client.get(detail).content.decode()
+    response = launcher_client.post(
+        reverse("messaging:campaign_test_send", args=[campaign.pk]),
+        {"recipient": "082 999 9999", "fields_of": "27821000001", "value_amount": "12.50"},
+    )
+
+    # The form starts from the previewed recipient, and offers a value per field.
+    assert 'name="fields_of" value="27821000001"' in form
+    assert 'name="value_amount"' in form and 'name="value_first_name"' in form
+    assert response.status_code == 302
+    test = campaign.messages.get(is_test=True)
+    assert test.fields == {"first_name": "Thandi", "amount": "12.50"}
+
+
+def test_a_test_send_missing_a_value_says_which(launcher_client):
+    campaign = make_campaign("sms", body_text="Hi {{ first_name }}")
+    response = launcher_client.post(
+        reverse("messaging:campaign_test_send", args=[campaign.pk]), {"recipient": "0829999999"}
+    )
+    [said] = _follow_messages(launcher_client, response)
+    assert said.startswith("Test not sent: {{ first_name }} has no value and no fallback.")
+    assert not campaign.messages.exists()
+
+
 def test_an_unknown_channel_is_not_found(composer_client):
     assert composer_client.get(reverse("messaging:campaign_new", args=["fax"])).status_code == 404
 

@@ -141,6 +141,30 @@ def test_a_test_send_goes_out_before_launch_and_stays_out_of_the_counts(applicat
     assert campaign.messages.filter(is_test=False).get().state == MessageState.DRAFT
 
 
+def test_a_test_send_is_rendered_with_the_fields_it_is_given(application, sandbox):
+    campaign = campaign_with(application, ["27821000001"], body_text="Hi {{ first_name }}")
+
+    test = campaign_test_send(
+        campaign=campaign, recipient="27829999999", user=None, fields={"first_name": "Sam"}
+    )
+    message_submit(message_id=test.pk)
+    test.refresh_from_db()
+
+    assert sandbox.message(test.iliveit_id)["request"]["Data"]["text"] == "Hi Sam"
+    assert test.fields == {"first_name": "Sam"}
+
+
+def test_a_test_send_without_a_value_for_a_field_is_refused(application):
+    campaign = campaign_with(
+        application, ["27821000001"], body_text='{{ greeting|default:"Hi" }} {{ first_name }}'
+    )
+
+    with pytest.raises(CampaignError, match=r"\{\{ first_name \}\} has no value and no fallback"):
+        campaign_test_send(campaign=campaign, recipient="27829999999", user=None)
+
+    assert not campaign.messages.filter(is_test=True).exists()
+
+
 # --- the opt-out list ------------------------------------------------------------------------
 
 
