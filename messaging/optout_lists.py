@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 from collections.abc import Iterator
 from typing import IO
 
@@ -25,10 +24,9 @@ from messaging.models import Application, Channel, OptOut
 # the choice of column and of channel differ, so the steps are borrowed rather than copied.
 from messaging.recipients.files import (
     RecipientFileError,
-    _decode,
-    _header_column,
-    _read_capped,
-    _sniff_delimiter,
+    csv_reader,
+    header_column,
+    upload_text,
 )
 from messaging.recipients.normalise import InvalidRecipient, normalise_any_recipient
 from messaging.recipients.parsing import ParsedRecipients
@@ -71,8 +69,7 @@ def read_opt_out_file(*, file: IO[bytes]) -> ParsedRecipients:
     """An uploaded CSV of recipients to opt out: one column, or a header row naming the
     recipient column (recipient, msisdn, mobile, email, ... as for campaigns). Numbers and
     addresses may be mixed. RecipientFileError when the file as a whole is unusable."""
-    text = _decode(_read_capped(file))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    reader = csv_reader(upload_text(file))
     result = ParsedRecipients(channel="")
     seen: set[str] = set()
     column: int | None = None
@@ -81,7 +78,7 @@ def read_opt_out_file(*, file: IO[bytes]) -> ParsedRecipients:
             if not any(cell.strip() for cell in row):
                 continue
             if column is None:
-                column = _header_column(row, channel=Channel.SMS)
+                column = header_column(row, channel=Channel.SMS)
                 if column is not None:
                     continue
                 column = 0

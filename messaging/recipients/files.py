@@ -66,12 +66,22 @@ def read_recipient_file(*, file: IO[bytes], channel: str) -> ParsedRecipients:
 
     Raises RecipientFileError when the file as a whole is unusable: too large, binary, empty.
     """
-    text = _decode(_read_capped(file))
+    text = upload_text(file)
     header = _Header()
     rows = list(_recipient_rows(text, channel=channel, header=header))
     if not rows:
         raise RecipientFileError("The file has no recipients in it.")
     return parse_numbered(rows, channel=channel, field_names=header.field_names)
+
+
+def upload_text(file: IO[bytes]) -> str:
+    """An uploaded list's text: size-capped and decoded, or RecipientFileError saying why not."""
+    return _decode(_read_capped(file))
+
+
+def csv_reader(text: str):
+    """A csv.reader over `text`, split on whichever separator it uses (comma, semicolon, tab)."""
+    return csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
 
 
 def _read_capped(file: IO[bytes]) -> bytes:
@@ -134,13 +144,13 @@ def _recipient_rows(
 ) -> Iterator[tuple[int, str, dict[str, str] | None]]:
     """(line number, recipient cell, fields) for each non-blank row, header row excluded;
     fills `header` on the way."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    reader = csv_reader(text)
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
             if header.column is None:
-                header.column = _header_column(row, channel=channel)
+                header.column = header_column(row, channel=channel)
                 if header.column is not None:
                     header.field_columns = _field_columns(row, recipient_column=header.column)
                     continue
@@ -198,7 +208,7 @@ def _sniff_delimiter(text: str) -> str:
         return ","
 
 
-def _header_column(row: list[str], *, channel: str) -> int | None:
+def header_column(row: list[str], *, channel: str) -> int | None:
     """The recipient column's index if `row` is a header row, else None."""
     names = [_NOT_LETTERS.sub("", cell.lower()) for cell in row]
     names = [name if name in ALL_COLUMNS else name.removesuffix("s") for name in names]
