@@ -13,11 +13,11 @@ from django.conf import settings as django_settings
 
 from iliveit_portal.celery import app as celery_app
 from messaging.models import Application, Campaign
+from tests.browser.helpers import sign_in, staff_with_password
 from tests.support.worker import CeleryWorker, database_url_for_workers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-PASSWORD = "correct horse battery staple"
 RECIPIENTS = ["ann@example.com", "ben@example.com", "bounce@example.com"]
 
 
@@ -31,19 +31,9 @@ def portal(live_server, sandbox_application, make_staff, settings):
         concurrency=2,
     )
     # Signs in through the login form, so with a password (the shared composer has none).
-    user = make_staff("thandi", "Composer", applications=[sandbox_application])
-    user.set_password(PASSWORD)
-    user.save()
+    staff_with_password(make_staff, "thandi", "Composer", applications=[sandbox_application])
     yield live_server.url
     worker.stop()
-
-
-def sign_in(page, base: str) -> None:
-    page.goto(base + "/")
-    page.fill("[name=username]", "thandi")
-    page.fill("[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Campaigns").wait_for()
 
 
 def compose_and_launch(page, base: str) -> Campaign:

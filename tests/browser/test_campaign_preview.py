@@ -7,18 +7,21 @@ value typed in. Screenshots at desktop and phone width land in var/screenshots/
 import pytest
 
 from messaging.models import Channel
-from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_opt_outs import DESKTOP, PASSWORD, PHONE, overflows, screenshot, sign_in
+from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
+    overflows,
+    screenshot,
+    sign_in,
+    staff_with_password,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture
 def composer(make_staff, application):
-    user = make_staff("thandi", "Composer", applications=[application])
-    user.set_password(PASSWORD)
-    user.save()
-    return user
+    return staff_with_password(make_staff, "thandi", "Composer", applications=[application])
 
 
 @pytest.fixture
@@ -101,4 +104,4 @@ def test_an_email_is_previewed_in_its_frame_on_a_phone(page, live_server, compos
     # A full-page screenshot leaves the sandboxed frame blank below the fold (it is painted by
     # another process); with it in view, the picture shows what the recipient gets.
     page.locator("#preview iframe").scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / "campaign-preview-email-frame-375.png"))
+    screenshot(page, "campaign-preview-email-frame-375", full_page=False)

@@ -11,32 +11,21 @@ from django.utils import timezone
 from messaging.models import OptOut, OptOutSource
 from messaging.optouts import opt_out_record
 from messaging.unsubscribe_links import unsubscribe_url
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
+    overflows,
+    screenshot,
+    sign_in,
+    staff_with_password,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-PASSWORD = "correct horse battery staple"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 740}
-
-
-def overflows(page) -> bool:
-    return page.evaluate(
-        "document.documentElement.scrollWidth > document.documentElement.clientWidth"
-    )
-
-
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
 def composer_with_password(make_staff, application):
-    user = make_staff("thandi", "Composer", applications=[application])
-    user.set_password(PASSWORD)
-    user.save()
-    return user
+    return staff_with_password(make_staff, "thandi", "Composer", applications=[application])
 
 
 @pytest.fixture
@@ -71,14 +60,6 @@ def opt_outs(application, campaign):
         )
         for n in range(5)
     )
-
-
-def sign_in(page, base: str) -> None:
-    page.goto(base + "/")
-    page.fill("[name=username]", "thandi")
-    page.fill("[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Campaigns").wait_for()
 
 
 def test_a_composer_finds_the_list_and_adds_a_number(
@@ -160,16 +141,10 @@ def test_a_recipient_unsubscribes_through_their_link(page, live_server, settings
 
 
 def test_an_admin_removes_an_entry_after_confirming(page, live_server, make_staff, opt_outs):
-    admin = make_staff("adele", "Admin")
-    admin.set_password(PASSWORD)
-    admin.save()
+    staff_with_password(make_staff, "adele", "Admin")
     entry = OptOut.objects.get(recipient="ann@example.com")
     page.set_viewport_size(PHONE)
-    page.goto(live_server.url + "/")
-    page.fill("[name=username]", "adele")
-    page.fill("[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Campaigns").wait_for()
+    sign_in(page, live_server.url, "adele")
 
     page.goto(f"{live_server.url}/opt-outs/{entry.application_id}/")
     page.get_by_role("link", name="Remove ann@example.com").click()

@@ -3,38 +3,20 @@
 import pytest
 
 from messaging.models import MessageState
+from tests.browser.helpers import PHONE, overflows, sign_in, staff_with_password
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-PASSWORD = "correct horse battery staple"
-PHONE = {"width": 375, "height": 740}
 
 
 @pytest.fixture
 def campaign(make_staff, make_campaign, application):
     """A long name and a few messages, for a Viewer who signs in through the login form (so
     with a password, which the shared viewer has not)."""
-    user = make_staff("vuyo", "Viewer", applications=[application])
-    user.set_password(PASSWORD)
-    user.save()
+    staff_with_password(make_staff, "vuyo", "Viewer", applications=[application])
     campaign = make_campaign(name="A campaign with a rather long name for a small screen")
     for n, state in enumerate([MessageState.DELIVERED] * 3 + [MessageState.FAILED]):
         campaign.messages.create(recipient=f"2782000000{n}", state=state, network="vodacom")
     return campaign
-
-
-def sign_in(page, base: str) -> None:
-    page.goto(base + "/")
-    page.fill("[name=username]", "vuyo")
-    page.fill("[name=password]", PASSWORD)
-    page.keyboard.press("Enter")  # the form submits from the keyboard
-    page.get_by_role("heading", name="Campaigns").wait_for()
-
-
-def overflows(page) -> bool:
-    return page.evaluate(
-        "document.documentElement.scrollWidth > document.documentElement.clientWidth"
-    )
 
 
 @pytest.mark.parametrize(
@@ -48,7 +30,7 @@ def overflows(page) -> bool:
 )
 def test_pages_fit_a_phone_without_sideways_scrolling(page, live_server, campaign, path):
     page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url)
+    sign_in(page, live_server.url, "vuyo")
 
     message = campaign.messages.order_by("id").last()
     page.goto(live_server.url + path.format(pk=campaign.pk, message=message.pk))
@@ -57,7 +39,7 @@ def test_pages_fit_a_phone_without_sideways_scrolling(page, live_server, campaig
 
 
 def test_the_campaign_list_works_from_the_keyboard(page, live_server, campaign):
-    sign_in(page, live_server.url)
+    sign_in(page, live_server.url, "vuyo")
     page.get_by_label("Search").focus()
 
     page.keyboard.type("rather long")
