@@ -56,3 +56,11 @@ def page(browser, request):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def composer_with_password(make_staff, application):
+    """Thandi, a Composer of `application`, who signs in through the form (helpers.sign_in)."""
+    from tests.browser.helpers import staff_with_password
+
+    return staff_with_password(make_staff, "thandi", "Composer", applications=[application])

@@ -13,15 +13,9 @@ from tests.browser.helpers import (
     overflows,
     screenshot,
     sign_in,
-    staff_with_password,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def composer(make_staff, application):
-    return staff_with_password(make_staff, "thandi", "Composer", applications=[application])
 
 
 @pytest.fixture
@@ -44,7 +38,7 @@ def statement_sms(make_campaign):
 
 
 def test_a_composer_previews_a_recipient_found_by_name_and_sends_a_test(
-    page, live_server, composer, statement_sms
+    page, live_server, composer_with_password, statement_sms
 ):
     page.set_viewport_size(DESKTOP)
     sign_in(page, live_server.url)
@@ -80,7 +74,9 @@ def test_a_composer_previews_a_recipient_found_by_name_and_sends_a_test(
     }
 
 
-def test_an_email_is_previewed_in_its_frame_on_a_phone(page, live_server, composer, make_campaign):
+def test_an_email_is_previewed_in_its_frame_on_a_phone(
+    page, live_server, composer_with_password, make_campaign
+):
     campaign = make_campaign(
         Channel.EMAIL,
         name="Invoice",

@@ -24,11 +24,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture
-def composer_with_password(make_staff, application):
-    return staff_with_password(make_staff, "thandi", "Composer", applications=[application])
-
-
-@pytest.fixture
 def opt_outs(application, campaign):
     """A list as it looks after a while: a STOP reply to a message, a bounce with a long
     address, an unsubscribe, and some older imports."""
