@@ -151,6 +151,11 @@ def _detail(
         campaign=campaign, search=request.GET.get("preview", "")[:254]
     )
     drafts = by_state[MessageState.DRAFT]
+    scrub = (
+        services.campaign_scrub_summary(campaign=campaign)
+        if campaign.channel in services.SCRUB_CHANNELS
+        else None
+    )
     context = {
         "campaign": campaign,
         "settling": campaign_settling(campaign, by_state),
@@ -169,12 +174,10 @@ def _detail(
         "recipient_preview": recipient_preview,
         "sms_cost": campaign_sms_cost(campaign),
         "estimate": campaign_estimate(campaign, drafts=drafts),
-        "scrub": (
-            services.campaign_scrub_summary(campaign=campaign)
-            if campaign.channel in services.SCRUB_CHANNELS
-            else None
-        ),
-        "scrubbable": campaign.channel in services.SCRUB_CHANNELS,
+        "scrub": scrub,
+        # Offered before launch; afterwards only the last check's findings stay on show.
+        "scrubbable": scrub is not None
+        or (campaign.channel in services.SCRUB_CHANNELS and campaign.state in LAUNCHABLE_STATES),
         "can_compose": request.user.has_perm(COMPOSE),
         "can_edit": campaign_is_editable(campaign) and request.user.has_perm(COMPOSE),
         "can_launch": request.user.has_perm(LAUNCH),
@@ -345,7 +348,12 @@ def campaign_check_handsets(request: HttpRequest, pk: int) -> HttpResponse:
         elif scrub.state == scrub.State.FAILED:
             messages.error(request, f"The check stopped: {scrub.error}")
         else:
-            messages.success(request, "Handsets checked.")
+            found = services.campaign_scrub_summary(campaign=campaign)
+            messages.success(
+                request,
+                f"Checked {found.answered} handset{'s' if found.answered != 1 else ''}: "
+                f"{found.no_mms} cannot receive MMS.",
+            )
     return redirect(reverse("messaging:campaign_detail", args=[campaign.pk]) + "#handsets")
 
 
