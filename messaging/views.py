@@ -342,9 +342,13 @@ def campaign_check_handsets(request: HttpRequest, pk: int) -> HttpResponse:
     except services.CampaignError as error:
         messages.error(request, f"Handsets not checked: {error}")
     else:
-        if scrub.state == scrub.State.RUNNING:
+        if scrub.state == scrub.State.RUNNING and hints.missed:
+            # Nothing sweeps up a lost check, so say so now and let it be started again.
+            reason = "the task queue could not be reached; check again in a moment"
+            services.campaign_scrub_abandon(campaign=campaign, reason=reason)
+            messages.error(request, f"Handsets not checked: {reason}.")
+        elif scrub.state == scrub.State.RUNNING:
             messages.success(request, f"Checking {scrub.total} handsets; this page shows how far.")
-            _say_if_queue_unreachable(request, hints)
         elif scrub.state == scrub.State.FAILED:
             messages.error(request, f"The check stopped: {scrub.error}")
         else:

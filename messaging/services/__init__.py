@@ -27,6 +27,7 @@ from messaging.services.resend import message_resend
 from messaging.services.scrub import (
     SCRUB_CHANNELS,
     ScrubSummary,
+    campaign_scrub_abandon,
     campaign_scrub_run,
     campaign_scrub_start,
     campaign_scrub_summary,
@@ -78,6 +79,7 @@ __all__ = [
     "campaign_remove_recipient",
     "campaign_resume",
     "campaign_retry_failed",
+    "campaign_scrub_abandon",
     "campaign_scrub_run",
     "campaign_scrub_start",
     "campaign_scrub_summary",

@@ -82,11 +82,26 @@ def campaign_scrub_start(*, campaign: Campaign, user) -> CampaignScrub:
                 "finished_at": None,
             },
         )
-        if total > INLINE_MAX:
+        inline = total <= _inline_max(campaign.application.rate_limit)
+        if not inline:
             hint_scrub_campaign(campaign.pk)
-    if total <= INLINE_MAX:
+    if inline:
         scrub = campaign_scrub_run(campaign_id=campaign.pk)
     return scrub
+
+
+def _inline_max(rate_limit: int) -> int:
+    # What the bucket lets through in about three seconds, and never more than INLINE_MAX: a
+    # page should not wait longer than that.
+    return max(1, min(INLINE_MAX, rate_limit * 3))
+
+
+def campaign_scrub_abandon(*, campaign: Campaign, reason: str) -> None:
+    """Mark a running check stopped (its task never reached a worker), so that it can be
+    started again at once rather than once it looks stale."""
+    CampaignScrub.objects.filter(campaign=campaign, state=CampaignScrub.State.RUNNING).update(
+        state=CampaignScrub.State.FAILED, error=reason[:255], finished_at=timezone.now()
+    )
 
 
 def _stale(scrub: CampaignScrub) -> bool:
@@ -208,6 +223,7 @@ class ScrubSummary:
     not_provisioned: int
     unknown: int  # iLiveIt could not say (its scrub failed for the number)
     not_checked: int  # the scrub call itself failed
+    unasked: int  # draft recipients without an answer: added since, or still to check
     error: str
     started_at: datetime
     finished_at: datetime | None
@@ -234,7 +250,11 @@ def campaign_scrub_summary(*, campaign: Campaign) -> ScrubSummary | None:
         unknown=Count("id", filter=refused & ~Q(error_code=0)),
         not_checked=Count("id", filter=Q(checked=False)),
     )
+    # Answers go with their messages, so drafts with none are those added since (or, while
+    # it runs, those still to check).
+    unasked = _drafts(campaign.pk).count() - counts["answered"]
     return ScrubSummary(
+        unasked=max(0, unasked),
         state=scrub.state,
         state_label=scrub.get_state_display(),
         total=scrub.total,

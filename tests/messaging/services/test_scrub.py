@@ -10,6 +10,7 @@ from messaging.models import CampaignScrub, CampaignState, Channel, HandsetCheck
 from messaging.ratelimit import limiter_for
 from messaging.services import (
     CampaignError,
+    campaign_scrub_abandon,
     campaign_scrub_start,
     campaign_scrub_summary,
 )
@@ -154,3 +155,24 @@ def test_a_long_list_is_left_to_a_worker(application, composer, sandbox):
     assert sandbox.stats().get("requests", 0) == 0
     with pytest.raises(CampaignError, match="being checked already"):
         campaign_scrub_start(campaign=campaign, user=composer)
+
+
+def test_recipients_added_after_a_check_are_counted_as_not_asked(application, composer, sandbox):
+    campaign = _campaign(application, [CAN, NOT_MMS])
+    campaign_scrub_start(campaign=campaign, user=composer)
+
+    campaign.messages.create(recipient="27000000011")
+
+    summary = campaign_scrub_summary(campaign=campaign)
+    assert (summary.answered, summary.unasked, summary.no_mms) == (2, 1, 1)
+
+
+def test_a_check_whose_task_was_lost_can_be_started_again_at_once(application, composer):
+    campaign = make_campaign(Channel.MMS, application=application, recipients=INLINE_MAX + 1)
+    campaign_scrub_start(campaign=campaign, user=composer)
+
+    campaign_scrub_abandon(campaign=campaign, reason="the task queue could not be reached")
+
+    summary = campaign_scrub_summary(campaign=campaign)
+    assert (summary.state, summary.error) == ("failed", "the task queue could not be reached")
+    assert campaign_scrub_start(campaign=campaign, user=composer).state == "running"
