@@ -6,7 +6,8 @@ var/screenshots/ (campaign-tools-*.png), and no page scrolls sideways."""
 
 import pytest
 
-from messaging.models import Campaign, Channel, Slide
+from messaging.models import Campaign, Channel, Message, Slide
+from messaging.services.scrub import INLINE_MAX
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.helpers import (
     DESKTOP,
@@ -138,3 +139,19 @@ def test_the_admin_checks_an_applications_connection(
     page.get_by_role("button", name="Check connection").click()
     page.get_by_text("Connection failed: iLiveIt refused the token (HTTP 401)").wait_for()
     _both_widths(page, "check-connection-failed")
+
+
+def test_a_long_check_shows_how_far_it_got(page, live_server, composer, mms, empty_task_queue):
+    # No worker runs here: the check stays where it started, as a long one looks at first.
+    Message.objects.bulk_create(
+        Message(campaign=mms, recipient=f"278312{n:05d}") for n in range(INLINE_MAX + 5)
+    )
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/campaigns/{mms.pk}/")
+
+    page.get_by_role("button", name="Check handsets").click()
+
+    page.get_by_text(f"Checking {INLINE_MAX + 5} handsets; this page shows how far.").wait_for()
+    assert "0 of 30 recipients checked so far" in page.locator("#handsets").inner_text()
+    assert page.locator("#handsets").get_by_role("button").count() == 0
+    _both_widths(page, "handsets-running", "#handsets")
