@@ -238,7 +238,7 @@ def run() -> int:
             if not announced and worker_ready.is_set() and _web_answers():
                 # Again once everything answers: by then the start-up logs have pushed the
                 # first one off the screen.
-                print(f"{banner}  Ready.\n", flush=True)
+                print(f"\n  Ready.{banner}", flush=True)
                 announced = True
             time.sleep(0.5)
     except KeyboardInterrupt:

@@ -95,6 +95,16 @@ def test_without_staff_status_the_admin_sends_back_to_the_sign_in_page(client, w
     )
 
 
+def test_signed_in_the_sign_in_page_offers_the_way_back(client, with_password):
+    with_password("vera", "Viewer")
+    sign_in(client, "vera")
+
+    html = client.get(reverse("login")).content.decode()
+
+    assert "You are already signed in as <strong>vera</strong>" in html
+    assert "may not open that page" not in html
+
+
 def test_staff_with_the_admin_role_reach_the_admin_after_signing_in(client, with_password):
     with_password("adam", "Admin")
 
