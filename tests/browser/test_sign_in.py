@@ -60,3 +60,19 @@ def test_someone_without_a_role_is_told_so(page, live_server, make_staff, size):
     assert page.get_by_role("heading", name="No access yet").is_visible()
     assert not overflows(page)
     screenshot(page, f"no-access-{size['width']}")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_page_the_role_does_not_allow_is_refused_in_the_portals_look(
+    page, live_server, make_staff, application, size
+):
+    staff_with_password(make_staff, "vuyo", "Viewer", applications=[application])
+    page.set_viewport_size(size)
+    sign_in(page, live_server.url, "vuyo")
+
+    page.goto(live_server.url + "/campaigns/new/")
+
+    assert page.get_by_role("heading", name="Not allowed").is_visible()
+    assert page.get_by_role("button", name="Sign out vuyo").is_visible()
+    assert not overflows(page)
+    screenshot(page, f"not-allowed-{size['width']}")
