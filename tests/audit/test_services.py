@@ -141,7 +141,7 @@ def test_admins_read_the_log_and_nobody_can_change_it(client, admin_client, make
 
     client.force_login(make_staff("admin-role", "Admin"))
     assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
-    client.force_login(make_staff("composer", "Composer"))
+    client.force_login(make_staff("composer", "Composer", is_staff=True))
     assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 403
 
 

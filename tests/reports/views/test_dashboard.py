@@ -132,7 +132,7 @@ def test_the_dashboard_needs_a_sign_in(client, campaign):
     response = client.get(dashboard_url(campaign))
 
     assert response.status_code == 302
-    assert response.url.startswith(reverse("admin:login"))
+    assert response.url.startswith(reverse("login"))
 
 
 def test_failures_show_under_the_stage_they_failed_at_with_code_and_description(
