@@ -88,7 +88,11 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
     if counts["open"] and waited < timedelta(seconds=settings.CANARY_WAIT_S):
         return "waiting"
     rate = counts["delivered"] / counts["total"] if counts["total"] else 0.0
+    # Kept for the pages (messaging.canary): after a release the counters mix the canary
+    # with the rest.
+    judged = {"canary_delivered": counts["delivered"], "canary_judged": counts["total"]}
     if rate < campaign.canary_min_success:
+        Campaign.objects.filter(pk=campaign.pk).update(**judged)
         campaign_pause(
             campaign=campaign,
             user=None,
@@ -104,7 +108,9 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
                 state=MessageState.QUEUED, updated_at=timezone.now()
             )
             locked.canary_released_at = timezone.now()
-            locked.save(update_fields=["canary_released_at"])
+            locked.canary_delivered = judged["canary_delivered"]
+            locked.canary_judged = judged["canary_judged"]
+            locked.save(update_fields=["canary_released_at", *judged])
             hint_dispatch_campaign(locked.pk)
     return "released"
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from messaging.canary import canary_status
 from messaging.guards import can_view_campaigns, visible_campaign
 from messaging.models import Campaign, MessageState
 from messaging.states import FUNNEL
@@ -111,6 +112,7 @@ def campaign_dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
         "campaign": campaign,
         "figures": figures,
         "live": live,
+        "canary": canary_status(campaign, counts=figures.totals),
         "funnel": _funnel(figures, campaign),
         "failures": _failures_by_stage(figures),
         "networks": _networks(figures),
