@@ -92,7 +92,6 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
     # with the rest.
     judged = {"canary_delivered": counts["delivered"], "canary_judged": counts["total"]}
     if rate < campaign.canary_min_success:
-        Campaign.objects.filter(pk=campaign.pk).update(**judged)
         campaign_pause(
             campaign=campaign,
             user=None,
@@ -100,6 +99,7 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
                 f"Canary delivered {rate:.0%}, below the {campaign.canary_min_success:.0%} needed."
             ),
         )
+        Campaign.objects.filter(pk=campaign.pk).update(**judged)
         return "failed"
     with transaction.atomic():
         locked = lock_campaign(campaign)
