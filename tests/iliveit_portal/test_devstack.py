@@ -60,8 +60,9 @@ def test_make_run_starts_the_portal_with_the_sandbox_and_stops_cleanly(tmp_path)
             },
             timeout=5,
         )
-        # Signed in, the portal opens on the campaign list.
-        assert signed_in.url.endswith("/campaigns/"), "the demo admin login should work"
+        # Signed in, the portal opens on its front page, with the campaigns on it.
+        assert signed_in.url == f"http://127.0.0.1:{web_port}/", "the demo admin login should work"
+        assert "Overview" in signed_in.text
         assert "Campaigns" in signed_in.text
 
         deadline = time.monotonic() + 30
