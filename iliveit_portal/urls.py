@@ -1,11 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from iliveit_portal import health, metrics_view
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="reports:campaign_list", permanent=False)),
+    path("", include("reports.overview_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view.metrics, name="metrics"),

@@ -126,9 +126,10 @@ def test_make_run_starts_the_portal_with_the_sandbox_and_stops_cleanly(tmp_path)
             },
             timeout=5,
         )
-        # Signed in, the portal opens on its front page with a way to sign out.
-        assert signed_in.status_code == 200
-        assert "Sign out admin" in signed_in.text, "the demo admin login should work"
+        # Signed in, the portal opens on its front page, with a way to sign out.
+        assert signed_in.url == f"{web}/", "the demo admin login should work"
+        assert "Sign out admin" in signed_in.text
+        assert "Overview" in signed_in.text
 
         # The banner again once everything answers, below the start-up logs.
         output = wait_for_log(log_path, lambda text: text.count(BANNER_LOGIN) == 2)
