@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0011_message_opted_out_index'),
+        ('messaging', '0012_campaign_canary_judged'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
