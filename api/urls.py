@@ -16,6 +16,22 @@ urlpatterns = [
         name="campaign_recipients",
     ),
     path(
+        "campaigns/<int:pk>/recipients/<str:recipient>/",
+        campaigns.CampaignRecipientView.as_view(),
+        name="campaign_recipient",
+    ),
+    path("campaigns/<int:pk>/clone/", campaigns.CampaignCloneView.as_view(), name="campaign_clone"),
+    path(
+        "campaigns/<int:pk>/handsets/",
+        campaigns.CampaignHandsetsView.as_view(),
+        name="campaign_handsets",
+    ),
+    path(
+        "campaigns/<int:pk>/drop-no-mms/",
+        campaigns.CampaignDropNoMmsView.as_view(),
+        name="campaign_drop_no_mms",
+    ),
+    path(
         "campaigns/<int:pk>/launch/", campaigns.CampaignLaunchView.as_view(), name="campaign_launch"
     ),
     path("campaigns/<int:pk>/pause/", campaigns.CampaignPauseView.as_view(), name="campaign_pause"),

@@ -6,9 +6,11 @@ checks. Messages change only through sending and postbacks, so they are read-onl
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -16,6 +18,7 @@ from django.utils.text import Truncator
 from access.admin import GrantedFilter, GrantScopedAdmin, PortalAdmin
 from messaging.applications import application_save
 from messaging.compose import campaign_is_editable
+from messaging.connection import application_check_connection
 from messaging.models import Application, Campaign, Message, OptOut
 
 
@@ -88,6 +91,34 @@ class ApplicationAdmin(GrantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         application_save(application=obj, actor=request.user)
+
+    def get_urls(self):
+        check = path(
+            "<path:object_id>/check-connection/",
+            self.admin_site.admin_view(self.check_connection_view),
+            name="messaging_application_check_connection",
+        )
+        return [check, *super().get_urls()]
+
+    def check_connection_view(self, request, object_id):
+        """POST: ping iLiveIt as this application, and say on its page what came back."""
+        if request.method != "POST":
+            raise PermissionDenied
+        application = self.get_object(request, object_id)
+        if application is None:
+            raise Http404("No such application.")
+        if not self.has_view_or_change_permission(request, application):
+            raise PermissionDenied
+        result = application_check_connection(application=application)
+        took = f"({result.seconds * 1000:.0f} ms)"
+        if result.ok:
+            messages.success(
+                request, f"Connected: iLiveIt answered ping with “{result.text}” {took}."
+            )
+        else:
+            messages.error(request, f"Connection failed: {result.text} {took}")
+        change = reverse("admin:messaging_application_change", args=[application.pk])
+        return HttpResponseRedirect(change)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

@@ -77,3 +77,38 @@ def _rendered_cost(campaign: Campaign, recipients) -> SmsCost:
         fewest = parts if fewest is None else min(fewest, parts)
         most = parts if most is None else max(most, parts)
     return SmsCost(recipients=count, fewest=fewest or 0, most=most or 0, total=total)
+
+
+# What one message of each channel is called where the estimate is stated.
+UNITS = {
+    Channel.SMS: ("SMS", "SMS"),
+    Channel.MMS: ("MMS", "MMS"),
+    Channel.VIDEO: ("video MMS", "video MMS"),
+    Channel.EMAIL: ("email", "emails"),
+}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a launch would send now: a message per draft recipient, and for SMS the parts
+    they take (which is what iLiveIt bills)."""
+
+    channel: str
+    messages: int
+    sms: SmsCost | None
+
+    @property
+    def unit(self) -> str:
+        singular, plural = UNITS[self.channel]
+        return singular if self.messages == 1 else plural
+
+    @property
+    def sends(self) -> int:
+        """The billed count: SMS parts for SMS, messages for the rest."""
+        return self.sms.total if self.sms is not None else self.messages
+
+
+def campaign_estimate(campaign: Campaign, *, drafts: int) -> Estimate:
+    """`drafts`: the recipients a launch would queue, from the campaign's counters."""
+    sms = campaign_sms_cost(campaign) if drafts else None
+    return Estimate(channel=campaign.channel, messages=drafts, sms=sms)

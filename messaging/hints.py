@@ -75,3 +75,10 @@ def hint_submit_message(message_id: int, countdown: float = 0) -> None:
     from messaging.tasks import submit_message
 
     hint_on_commit(submit_message, message_id, countdown=countdown)
+
+
+def hint_scrub_campaign(campaign_id: int) -> None:
+    """Hint that a campaign's handsets are to be checked (messaging/services/scrub.py)."""
+    from messaging.tasks import scrub_campaign
+
+    hint_on_commit(scrub_campaign, campaign_id)

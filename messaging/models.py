@@ -456,3 +456,55 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} opted out of {self.application} ({self.get_source_display()})"
+
+
+class CampaignScrub(models.Model):
+    """The latest handset check (iLiveIt's `scrub`) of an MMS or video campaign's recipients:
+    whether it is running, and when it started and ended. The answers are HandsetCheck rows."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Checking"
+        DONE = "done", "Checked"
+        FAILED = "failed", "Stopped"
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="scrub")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    # Recipients to check when it started: the page's "N of M".
+    total = models.PositiveIntegerField(default=0)
+    # Why it stopped early (the token refused, the API down for good), in words for staff.
+    error = models.CharField(max_length=255, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Handset check of {self.campaign_id} ({self.state})"
+
+
+class HandsetCheck(models.Model):
+    """What iLiveIt's scrub said about one draft recipient's handset. `allow_send` is the
+    field to obey (NOTES.md); `checked` is False when the scrub itself could not answer (an
+    HTTP error), so that "cannot receive MMS" never counts a handset nobody asked about."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="handset")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="handsets")
+    checked = models.BooleanField(default=True)
+    allow_send = models.BooleanField(default=False)
+    is_mms_capable = models.BooleanField(default=False)
+    is_mms_provisioned = models.BooleanField(default=False)
+    network = models.CharField(max_length=64, blank=True)
+    handset = models.CharField(max_length=200, blank=True)
+    error_code = models.SmallIntegerField(default=0)
+    error = models.CharField(max_length=255, blank=True)
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The campaign page's counts, and the drop of recipients who cannot receive MMS.
+            models.Index(fields=["campaign", "checked", "allow_send"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {'may send' if self.allow_send else 'may not send'}"

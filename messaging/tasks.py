@@ -8,6 +8,7 @@ from celery import shared_task
 
 from messaging.services import (
     campaign_queued_ids,
+    campaign_scrub_run,
     message_submit,
     messages_submit,
 )
@@ -48,3 +49,9 @@ def dispatch_campaign(campaign_id: int) -> int:
     if chunk:
         submit_messages.delay(chunk)
     return count + len(chunk)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def scrub_campaign(campaign_id: int) -> str:
+    """Check a campaign's handsets; a rerun asks only about those not answered yet."""
+    return campaign_scrub_run(campaign_id=campaign_id).state

@@ -16,6 +16,14 @@ urlpatterns = [
     path("<int:pk>/recipients/", views.campaign_recipients, name="campaign_recipients"),
     path("<int:pk>/test-send/", views.campaign_test_send, name="campaign_test_send"),
     path("<int:pk>/launch/", views.campaign_launch, name="campaign_launch"),
+    path("<int:pk>/clone/", views.campaign_clone, name="campaign_clone"),
+    path(
+        "<int:pk>/recipients/<int:message_pk>/remove/",
+        views.campaign_recipient_remove,
+        name="campaign_recipient_remove",
+    ),
+    path("<int:pk>/check-handsets/", views.campaign_check_handsets, name="campaign_check_handsets"),
+    path("<int:pk>/drop-no-mms/", views.campaign_drop_no_mms, name="campaign_drop_no_mms"),
     *(
         path(
             f"<int:pk>/{action}/",

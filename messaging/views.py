@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -23,7 +24,7 @@ from messaging.compose import (
     email_preview_document,
     preview_prefix,
 )
-from messaging.costs import campaign_sms_cost
+from messaging.costs import campaign_estimate, campaign_sms_cost
 from messaging.forms import (
     CAMPAIGN_FORMS,
     SLIDES_PREFIX,
@@ -150,6 +151,12 @@ def _detail(
     recipient_preview = campaign_preview(
         campaign=campaign, search=request.GET.get("preview", "")[:254]
     )
+    drafts = by_state[MessageState.DRAFT]
+    scrub = (
+        services.campaign_scrub_summary(campaign=campaign)
+        if campaign.channel in services.SCRUB_CHANNELS
+        else None
+    )
     context = {
         "campaign": campaign,
         "settling": campaign_settling(campaign, by_state),
@@ -168,6 +175,12 @@ def _detail(
         "preview_search": request.GET.get("preview", "")[:254],
         "recipient_preview": recipient_preview,
         "sms_cost": campaign_sms_cost(campaign),
+        "estimate": campaign_estimate(campaign, drafts=drafts),
+        "scrub": scrub,
+        # Offered before launch; afterwards only the last check's findings stay on show.
+        "scrubbable": scrub is not None
+        or (campaign.channel in services.SCRUB_CHANNELS and campaign.state in LAUNCHABLE_STATES),
+        "can_compose": request.user.has_perm(COMPOSE),
         "can_edit": campaign_is_editable(campaign) and request.user.has_perm(COMPOSE),
         "can_launch": request.user.has_perm(LAUNCH),
         "controls": _controls(campaign, retryable=failures.retryable),
@@ -297,6 +310,77 @@ CONTROLS = {
 }
 
 
+# --- campaign tools: clone, handset check ---------------------------------------------------------
+
+
+@login_required
+@permission_required(COMPOSE, raise_exception=True)
+@require_POST
+def campaign_clone(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = visible_campaign(request, pk)
+    services = _services()
+    try:
+        clone = services.campaign_clone(campaign=campaign, user=request.user)
+    except services.CampaignError as error:
+        messages.error(request, f"Not cloned: {error}")
+        return redirect("messaging:campaign_detail", pk=campaign.pk)
+    messages.success(
+        request,
+        f"This is a copy of “{campaign.name}”: its content and settings, without recipients. "
+        "Add recipients before you launch it.",
+    )
+    return redirect("messaging:campaign_detail", pk=clone.pk)
+
+
+@login_required
+@permission_required(LAUNCH, raise_exception=True)
+@require_POST
+def campaign_check_handsets(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = visible_campaign(request, pk)
+    services = _services()
+    try:
+        with hints_watched() as hints:
+            scrub = services.campaign_scrub_start(campaign=campaign, user=request.user)
+    except services.CampaignError as error:
+        messages.error(request, f"Handsets not checked: {error}")
+    else:
+        if scrub.state == scrub.State.RUNNING and hints.missed:
+            # Nothing sweeps up a lost check, so say so now and let it be started again.
+            reason = "the task queue could not be reached; check again in a moment"
+            services.campaign_scrub_abandon(campaign=campaign, reason=reason)
+            messages.error(request, f"Handsets not checked: {reason}.")
+        elif scrub.state == scrub.State.RUNNING:
+            messages.success(request, f"Checking {scrub.total} handsets; this page shows how far.")
+        elif scrub.state == scrub.State.FAILED:
+            messages.error(request, f"The check stopped: {scrub.error}")
+        else:
+            found = services.campaign_scrub_summary(campaign=campaign)
+            messages.success(
+                request,
+                f"Checked {found.answered} handset{'s' if found.answered != 1 else ''}: "
+                f"{found.no_mms} cannot receive MMS.",
+            )
+    return redirect(reverse("messaging:campaign_detail", args=[campaign.pk]) + "#handsets")
+
+
+@login_required
+@permission_required(COMPOSE, raise_exception=True)
+@require_POST
+def campaign_drop_no_mms(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = visible_campaign(request, pk)
+    services = _services()
+    try:
+        dropped = services.campaign_drop_no_mms(campaign=campaign, user=request.user)
+    except services.CampaignError as error:
+        messages.error(request, f"Nobody dropped: {error}")
+    else:
+        messages.success(
+            request,
+            f"Dropped {dropped} recipient{'s' if dropped != 1 else ''} who cannot receive MMS.",
+        )
+    return redirect(reverse("messaging:campaign_detail", args=[campaign.pk]) + "#handsets")
+
+
 @login_required
 @permission_required(LAUNCH, raise_exception=True)
 @require_POST
@@ -330,16 +414,40 @@ def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = RecipientsForm()
     recipients = campaign.messages.filter(is_test=False)
+    find = request.GET.get("find", "").strip()[:254]
     context = {
         "campaign": campaign,
         "form": form,
         "errors": error_summary(form),
         "result": result,
         "recipients_count": recipients.count(),
+        "find": find,
+        "found": (
+            list(_services().campaign_recipients_matching(campaign=campaign, text=find)[:5])
+            if find
+            else None
+        ),
         "latest": recipients.order_by("-id")[:20],
         "editable": campaign_is_editable(campaign),
     }
     return render(request, "messaging/recipients.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@permission_required(COMPOSE, raise_exception=True)
+@require_POST
+def campaign_recipient_remove(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
+    campaign = visible_campaign(request, pk)
+    services = _services()
+    try:
+        removed = services.campaign_remove_recipient(
+            campaign=campaign, message_id=message_pk, user=request.user
+        )
+    except services.CampaignError as error:
+        messages.error(request, f"Not removed: {error}")
+    else:
+        messages.success(request, f"Removed {removed.recipient} from “{campaign.name}”.")
+    return redirect("messaging:campaign_recipients", pk=campaign.pk)
 
 
 def _import_recipients(*, campaign: Campaign, form: RecipientsForm):

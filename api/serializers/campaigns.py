@@ -93,7 +93,30 @@ class CampaignSerializer(serializers.ModelSerializer):
         return ProgressSerializer(row).data
 
 
+class EstimateSerializer(serializers.Serializer):
+    messages = serializers.IntegerField(
+        help_text="Messages a launch would queue now: one per draft recipient."
+    )
+    unit = serializers.CharField(help_text='What they are: "SMS", "MMS", "video MMS", "emails".')
+    sms_total = serializers.IntegerField(
+        source="sms.total",
+        allow_null=True,
+        help_text="SMS only: the SMS parts in all (what iLiveIt bills); null for other channels.",
+    )
+    sms_fewest = serializers.IntegerField(
+        source="sms.fewest", allow_null=True, help_text="SMS only: parts of the shortest text."
+    )
+    sms_most = serializers.IntegerField(
+        source="sms.most", allow_null=True, help_text="SMS only: parts of the longest text."
+    )
+
+
 class CampaignDetailSerializer(CampaignSerializer):
+    estimate = EstimateSerializer(
+        source="_estimate",
+        read_only=True,
+        help_text="What a launch would send now (the campaign page's Launch panel says the same).",
+    )
     counts = serializers.DictField(
         child=serializers.IntegerField(),
         source="_counts",
@@ -104,7 +127,7 @@ class CampaignDetailSerializer(CampaignSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta(CampaignSerializer.Meta):
-        fields = [*CampaignSerializer.Meta.fields, "counts", "slides", "attachments"]
+        fields = [*CampaignSerializer.Meta.fields, "counts", "estimate", "slides", "attachments"]
         read_only_fields = fields
 
 
@@ -148,6 +171,28 @@ class CampaignCreatedSerializer(CampaignDetailSerializer):
     class Meta(CampaignDetailSerializer.Meta):
         fields = [*CampaignDetailSerializer.Meta.fields, "recipients_import"]
         read_only_fields = fields
+
+
+class HandsetCheckSerializer(serializers.Serializer):
+    state = serializers.CharField(help_text="running, done or failed.")
+    total = serializers.IntegerField(help_text="Draft recipients when the check started.")
+    answered = serializers.IntegerField(help_text="Recipients checked so far.")
+    no_mms = serializers.IntegerField(
+        help_text="Checked, and iLiveIt would not send them MMS (allow_send false): what "
+        "drop-no-mms removes."
+    )
+    not_capable = serializers.IntegerField()
+    not_provisioned = serializers.IntegerField()
+    unknown = serializers.IntegerField(help_text="iLiveIt's scrub knew nothing of the handset.")
+    not_checked = serializers.IntegerField(help_text="The scrub call itself failed; kept.")
+    error = serializers.CharField(help_text="Why the check stopped early, if it did.")
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class DroppedSerializer(serializers.Serializer):
+    dropped = serializers.IntegerField(help_text="Recipients removed.")
+    campaign = CampaignDetailSerializer()
 
 
 class RetriedSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ service's CampaignError becomes a 409 with its reason.
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from api import services as api_services
@@ -21,6 +21,8 @@ from api.serializers.campaigns import (
     CampaignDetailSerializer,
     CampaignFilterSerializer,
     CampaignSerializer,
+    DroppedSerializer,
+    HandsetCheckSerializer,
     LaunchSerializer,
     PauseSerializer,
     RecipientsImportSerializer,
@@ -30,7 +32,8 @@ from api.serializers.campaigns import (
 from api.serializers.stats import CampaignStatsSerializer
 from api.views.base import ApiView
 from messaging import services
-from messaging.models import Campaign
+from messaging.costs import campaign_estimate
+from messaging.models import Campaign, MessageState
 from messaging.visibility import campaigns_visible
 from reports.dashboard import campaign_dashboard
 from reports.listing import campaign_rows, campaigns_filter
@@ -40,6 +43,7 @@ TAGS = ["campaigns"]
 
 def _detail(campaign: Campaign, serializer_class=CampaignDetailSerializer, **extra) -> dict:
     campaign._counts = services.campaign_progress(campaign=campaign)
+    campaign._estimate = campaign_estimate(campaign, drafts=campaign._counts[MessageState.DRAFT])
     for name, value in extra.items():
         setattr(campaign, f"_{name}", value)
     progress = {row.campaign.pk: row for row in campaign_rows([campaign])}
@@ -243,3 +247,117 @@ class CampaignRetryFailedView(CampaignActionView):
     def post(self, request, pk: int):
         requeued = self.act(services.campaign_retry_failed)
         return Response({"requeued": requeued, "campaign": _detail(self.campaign())})
+
+
+class CampaignCloneView(CampaignObjectView):
+    permissions_by_method = {"POST": [CanCompose]}
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Clone a campaign: a new draft with its content and settings, no recipients",
+        description=(
+            'Named "<name> (copy)". Slides (with their media), attachments, template data, the '
+            "send window and the one-time PIN flag are copied; recipients, tests and history "
+            "are not. Refused (409) for single sends."
+        ),
+        request=None,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: CampaignDetailSerializer, **errors(404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, pk: int):
+        try:
+            clone = services.campaign_clone(campaign=self.campaign(), user=request.user)
+        except services.CampaignError as error:
+            raise Conflict(str(error)) from None
+        return Response(_detail(clone), status=status.HTTP_201_CREATED)
+
+
+class CampaignRecipientView(CampaignObjectView):
+    permissions_by_method = {"DELETE": [CanCompose]}
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Remove a recipient from a campaign not yet launched",
+        description=(
+            "The recipient as it was added or as it is stored (0821234567 or 27821234567). "
+            "404 when it is not a recipient of the campaign; 409 once the campaign is launched."
+        ),
+        request=None,
+        responses={204: None, **errors(404, 409)},
+    )
+    def delete(self, request, pk: int, recipient: str):
+        campaign = self.campaign()
+        message = services.campaign_recipients_matching(campaign=campaign, text=recipient).first()
+        if message is None:
+            raise NotFound("That is not a recipient of this campaign.")
+        try:
+            services.campaign_remove_recipient(
+                campaign=campaign, message_id=message.pk, user=request.user
+            )
+        except services.CampaignError as error:
+            raise Conflict(str(error)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CampaignHandsetsView(CampaignObjectView):
+    permissions_by_method = {"POST": [CanLaunch]}
+
+    @extend_schema(
+        tags=TAGS,
+        summary="The latest handset check (iLiveIt's scrub) of an MMS or video campaign",
+        responses={200: HandsetCheckSerializer, **errors(404)},
+    )
+    def get(self, request, pk: int):
+        summary = services.campaign_scrub_summary(campaign=self.campaign())
+        if summary is None:
+            raise NotFound("This campaign's handsets have not been checked.")
+        return Response(HandsetCheckSerializer(summary).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Check the handsets of an MMS or video campaign's recipients before launch",
+        description=(
+            "Scrubs each draft recipient's number within the application's rate limit. Short "
+            "lists are checked before the answer (200, state done); longer ones by a worker "
+            "(202, state running): GET this URL for progress."
+        ),
+        request=None,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: HandsetCheckSerializer,
+            202: HandsetCheckSerializer,
+            **errors(404, 409, 422),
+        },
+    )
+    @idempotent
+    def post(self, request, pk: int):
+        campaign = self.campaign()
+        try:
+            scrub = services.campaign_scrub_start(campaign=campaign, user=request.user)
+        except services.CampaignError as error:
+            raise Conflict(str(error)) from None
+        summary = services.campaign_scrub_summary(campaign=campaign)
+        running = scrub.state == scrub.State.RUNNING
+        answer = status.HTTP_202_ACCEPTED if running else status.HTTP_200_OK
+        return Response(HandsetCheckSerializer(summary).data, status=answer)
+
+
+class CampaignDropNoMmsView(CampaignObjectView):
+    permissions_by_method = {"POST": [CanCompose]}
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Remove the recipients whose handset check says they cannot receive MMS",
+        request=None,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: DroppedSerializer, **errors(404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, pk: int):
+        campaign = self.campaign()
+        try:
+            dropped = services.campaign_drop_no_mms(campaign=campaign, user=request.user)
+        except services.CampaignError as error:
+            raise Conflict(str(error)) from None
+        return Response({"dropped": dropped, "campaign": _detail(campaign)})

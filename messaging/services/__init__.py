@@ -16,8 +16,22 @@ from messaging.services.campaigns import (
     campaign_retry_failed,
     campaign_test_send,
 )
+from messaging.services.clone import campaign_clone
 from messaging.services.errors import CampaignError, RecipientOptedOut
+from messaging.services.recipients import (
+    campaign_drop_no_mms,
+    campaign_recipients_matching,
+    campaign_remove_recipient,
+)
 from messaging.services.resend import message_resend
+from messaging.services.scrub import (
+    SCRUB_CHANNELS,
+    ScrubSummary,
+    campaign_scrub_abandon,
+    campaign_scrub_run,
+    campaign_scrub_start,
+    campaign_scrub_summary,
+)
 from messaging.services.single import (
     SINGLE_SENDS,
     application_default,
@@ -41,10 +55,12 @@ from messaging.services.upkeep import (
 __all__ = [
     "NOT_CLAIMED",
     "RETRYABLE",
+    "SCRUB_CHANNELS",
     "SINGLE_SENDS",
     "CampaignError",
     "CampaignFailures",
     "RecipientOptedOut",
+    "ScrubSummary",
     "SubmitOutcome",
     "application_default",
     "campaign_auto_pause",
@@ -52,13 +68,21 @@ __all__ = [
     "campaign_check_canary",
     "campaign_check_content",
     "campaign_check_fields",
+    "campaign_clone",
+    "campaign_drop_no_mms",
     "campaign_failures",
     "campaign_launch",
     "campaign_pause",
     "campaign_progress",
     "campaign_queued_ids",
+    "campaign_recipients_matching",
+    "campaign_remove_recipient",
     "campaign_resume",
     "campaign_retry_failed",
+    "campaign_scrub_abandon",
+    "campaign_scrub_run",
+    "campaign_scrub_start",
+    "campaign_scrub_summary",
     "campaign_test_send",
     "campaigns_finish",
     "message_resend",

@@ -163,5 +163,5 @@ def test_no_operation_answers_a_server_error(live_server, api_world, as_composer
     # Every operation the schema documents was loaded and sent requests.
     assert {operation.label for operation in operations} == documented
     assert set(tally) == documented
-    assert len(documented) == 17
-    assert len(tally) > 17 * 20
+    assert len(documented) == 22
+    assert len(tally) > 22 * 20

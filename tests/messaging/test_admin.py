@@ -401,3 +401,44 @@ def test_opt_outs_are_listed_read_only_and_only_of_granted_applications(client, 
         302,
         404,
     )
+
+
+def _check_connection(client, application):
+    return client.post(
+        reverse("admin:messaging_application_check_connection", args=[application.pk]),
+        follow=True,
+    )
+
+
+def test_check_connection_shows_pings_answer_on_the_applications_page(
+    superuser_client, sandbox_application
+):
+    change = reverse("admin:messaging_application_change", args=[sandbox_application.pk])
+    assert "Check connection" in superuser_client.get(change).content.decode()
+
+    response = _check_connection(superuser_client, sandbox_application)
+
+    assert response.redirect_chain == [(change, 302)]
+    page = response.content.decode()
+    assert "Connected: iLiveIt answered ping with “Pong!”" in page
+
+
+def test_check_connection_says_why_it_failed(superuser_client, sandbox_application):
+    sandbox_application.token = "a-token-the-sandbox-never-issued"
+    sandbox_application.save()
+
+    page = _check_connection(superuser_client, sandbox_application).content.decode()
+
+    assert "Connection failed: iLiveIt refused the token (HTTP 401)" in page
+    assert "a-token-the-sandbox-never-issued" not in page
+
+
+def test_check_connection_is_a_post_for_those_who_may_see_the_application(
+    client, superuser_client, sandbox_application
+):
+    url = reverse("admin:messaging_application_check_connection", args=[sandbox_application.pk])
+    assert superuser_client.get(url).status_code == 403
+    # Staff who may view applications, but granted none: this one is not theirs to ping.
+    outsider = make_user("outsider_admin", "messaging.view_application")
+    client.force_login(outsider)
+    assert client.post(url).status_code == 404

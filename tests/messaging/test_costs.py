@@ -2,7 +2,7 @@
 
 import pytest
 
-from messaging.costs import SmsCost, campaign_sms_cost
+from messaging.costs import SmsCost, campaign_estimate, campaign_sms_cost
 from messaging.models import Channel
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +40,30 @@ def test_other_channels_and_broken_text_have_no_sms_cost(make_campaign):
     assert campaign_sms_cost(make_campaign(Channel.EMAIL, recipients=1)) is None
     assert campaign_sms_cost(make_campaign(Channel.SMS, body_text="Hi {{ ", recipients=1)) is None
     assert campaign_sms_cost(make_campaign(Channel.SMS)) == SmsCost(0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("channel", "unit"),
+    [(Channel.MMS, "MMS"), (Channel.VIDEO, "video MMS"), (Channel.EMAIL, "emails")],
+)
+def test_the_estimate_of_other_channels_is_a_message_per_recipient(make_campaign, channel, unit):
+    campaign = make_campaign(channel, recipients=4)
+
+    estimate = campaign_estimate(campaign, drafts=4)
+
+    assert (estimate.messages, estimate.sends, estimate.unit, estimate.sms) == (4, 4, unit, None)
+
+
+def test_the_estimate_of_sms_is_messages_times_their_parts(make_campaign):
+    campaign = make_campaign(Channel.SMS, body_text="x" * 161, recipients=3)
+
+    estimate = campaign_estimate(campaign, drafts=3)
+
+    assert (estimate.messages, estimate.sends, estimate.unit) == (3, 6, "SMS")
+    assert estimate.sms == SmsCost(recipients=3, fewest=2, most=2, total=6)
+
+
+def test_one_email_is_one_email(make_campaign):
+    campaign = make_campaign(Channel.EMAIL, recipients=1)
+
+    assert campaign_estimate(campaign, drafts=1).unit == "email"

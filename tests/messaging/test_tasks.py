@@ -14,16 +14,31 @@ from django.utils import timezone
 
 from iliveit_portal.celery import app as celery_app
 from messaging.counting import campaign_counts, campaign_recount
-from messaging.models import Application, Campaign, CampaignState, Message, MessageState
+from messaging.models import (
+    Application,
+    Campaign,
+    CampaignScrub,
+    CampaignState,
+    Channel,
+    Message,
+    MessageState,
+)
 from messaging.postback_urls import status_url
-from messaging.services import campaign_launch, campaign_pause, campaign_resume
+from messaging.ratelimit import limiter_for
+from messaging.services import (
+    campaign_launch,
+    campaign_pause,
+    campaign_resume,
+    campaign_scrub_start,
+    campaign_scrub_summary,
+)
 from messaging.states import ACCEPTED
 from postbacks.models import InboxState, MessageEvent, PostbackInbox
 from postbacks.tasks import sweep
 from tests.conftest import APP_A, APP_TIGHT
 from tests.support.applications import make_sandbox_application
 from tests.support.beat import CeleryBeat
-from tests.support.campaigns import sms_campaign
+from tests.support.campaigns import make_campaign, sms_campaign
 from tests.support.postgres_restart import postgres_down, postgres_restart_unavailable
 from tests.support.proxy import TcpProxy
 from tests.support.redis_restart import restart_redis
@@ -499,3 +514,40 @@ def test_a_postgres_restart_mid_campaign_and_mid_postbacks_loses_and_repeats_not
         if record.name == "django.request" and record.status_code >= 500
     }
     assert server_errors == {503}
+
+
+def test_a_long_handset_check_runs_on_a_worker_within_the_rate_limit(sandbox, worker, composer):
+    # The sandbox lets APP_TIGHT 10 calls a second and answers 429 beyond; the portal is told
+    # the same. 40 scrubs through the shared bucket take about 4 s and draw no 429.
+    application = make_application(sandbox, APP_TIGHT, rate_limit=10)
+    limiter = limiter_for(application.pk, application.rate_limit)
+    limiter.client.delete(limiter.key, limiter.health_key)
+    campaign = make_campaign(Channel.MMS, application=application)
+    magic = ["27000000002", "27000000011", "27000000003"]
+    ordinary = [f"278312{n:05d}" for n in range(40 - len(magic))]
+    Message.objects.bulk_create(
+        Message(campaign=campaign, recipient=recipient) for recipient in [*ordinary, *magic]
+    )
+
+    started = time.monotonic()
+    scrub = campaign_scrub_start(campaign=campaign, user=composer)
+    assert scrub.state == CampaignScrub.State.RUNNING
+    wait_until(
+        lambda: CampaignScrub.objects.get(pk=scrub.pk).state != CampaignScrub.State.RUNNING,
+        60,
+        describe=lambda: campaign_scrub_summary(campaign=campaign),
+        sweeping=False,
+    )
+    took = time.monotonic() - started
+
+    summary = campaign_scrub_summary(campaign=campaign)
+    assert (summary.state, summary.total, summary.answered) == ("done", 40, 40)
+    assert (summary.no_mms, summary.not_capable, summary.not_provisioned, summary.unknown) == (
+        3,
+        1,
+        1,
+        1,
+    )
+    assert summary.not_checked == 0
+    assert took >= 3.0
+    assert sandbox.stats().get("http_429", 0) == 0

@@ -10,9 +10,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from messaging.models import Attachment, Campaign, CampaignState, Message, MessageState
+from messaging.models import (
+    Attachment,
+    Campaign,
+    CampaignScrub,
+    CampaignState,
+    Message,
+    MessageState,
+)
 from messaging.optouts import opt_out_record
 from messaging.services import messages_sweep
+from tests.conftest import APP_A
 from tests.messaging.compose_helpers import (
     ALL_APPLICATIONS,
     fake_image_upload,
@@ -22,6 +30,7 @@ from tests.messaging.compose_helpers import (
     png_upload,
     slide_data,
 )
+from tests.support.applications import make_sandbox_application
 from tests.support.redis_restart import redis_down
 
 pytestmark = pytest.mark.django_db
@@ -991,3 +1000,171 @@ def test_the_list_needs_a_sign_in(client):
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
+
+
+# --- campaign tools: clone, remove a recipient, the estimate, the handset check -------------------
+
+
+def _detail_page(client, campaign) -> str:
+    return unescape(
+        client.get(reverse("messaging:campaign_detail", args=[campaign.pk])).content.decode()
+    )
+
+
+def test_cloning_opens_the_new_draft_and_says_what_it_is(launcher_client):
+    campaign = make_campaign("sms", recipients=2, name="Spring sale")
+    campaign.state = CampaignState.DONE
+    campaign.save()
+
+    response = launcher_client.post(reverse("messaging:campaign_clone", args=[campaign.pk]))
+
+    clone = Campaign.objects.exclude(pk=campaign.pk).get()
+    assert response.url == reverse("messaging:campaign_detail", args=[clone.pk])
+    assert clone.name == "Spring sale (copy)" and clone.state == CampaignState.DRAFT
+    assert _follow_messages(launcher_client, response) == [
+        "This is a copy of “Spring sale”: its content and settings, without recipients. "
+        "Add recipients before you launch it."
+    ]
+
+
+def test_cloning_needs_the_compose_permission_and_a_grant(client, outsider_client):
+    campaign = make_campaign("sms")
+    url = reverse("messaging:campaign_clone", args=[campaign.pk])
+    assert outsider_client.post(url).status_code == 403
+    client.force_login(make_user("ungranted", "messaging.add_campaign"))
+    assert client.post(url).status_code == 404
+    assert client.get(url).status_code in (404, 405)
+    assert Campaign.objects.count() == 1
+
+
+def test_a_recipient_is_found_and_removed_from_the_recipients_page(composer_client):
+    campaign = make_campaign("sms", recipients=3)
+    page = reverse("messaging:campaign_recipients", args=[campaign.pk])
+    found = unescape(composer_client.get(page, {"find": "082 000 0001"}).content.decode())
+    message = campaign.messages.get(recipient="27820000001")
+    remove = reverse("messaging:campaign_recipient_remove", args=[campaign.pk, message.pk])
+
+    response = composer_client.post(remove)
+
+    assert "Find a recipient" in found and f'action="{remove}"' in found
+    assert response.url == page
+    assert _follow_messages(composer_client, response) == [
+        f"Removed 27820000001 from “{campaign.name}”."
+    ]
+    assert not campaign.messages.filter(pk=message.pk).exists()
+    assert campaign.messages.count() == 2
+    missing = unescape(composer_client.get(page, {"find": "0820000001"}).content.decode())
+    assert "“0820000001” is not a recipient of this campaign." in missing
+
+
+def test_a_recipient_of_a_sending_campaign_is_not_removed_and_the_page_says_why(composer_client):
+    campaign = make_campaign("sms", recipients=1, state=CampaignState.SENDING)
+    message = campaign.messages.get()
+    page = composer_client.get(reverse("messaging:campaign_recipients", args=[campaign.pk]))
+
+    response = composer_client.post(
+        reverse("messaging:campaign_recipient_remove", args=[campaign.pk, message.pk])
+    )
+
+    assert b"Remove" not in page.content.split(b"Latest added")[1]
+    assert _follow_messages(composer_client, response) == [
+        "Not removed: Recipients cannot be removed from a campaign that is sending; only while "
+        "it is a draft (or scheduled), before any message is queued."
+    ]
+    assert campaign.messages.filter(pk=message.pk).exists()
+
+
+def test_removing_a_recipient_needs_the_compose_permission(outsider_client):
+    campaign = make_campaign("sms", recipients=1)
+    message = campaign.messages.get()
+    url = reverse("messaging:campaign_recipient_remove", args=[campaign.pk, message.pk])
+
+    assert outsider_client.post(url).status_code == 403
+    assert campaign.messages.count() == 1
+
+
+def test_without_recipients_the_launch_button_is_off_and_the_page_says_where_to_add_them(
+    launcher_client,
+):
+    campaign = make_campaign("sms")
+
+    page = _detail_page(launcher_client, campaign)
+
+    launch = page.split('id="launch"')[1].split("</form>")[0]
+    assert "data-confirm" not in page.split('id="launch"')[0].rsplit("<form", 1)[1]
+    assert "There is nobody to launch to yet: the campaign has no recipients." in launch
+    recipients = reverse("messaging:campaign_recipients", args=[campaign.pk])
+    assert f'href="{recipients}">Recipients page</a>' in launch
+    assert re.search(r"<button type=\"submit\" disabled[^>]*>Launch</button>", launch)
+    assert "Launch “" not in page  # no "Launch … to 0 recipients?" question anywhere
+
+
+@pytest.mark.parametrize(
+    ("channel", "sentence"),
+    [
+        ("sms", "Sends 6 SMS to 3 recipients: 2 each."),
+        ("mms", "Sends 3 MMS, one to each recipient."),
+        ("video", "Builds and sends 3 video MMS, one to each recipient."),
+        ("email", "Sends 3 emails, one to each recipient."),
+    ],
+)
+def test_the_launch_panel_states_what_a_launch_sends_on_every_channel(
+    launcher_client, channel, sentence
+):
+    fields = {"body_text": "x" * 161} if channel == "sms" else {}
+    campaign = make_campaign(channel, recipients=3, **fields)
+
+    page = _detail_page(launcher_client, campaign)
+
+    launch = page.split('id="launch"')[1].split("</form>")[0]
+    assert sentence in " ".join(launch.split())
+    assert re.search(r"<button type=\"submit\">Launch</button>", launch)
+
+
+def test_the_launch_question_names_the_recipients_and_what_they_get(launcher_client):
+    campaign = make_campaign("email", recipients=2, name="Newsletter")
+
+    page = _detail_page(launcher_client, campaign)
+
+    assert 'data-confirm="Launch “Newsletter” to 2 recipients, 2 emails?"' in page
+
+
+def test_handsets_are_checked_and_those_without_mms_dropped_from_the_page(launcher_client, sandbox):
+    application = make_sandbox_application(sandbox, APP_A)
+    campaign = make_campaign("mms", application=application)
+    for recipient in ("27831234567", "27000000002", "27000000011"):
+        campaign.messages.create(recipient=recipient)
+    before = _detail_page(launcher_client, campaign)
+
+    checked = launcher_client.post(reverse("messaging:campaign_check_handsets", args=[campaign.pk]))
+    page = _detail_page(launcher_client, campaign)
+    dropped = launcher_client.post(reverse("messaging:campaign_drop_no_mms", args=[campaign.pk]))
+
+    assert "Check handsets" in before
+    assert checked.url.endswith("#handsets")
+    assert "Checked 3 of 3 recipients" in page
+    assert "2 recipients cannot receive MMS" in page
+    assert "1 with a phone that cannot show MMS" in page
+    assert "1 not set up for MMS by their network" in page
+    assert "Drop these recipients" in page
+    assert _follow_messages(launcher_client, dropped) == [
+        "Dropped 2 recipients who cannot receive MMS."
+    ]
+    assert list(campaign.messages.values_list("recipient", flat=True)) == ["27831234567"]
+    assert "Every recipient checked can receive MMS." in _detail_page(launcher_client, campaign)
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_sms_and_email_campaigns_offer_no_handset_check(launcher_client, channel):
+    assert "MMS handsets" not in _detail_page(launcher_client, make_campaign(channel))
+
+
+def test_checking_handsets_needs_the_launch_permission(composer_client):
+    campaign = make_campaign("mms", recipients=1)
+
+    response = composer_client.post(
+        reverse("messaging:campaign_check_handsets", args=[campaign.pk])
+    )
+
+    assert response.status_code == 403
+    assert not CampaignScrub.objects.exists()

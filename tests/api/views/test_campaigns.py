@@ -7,10 +7,12 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEntry
-from messaging.models import Campaign, CampaignState, Message, MessageState, Slide
+from messaging.models import Campaign, CampaignState, Channel, Message, MessageState, Slide
 from messaging.optouts import opt_out_record
 from tests.api.conftest import error_of, token_client
-from tests.support.campaigns import sms_campaign
+from tests.conftest import APP_A
+from tests.support.applications import make_sandbox_application
+from tests.support.campaigns import make_campaign, sms_campaign
 from tests.support.redis_restart import redis_down
 
 # Launches enqueue their tasks on commit, which these tests never reach: no worker is needed.
@@ -630,3 +632,143 @@ def test_actions_answer_405_to_get(as_composer, campaign):
 
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
+
+
+# --- campaign tools: clone, remove a recipient, the estimate, the handset check ------------------
+
+
+def test_the_detail_says_what_a_launch_would_send(as_composer, campaign):
+    campaign.body_text = "x" * 161
+    campaign.save()
+
+    estimate = as_composer.get(detail(campaign)).json()["estimate"]
+
+    assert estimate == {
+        "messages": 3,
+        "unit": "SMS",
+        "sms_total": 6,
+        "sms_fewest": 2,
+        "sms_most": 2,
+    }
+
+
+def test_a_composer_clones_a_campaign_without_its_recipients(as_composer, composer, campaign):
+    response = as_composer.post(action(campaign, "clone"))
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["name"], body["state"], body["body_text"]) == (
+        "Spring sale (copy)",
+        "draft",
+        campaign.body_text,
+    )
+    assert body["estimate"]["messages"] == 0
+    assert Campaign.objects.get(pk=body["id"]).messages.count() == 0
+    entry = AuditEntry.objects.get(action=AuditAction.CAMPAIGN_CLONE)
+    assert (entry.actor, entry.detail) == (composer, {"cloned_from": campaign.pk})
+
+
+def test_single_sends_are_not_cloned_answering_409(as_composer, campaign):
+    campaign.is_single_sends = True
+    campaign.save()
+
+    response = as_composer.post(action(campaign, "clone"))
+
+    assert response.status_code == 409
+    assert "Single sends" in error_of(response)["message"]
+
+
+def test_a_recipient_is_removed_from_a_draft_as_typed(as_composer, campaign):
+    response = as_composer.delete(f"{action(campaign, 'recipients')}0820000001/")
+
+    assert response.status_code == 204
+    assert sorted(campaign.messages.values_list("recipient", flat=True)) == [
+        "27820000000",
+        "27820000002",
+    ]
+    assert AuditEntry.objects.filter(action=AuditAction.CAMPAIGN_RECIPIENT_REMOVE).count() == 1
+
+
+def test_removing_a_recipient_who_is_not_there_answers_404(as_composer, campaign):
+    response = as_composer.delete(f"{action(campaign, 'recipients')}0829999999/")
+
+    assert response.status_code == 404
+    assert campaign.messages.count() == 3
+
+
+def test_removing_a_recipient_once_launched_answers_409_with_the_reason(as_composer, campaign):
+    campaign.state = CampaignState.SENDING
+    campaign.save()
+
+    response = as_composer.delete(f"{action(campaign, 'recipients')}27820000001/")
+
+    assert response.status_code == 409
+    assert "campaign that is sending" in error_of(response)["message"]
+    assert campaign.messages.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "name"),
+    [
+        ("post", "clone"),
+        ("delete", "recipients/27820000001"),
+        ("post", "handsets"),
+        ("post", "drop-no-mms"),
+    ],
+)
+def test_a_viewer_may_not_use_the_campaign_tools(as_viewer, campaign, method, name):
+    response = getattr(as_viewer, method)(action(campaign, name))
+
+    assert response.status_code == 403
+    assert Campaign.objects.count() == 1 and campaign.messages.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "name"),
+    [("post", "clone"), ("delete", "recipients/27820000001"), ("post", "drop-no-mms")],
+)
+def test_the_campaign_tools_answer_404_for_an_ungranted_campaign(
+    as_outsider, campaign, method, name
+):
+    response = getattr(as_outsider, method)(action(campaign, name))
+
+    assert response.status_code == 404
+    assert Campaign.objects.count() == 1 and campaign.messages.count() == 3
+
+
+def test_handsets_are_checked_and_those_without_mms_dropped(as_admin, sandbox):
+    application = make_sandbox_application(sandbox, APP_A)
+    campaign = make_campaign(Channel.MMS, application=application)
+    for recipient in ("27831234567", "27000000002", "27000000003"):
+        campaign.messages.create(recipient=recipient)
+    assert as_admin.get(action(campaign, "handsets")).status_code == 404
+
+    checked = as_admin.post(action(campaign, "handsets"))
+    read = as_admin.get(action(campaign, "handsets"))
+    dropped = as_admin.post(action(campaign, "drop-no-mms"))
+
+    assert checked.status_code == 200, checked.json()
+    assert checked.json() | {"started_at": None, "finished_at": None} == {
+        "state": "done",
+        "total": 3,
+        "answered": 3,
+        "no_mms": 2,
+        "not_capable": 1,
+        "not_provisioned": 0,
+        "unknown": 1,
+        "not_checked": 0,
+        "error": "",
+        "started_at": None,
+        "finished_at": None,
+    }
+    assert read.json()["no_mms"] == 2
+    assert dropped.status_code == 200
+    assert dropped.json()["dropped"] == 2
+    assert dropped.json()["campaign"]["estimate"]["messages"] == 1
+
+
+def test_an_sms_campaigns_handsets_are_not_checked_answering_409(as_composer, campaign):
+    response = as_composer.post(action(campaign, "handsets"))
+
+    assert response.status_code == 409
+    assert "Only MMS and video" in error_of(response)["message"]
