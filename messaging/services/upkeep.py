@@ -92,13 +92,19 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
     # with the rest.
     judged = {"canary_delivered": counts["delivered"], "canary_judged": counts["total"]}
     if rate < campaign.canary_min_success:
-        campaign_pause(
-            campaign=campaign,
-            user=None,
-            reason=(
-                f"Canary delivered {rate:.0%}, below the {campaign.canary_min_success:.0%} needed."
-            ),
-        )
+        try:
+            campaign_pause(
+                campaign=campaign,
+                user=None,
+                reason=(
+                    f"Canary delivered {rate:.0%}, below the "
+                    f"{campaign.canary_min_success:.0%} needed."
+                ),
+            )
+        except CampaignError:
+            # Paused or cancelled by hand since the sweep listed it: nothing left to judge
+            # now, and the rest of the sweep must still run.
+            return "waiting"
         Campaign.objects.filter(pk=campaign.pk).update(**judged)
         return "failed"
     with transaction.atomic():

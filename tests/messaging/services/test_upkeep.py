@@ -157,6 +157,21 @@ def test_a_canary_without_delivery_reports_is_judged_when_its_wait_is_over(appli
     assert "Canary delivered 0%" in campaign.paused_reason
 
 
+def test_a_canary_paused_by_hand_while_the_sweep_judges_it_stops_nothing(application, settings):
+    settings.CANARY_WAIT_S = 0
+    campaign = campaign_with(application, ["27821000001", "27821000002", "27821000003"])
+    campaign_launch(campaign=campaign, user=None, canary_size=2, canary_min_success=0.5)
+    Message.objects.filter(state=MessageState.QUEUED).update(state=MessageState.FAILED)
+    campaign.refresh_from_db()  # as the sweep listed it: still sending
+    Campaign.objects.filter(pk=campaign.pk).update(
+        state=CampaignState.PAUSED, paused_reason="Checking the list"
+    )
+
+    assert campaign_check_canary(campaign=campaign) == "waiting"
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.paused_reason) == (CampaignState.PAUSED, "Checking the list")
+
+
 def test_an_otp_campaigns_content_is_erased_when_it_is_done(application):
     campaign = campaign_with(application, ["27821000001"], is_otp=True, body_text="PIN 4321")
     campaign_launch(campaign=campaign, user=None)
