@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from iliveit_portal.templatetags.portal import local_time
+
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV
 # injection"); recipients, errors and descriptions come from outside, so such a cell gets a
 # leading quote. Tab and carriage return start formulas in some spreadsheets too.
@@ -21,11 +23,12 @@ class Echo:
 
 
 def csv_cell(value: Any) -> str | int:
-    """One cell: times in ISO 8601, None as empty, text guarded against formulas."""
+    """One cell: times in ISO 8601 in TIME_ZONE with their offset (as the pages show them, and
+    still one exact moment for a program), None as empty, text guarded against formulas."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.isoformat()
+        return local_time(value).isoformat()
     if isinstance(value, int):
         # Numbers the portal wrote itself (ids, codes, attempts) may be negative: kept as is.
         return value

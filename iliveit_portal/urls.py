@@ -18,6 +18,7 @@ urlpatterns = [
     path("campaigns/", include("reports.urls")),
     path("campaigns/", include("messaging.urls")),
     path("api/v1/", include("api.urls")),
+    path("replies/", include("reports.reply_urls")),
     path("opt-outs/", include("messaging.optout_urls")),
     # Public, no sign-in: the link in each email (messaging.unsubscribe_links.PATH).
     path("unsubscribe/", include("messaging.unsubscribe_urls")),

@@ -102,3 +102,31 @@ class MessageFilterForm(forms.Form):
             "failure_code": data.get("failure_code"),
             "recipient": data.get("q", ""),
         }
+
+
+class ReplyFilterForm(forms.Form):
+    """The replies pages' search (GET): a word, and on the inbox the application. An invalid
+    filter is shown with its error and left out."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        help_text="A word in the reply, or the number or address that sent it.",
+    )
+    application = forms.ModelChoiceField(
+        label="Application", required=False, queryset=None, empty_label="Any application"
+    )
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, applications=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if applications is None:  # a campaign's own replies: its application is known
+            del self.fields["application"]
+        else:
+            self.fields["application"].queryset = applications
+
+    def filters(self) -> dict:
+        """The valid filters, named as reports.replies.replies_filter takes them."""
+        data = getattr(self, "cleaned_data", {})
+        return {"text": data.get("q", "").strip(), "application": data.get("application")}

@@ -169,7 +169,8 @@ def message_reply_raw(request: HttpRequest, pk: int, reply_pk: int) -> FileRespo
 def message_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     campaign = visible_campaign(request, pk)
     response = StreamingHttpResponse(
-        campaign_export_rows(campaign=campaign), content_type="text/csv; charset=utf-8"
+        campaign_export_rows(campaign=campaign, with_replies=request.user.has_perm(VIEW_REPLY)),
+        content_type="text/csv; charset=utf-8",
     )
     filename = campaign_export_filename(campaign=campaign)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
