@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -8,7 +10,14 @@ from iliveit_portal.security import ThrottledAuthenticationForm
 # Every portal page signs in through the admin's login view.
 admin.site.login_form = ThrottledAuthenticationForm
 
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers and tools that ask for /favicon.ico without reading the page's <link>."""
+    return HttpResponseRedirect(static("portal/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("", RedirectView.as_view(pattern_name="reports:campaign_list", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -70,19 +70,23 @@ class MessageFilterForm(forms.Form):
     state = forms.ChoiceField(
         label="State", required=False, choices=[("", "Any state"), *MessageState.choices]
     )
-    network = forms.CharField(
-        label="Network", required=False, max_length=64, help_text="Exact network name."
-    )
-    failure_code = forms.IntegerField(
+    # Filled from the campaign's own counters (message_queries.message_filter_choices), so
+    # that staff pick a network or code its messages have rather than guess its spelling.
+    network = forms.ChoiceField(label="Network", required=False)
+    failure_code = forms.TypedChoiceField(
         label="Failure code",
         required=False,
-        # The stage code columns are SmallIntegerField.
-        min_value=-32768,
-        max_value=32767,
+        coerce=int,
+        empty_value=None,
         help_text="Failed messages with this code at any stage.",
     )
     q = forms.CharField(label="Recipient starts with", required=False, max_length=254, strip=True)
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, networks=(), failure_codes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["network"].choices = [("", "Any network"), *((n, n) for n in networks)]
+        self.fields["failure_code"].choices = [("", "Any failure"), *failure_codes]
 
     def clean(self):
         cleaned = super().clean()
