@@ -117,6 +117,7 @@ class ReplyFilterForm(forms.Form):
         required=False,
         max_length=200,
         help_text="A word in the reply, or the number or address that sent it.",
+        widget=forms.TextInput(attrs={"placeholder": "A word, a number or an address"}),
     )
     application = forms.ModelChoiceField(
         label="Application", required=False, queryset=None, empty_label="Any application"
