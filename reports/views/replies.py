@@ -11,7 +11,7 @@ from messaging.guards import can_view_campaigns, visible_campaign
 from messaging.models import Campaign
 from messaging.visibility import applications_visible
 from reports.forms import ReplyFilterForm
-from reports.replies import replies_filter, replies_page, replies_visible
+from reports.replies import replies_page, replies_search
 
 VIEW_REPLY = "postbacks.view_reply"
 
@@ -21,8 +21,8 @@ def _replies(request: HttpRequest, *, campaign: Campaign | None) -> HttpResponse
     form = ReplyFilterForm(request.GET, applications=applications)
     form.is_valid()  # an invalid filter shows its error and is left out
     before = form.cleaned_data.get("before")
-    replies = replies_filter(replies_visible(request.user), campaign=campaign, **form.filters())
-    page = replies_page(replies, before=before)
+    search = replies_search(request.user, campaign=campaign, **form.filters())
+    page = replies_page(search, before=before)
     query = request.GET.copy()
     query.pop("before", None)
     return render(
