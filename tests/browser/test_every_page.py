@@ -157,6 +157,7 @@ PAGES = {
     "compose-video": "/campaigns/new/video/",
     "campaign": "/campaigns/{sent}/",
     "campaign-draft": "/campaigns/{draft}/",
+    "campaign-mms": "/campaigns/{mms}/",
     "campaign-edit": "/campaigns/{draft}/edit/",
     "campaign-recipients": "/campaigns/{draft}/recipients/",
     "dashboard": "/campaigns/{sent}/dashboard/",

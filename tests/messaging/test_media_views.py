@@ -55,3 +55,10 @@ def test_a_slide_of_another_campaign_or_without_media_is_404(viewer_client, slid
     )
     text_only = slide.campaign.slides.create(position=1, text="Words only")
     assert viewer_client.get(url(text_only)).status_code == 404
+
+
+def test_the_campaign_page_shows_the_image_slides_thumbnail(viewer_client, slide):
+    html = viewer_client.get(
+        reverse("messaging:campaign_detail", args=[slide.campaign_id])
+    ).content.decode()
+    assert f'src="{url(slide)}"' in html
