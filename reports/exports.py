@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from itertools import islice
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.text import slugify
 
 from iliveit import STAGES
@@ -40,26 +40,29 @@ COLUMNS = (
         for part in ("code", "description", "at")
     ),
 )
-REPLY_COLUMNS = (
-    ("reply_count", "replies"),
-    ("last_reply_at", "last_reply_at"),
-    ("last_reply", "last_reply"),
-)
+REPLY_HEADER = ["replies", "last_reply_at", "last_reply"]
 HEADER = [title for _, title in COLUMNS]
 FIELDS = [field for field, _ in COLUMNS]
-HEADER_WITH_REPLIES = HEADER + [title for _, title in REPLY_COLUMNS]
+HEADER_WITH_REPLIES = HEADER + REPLY_HEADER
 
 
-def _reply_annotations() -> dict:
-    """Per message, from the replies' (message, content_hash) index: an index probe each."""
-    of_message = Reply.objects.filter(message=OuterRef("pk")).order_by()
-    latest = of_message.order_by("-received_at", "-id")
-    count = of_message.values("message").annotate(n=Count("id")).values("n")
-    return {
-        "reply_count": Coalesce(Subquery(count, output_field=IntegerField()), Value(0)),
-        "last_reply_at": Subquery(latest.values("received_at")[:1]),
-        "last_reply": Subquery(latest.values("text")[:1]),
-    }
+def _replies_of(
+    campaign: Campaign, first_id: int, last_id: int
+) -> dict[int, tuple[int, object, str]]:
+    """{message id: (how many replies, the latest's time, its text)} for the campaign's
+    messages with ids from first_id to last_id (one chunk of rows), in one query: a query per
+    chunk rather than three subqueries per row, which made the export ten times slower, and a
+    range rather than a list of 2000 ids to send and plan."""
+    found: dict[int, tuple[int, object, str]] = {}
+    replies = (
+        Reply.objects.filter(campaign=campaign, message_id__gte=first_id, message_id__lte=last_id)
+        .order_by("message_id", "received_at", "id")
+        .values_list("message_id", "received_at", "text")
+    )
+    for message_id, received_at, text in replies:
+        count = found.get(message_id, (0, None, ""))[0]
+        found[message_id] = (count + 1, received_at, text)
+    return found
 
 
 def campaign_export_rows(*, campaign: Campaign, with_replies: bool = True) -> Iterator[str]:
@@ -67,14 +70,21 @@ def campaign_export_rows(*, campaign: Campaign, with_replies: bool = True) -> It
     order, read CHUNK_SIZE rows at a time. `with_replies` adds the reply columns (leave them
     out for someone who may not read replies)."""
     writer = csv.writer(Echo())
+    zone = timezone.get_current_timezone()
     yield writer.writerow(HEADER_WITH_REPLIES if with_replies else HEADER)
-    messages = Message.objects.filter(campaign=campaign, is_test=False).order_by("id")
-    fields = list(FIELDS)
-    if with_replies:
-        messages = messages.annotate(**_reply_annotations())
-        fields += [field for field, _ in REPLY_COLUMNS]
-    for row in messages.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
-        yield writer.writerow([csv_cell(value) for value in row])
+    rows = (
+        Message.objects.filter(campaign=campaign, is_test=False)
+        .order_by("id")
+        .values_list(*FIELDS)
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    while chunk := list(islice(rows, CHUNK_SIZE)):
+        replies = _replies_of(campaign, chunk[0][0], chunk[-1][0]) if with_replies else {}
+        for row in chunk:
+            cells = list(row)
+            if with_replies:
+                cells += replies.get(row[0], (0, None, ""))
+            yield writer.writerow([csv_cell(value, zone) for value in cells])
 
 
 def campaign_export_filename(*, campaign: Campaign) -> str:

@@ -172,3 +172,27 @@ def test_without_replies_the_reply_columns_are_left_out(campaign):
     lines = list(campaign_export_rows(campaign=campaign, with_replies=False))
     assert next(csv.reader([lines[0]])) == HEADER
     assert "private" not in "".join(lines)
+
+
+def test_replies_are_read_a_chunk_at_a_time_and_land_on_their_own_rows(
+    campaign, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
+    messages = [
+        Message.objects.create(campaign=campaign, recipient=f"2782000000{n}") for n in range(5)
+    ]
+    test_send = Message.objects.create(campaign=campaign, recipient="27829999999", is_test=True)
+    for message in [*messages[1::2], test_send]:
+        reply(message, f"from {message.recipient}", at=datetime(2026, 11, 25, 8, tzinfo=UTC))
+
+    with django_assert_max_num_queries(8):  # the messages, then one query per chunk of 2
+        rows = read(campaign)
+
+    assert [row["last_reply"] for row in rows] == [
+        "",
+        "from 27820000001",
+        "",
+        "from 27820000003",
+        "",
+    ]
+    assert [row["replies"] for row in rows] == ["0", "1", "0", "1", "0"]
