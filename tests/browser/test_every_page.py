@@ -22,8 +22,8 @@ from tests.messaging.compose_helpers import png_bytes
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-# Words that a line may break inside on purpose: addresses, numbers, ids, dates and anything
-# with a hyphen or a slash, which browsers break after.
+# Words that a line may break inside on purpose: addresses, ids, dates and anything with a
+# hyphen or a slash, which browsers break after. A phone number is a word: kept whole.
 BROKEN_WORDS = """() => {
   const broken = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -35,7 +35,7 @@ BROKEN_WORDS = """() => {
     let match;
     while ((match = pattern.exec(node.textContent))) {
       const word = match[0];
-      if (word.length > 24 || /[@\\/_.:=\\-\\u2013\\u00b7\\u2026]|\\d{5,}/.test(word)) continue;
+      if (word.length > 24 || /[@\\/_.:=\\-\\u2013\\u00b7\\u2026]/.test(word)) continue;
       const range = document.createRange();
       range.setStart(node, match.index);
       range.setEnd(node, match.index + word.length);
