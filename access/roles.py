@@ -63,3 +63,11 @@ def roles_ensure(*, using: str = "default") -> None:
     for name, perms in ROLES.items():
         group, _ = Group.objects.using(using).get_or_create(name=name)
         group.permissions.set(_permissions(perms, using))
+
+
+def user_has_role(user) -> bool:
+    """Whether the user may use the portal's pages at all: a superuser, or someone in one of
+    the roles. Staff status is not asked; it only opens /admin/."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or user.groups.filter(name__in=ROLES).exists()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -78,11 +78,16 @@ def login_succeeded(*, username: str, address: str) -> None:
     cache.delete(_failure_keys(username, address)[0])
 
 
-class ThrottledAuthenticationForm(AdminAuthenticationForm):
-    """The sign-in form (the admin's, which every portal page sends to) with a lockout."""
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """The portal's sign-in form (/login/, where every page and the admin send people) with a
+    lockout. Any active user may pass it: what they may see is the roles' business, and staff
+    status only the admin's."""
 
     error_messages = {
-        **AdminAuthenticationForm.error_messages,
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter the correct %(username)s and password. Both are case-sensitive."
+        ),
         "locked": (
             "Too many failed sign-ins. Wait %(minutes)d minutes and try again, or ask an "
             "administrator to reset your password."

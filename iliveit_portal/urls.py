@@ -2,13 +2,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from iliveit_portal import health, metrics_view
-from iliveit_portal.security import ThrottledAuthenticationForm
-
-# Every portal page signs in through the admin's login view.
-admin.site.login_form = ThrottledAuthenticationForm
 
 
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
@@ -18,10 +13,12 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
-    path("", RedirectView.as_view(pattern_name="reports:campaign_list", permanent=False)),
+    path("", include("reports.overview_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view.metrics, name="metrics"),
+    # The portal's own sign-in and sign-out; also answers the admin's login URL.
+    path("", include("access.urls")),
     path("admin/", admin.site.urls),
     path("postbacks/", include("postbacks.urls")),
     path("campaigns/", include("reports.urls")),

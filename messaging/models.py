@@ -99,6 +99,11 @@ class Campaign(models.Model):
     canary_size = models.PositiveIntegerField(default=0)
     canary_min_success = models.FloatField(default=0.9)
     canary_released_at = models.DateTimeField(null=True, blank=True)
+    # What the canary was judged on, kept when it was (messaging.services.upkeep): once the
+    # rest is released the counters hold every message, and the canary's alone cannot be
+    # counted again without reading the campaign's messages.
+    canary_delivered = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    canary_judged = models.PositiveIntegerField(null=True, blank=True, editable=False)
     launch_at = models.DateTimeField(
         null=True, blank=True, help_text="When a scheduled launch runs."
     )

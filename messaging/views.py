@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from messaging.canary import canary_status
 from messaging.compose import (
     CampaignNotEditable,
     campaign_is_editable,
@@ -152,6 +153,7 @@ def _detail(
     context = {
         "campaign": campaign,
         "settling": campaign_settling(campaign, by_state),
+        "canary": canary_status(campaign, counts=by_state),
         "recipients_count": sum(by_state.values()),
         "states": states,
         "failures": failures,

@@ -43,13 +43,17 @@ def postback_receiver():
 
 @pytest.fixture
 def make_staff(db):
-    """Staff users in one of access.roles' roles (or none), granted the given applications:
+    """Users in one of access.roles' roles (or none), granted the given applications:
     make_staff("ann", "Viewer", applications=[app])."""
     from access.models import ApplicationGrant
 
-    def make(username: str, role: str | None = None, *, applications=()):
-        # No password: tests log in with force_login, and hashing one costs about a second.
-        user = get_user_model().objects.create_user(username=username, is_staff=True)
+    def make(username: str, role: str | None = None, *, applications=(), is_staff=None):
+        # Staff status only opens /admin/: Admins have it, Viewers and Composers not, unless
+        # a test asks. No password: tests log in with force_login, and hashing one costs
+        # about a second.
+        if is_staff is None:
+            is_staff = role == "Admin"
+        user = get_user_model().objects.create_user(username=username, is_staff=is_staff)
         if role:
             user.groups.add(Group.objects.get(name=role))
         for application in applications:

@@ -88,6 +88,9 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
     if counts["open"] and waited < timedelta(seconds=settings.CANARY_WAIT_S):
         return "waiting"
     rate = counts["delivered"] / counts["total"] if counts["total"] else 0.0
+    # Kept for the pages (messaging.canary): after a release the counters mix the canary
+    # with the rest.
+    judged = {"canary_delivered": counts["delivered"], "canary_judged": counts["total"]}
     if rate < campaign.canary_min_success:
         campaign_pause(
             campaign=campaign,
@@ -96,6 +99,7 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
                 f"Canary delivered {rate:.0%}, below the {campaign.canary_min_success:.0%} needed."
             ),
         )
+        Campaign.objects.filter(pk=campaign.pk).update(**judged)
         return "failed"
     with transaction.atomic():
         locked = lock_campaign(campaign)
@@ -104,7 +108,9 @@ def campaign_check_canary(*, campaign: Campaign) -> str:
                 state=MessageState.QUEUED, updated_at=timezone.now()
             )
             locked.canary_released_at = timezone.now()
-            locked.save(update_fields=["canary_released_at"])
+            locked.canary_delivered = judged["canary_delivered"]
+            locked.canary_judged = judged["canary_judged"]
+            locked.save(update_fields=["canary_released_at", *judged])
             hint_dispatch_campaign(locked.pk)
     return "released"
 

@@ -7,11 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from messaging.canary import canary_status
 from messaging.guards import can_view_campaigns, visible_campaign
 from messaging.models import Campaign, MessageState
 from messaging.states import FUNNEL
 from messaging.views import campaign_settling
 from reports.dashboard import FAILURE_STAGES, CampaignDashboard, campaign_dashboard
+from reports.timeseries import SERIES, Count, TimeSeries, time_series
 
 # Which failure stages show beside each funnel step.
 FAILED_AT = {
@@ -28,8 +30,6 @@ FUNNEL_LABELS = {
     "sent": "Sent",
     "delivered": "Delivered",
 }
-# Per minute for a send that spans up to this many points, per hour beyond.
-MAX_MINUTE_POINTS = 180
 
 
 def _pct(n: int, of: int) -> float:
@@ -85,17 +85,18 @@ def _networks(figures: CampaignDashboard) -> list[dict]:
     return rows
 
 
-def _series(figures: CampaignDashboard) -> dict:
-    hourly = len(figures.per_minute) > MAX_MINUTE_POINTS
-    points = figures.per_hour if hourly else figures.per_minute
-    local = [timezone.localtime(point.at) for point in points]
-    return {
-        "step": "hour" if hourly else "minute",
-        "labels": [moment.strftime("%Y-%m-%d %H:%M") for moment in local],
-        "submitted": [point.submitted for point in points],
-        "sent": [point.sent for point in points],
-        "delivered": [point.delivered for point in points],
-    }
+def _series(figures: CampaignDashboard, *, live: bool) -> TimeSeries:
+    """The chart's buckets, from the first minute with anything in it to the last, or to now
+    while the campaign is live (a stall shows as a run of zeros, not as nothing)."""
+    counts = [
+        Count(at=point.at, series=key, n=getattr(point, key))
+        for point in figures.per_minute
+        for key, _ in SERIES
+    ]
+    end = None
+    if live and figures.per_minute:
+        end = max(timezone.now(), figures.per_minute[-1].at)
+    return time_series(counts, end=end)
 
 
 @login_required
@@ -105,19 +106,19 @@ def campaign_dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
     few seconds while the campaign is live."""
     campaign = visible_campaign(request, pk)
     figures = campaign_dashboard(campaign_id=campaign.pk)
-    series = _series(figures)
-    rows = list(
-        zip(series["labels"], series["submitted"], series["sent"], series["delivered"], strict=True)
-    )
+    live = campaign_settling(campaign, figures.totals)
+    series = _series(figures, live=live)
     context = {
         "campaign": campaign,
         "figures": figures,
-        "live": campaign_settling(campaign, figures.totals),
+        "live": live,
+        "canary": canary_status(campaign, counts=figures.totals),
         "funnel": _funnel(figures, campaign),
         "failures": _failures_by_stage(figures),
         "networks": _networks(figures),
         "series": series,
-        "series_rows": rows,
+        "series_names": [name for _, name in SERIES],
+        "chart": series.chart_data(),
         "in_flight": figures.total
         - figures.totals[MessageState.DELIVERED]
         - figures.totals[MessageState.FAILED]

@@ -71,7 +71,7 @@ def test_an_id_or_year_too_big_for_the_database_is_never_a_server_error(superuse
 
 def test_the_grant_list_and_its_filter_show_only_granted_applications(client, make_staff):
     ours, theirs = make_application("Ours"), make_application("Theirs", token="other-token")
-    user = make_staff("ann", applications=[ours])
+    user = make_staff("ann", applications=[ours], is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_applicationgrant"))
     other = make_staff("bob", applications=[theirs])
     client.force_login(user)

@@ -61,7 +61,7 @@ def test_the_docs_send_a_visitor_without_a_session_to_sign_in(anonymous, path):
     response = anonymous.get(path)
 
     assert response.status_code == 302
-    assert response.url == f"{reverse('admin:login')}?next={quote(path)}"
+    assert response.url == f"{reverse('login')}?next={quote(path)}"
 
 
 @pytest.mark.django_db

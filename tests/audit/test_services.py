@@ -15,6 +15,7 @@ from messaging.services import (
     campaign_resume,
     campaign_retry_failed,
 )
+from tests.support.queries import insert_batches
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +141,7 @@ def test_admins_read_the_log_and_nobody_can_change_it(client, admin_client, make
 
     client.force_login(make_staff("admin-role", "Admin"))
     assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
-    client.force_login(make_staff("composer", "Composer"))
+    client.force_login(make_staff("composer", "Composer", is_staff=True))
     assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 403
 
 
@@ -152,7 +153,8 @@ def test_many_targets_get_an_entry_each_in_a_few_queries(
         for n in range(1500)
     )
 
-    with django_assert_max_num_queries(2):  # two batches of 1000
+    # Two batches of 1000 on PostgreSQL; SQLite caps the rows per statement lower.
+    with django_assert_max_num_queries(insert_batches(AuditEntry, 1500)):
         audit_record_many(
             actor=ann, action=AuditAction.OPT_OUT_ADD, targets=targets, detail={"source": "import"}
         )

@@ -8,8 +8,8 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
 
 
-def staff_with_password(make_staff, username: str, role: str, *, applications=()):
-    """A staff user who signs in through the login form, so with a password (the shared
+def staff_with_password(make_staff, username: str, role: str | None, *, applications=()):
+    """A user who signs in through the sign-in page, so with a password (the shared
     fixtures' users have none: hashing one costs about a second)."""
     user = make_staff(username, role, applications=applications)
     user.set_password(PASSWORD)
@@ -18,11 +18,13 @@ def staff_with_password(make_staff, username: str, role: str, *, applications=()
 
 
 def sign_in(page, base: str, username: str = "thandi") -> None:
+    """Through the portal's sign-in page, as a person would; done once the navigation offers
+    to sign out (whatever page `/` shows)."""
     page.goto(base + "/")
     page.fill("[name=username]", username)
     page.fill("[name=password]", PASSWORD)
     page.keyboard.press("Enter")  # the form submits from the keyboard
-    page.get_by_role("heading", name="Campaigns").wait_for()
+    page.get_by_role("button", name=f"Sign out {username}").wait_for()
 
 
 def overflows(page) -> bool:

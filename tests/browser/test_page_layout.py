@@ -22,6 +22,7 @@ def campaign(make_staff, make_campaign, application):
 @pytest.mark.parametrize(
     "path",
     [
+        "/",
         "/campaigns/",
         "/campaigns/{pk}/dashboard/",
         "/campaigns/{pk}/",
@@ -40,6 +41,7 @@ def test_pages_fit_a_phone_without_sideways_scrolling(page, live_server, campaig
 
 def test_the_campaign_list_works_from_the_keyboard(page, live_server, campaign):
     sign_in(page, live_server.url, "vuyo")
+    page.goto(live_server.url + "/campaigns/")  # signing in lands on the front page
     page.get_by_label("Search").focus()
 
     page.keyboard.type("rather long")

@@ -11,7 +11,7 @@ from iliveit_portal.security import PAGE_CSP
 from tests.support.settings_process import settings_values
 
 PRODUCTION = {"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "portal.example.com"}
-LOGIN = reverse("admin:login")
+LOGIN = reverse("login")
 
 
 @pytest.fixture(autouse=True)

@@ -264,7 +264,7 @@ def test_the_campaign_list_filters_and_searches(superuser_client):
 def test_the_campaign_list_filter_offers_only_granted_applications(client, make_staff):
     ours = make_campaign("sms", name="Our campaign").application
     theirs = make_campaign("sms", name="Their campaign", application=make_application("Theirs"))
-    client.force_login(make_staff("ann", "Viewer", applications=[ours]))
+    client.force_login(make_staff("ann", "Viewer", applications=[ours], is_staff=True))
 
     response = client.get(reverse("admin:messaging_campaign_changelist"), {"_facets": "1"})
 
@@ -381,7 +381,7 @@ def test_opt_outs_are_listed_read_only_and_only_of_granted_applications(client, 
     theirs = make_application("Theirs")
     OptOut.objects.create(application=ours, recipient="27821230001", source="reply")
     OptOut.objects.create(application=theirs, recipient="27821230002", source="reply")
-    client.force_login(make_staff("ann", "Viewer", applications=[ours]))
+    client.force_login(make_staff("ann", "Viewer", applications=[ours], is_staff=True))
     url = reverse("admin:messaging_optout_changelist")
 
     response = client.get(url, {"_facets": "1"})

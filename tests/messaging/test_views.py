@@ -92,7 +92,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, name, args):
     url = _url(name, args, make_campaign("sms"))
     response = client.get(url)
     assert response.status_code == 302
-    assert response.url == f"{reverse('admin:login')}?next={url}"
+    assert response.url == f"{reverse('login')}?next={url}"
 
 
 @pytest.mark.parametrize(("name", "args"), COMPOSE_URLS)
@@ -990,4 +990,4 @@ def test_the_list_needs_a_sign_in(client):
     response = client.get(reverse("reports:campaign_list"))
 
     assert response.status_code == 302
-    assert response.url.startswith(reverse("admin:login"))
+    assert response.url.startswith(reverse("login"))

@@ -132,7 +132,7 @@ def test_the_dashboard_needs_a_sign_in(client, campaign):
     response = client.get(dashboard_url(campaign))
 
     assert response.status_code == 302
-    assert response.url.startswith(reverse("admin:login"))
+    assert response.url.startswith(reverse("login"))
 
 
 def test_failures_show_under_the_stage_they_failed_at_with_code_and_description(
@@ -228,3 +228,27 @@ def test_messages_refused_for_an_opt_out_are_shown_apart_from_other_cancellation
 
     assert '<span data-figure="opted-out">1</span> whose recipient had opted out' in html
     assert '<span data-figure="cancelled">1</span> cancelled otherwise' in html
+
+
+def test_the_chart_fills_empty_minutes_with_zeros_and_picks_hours_for_a_long_send(
+    client, make_staff, application
+):
+    done = make_campaign("sms", application=application, state=CampaignState.DONE, name="Long")
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=30)
+    for n, offset in enumerate((timedelta(0), timedelta(hours=5, minutes=30))):
+        done.messages.create(
+            recipient=f"2782100000{n}",
+            state=MessageState.FAILED,
+            submit_code=2,
+            submit_at=start + offset,
+        )
+    client.force_login(make_staff("ann", "Viewer", applications=[application]))
+
+    html = client.get(dashboard_url(done)).content.decode()
+
+    marker = 'id="series-data" type="application/json">'
+    start_at = html.index(marker) + len(marker)
+    data = json.loads(html[start_at : html.index("</script>", start_at)])
+    assert data["step"] == "hour"
+    assert data["submitted"] == [1, 0, 0, 0, 0, 1]
+    assert "Hours with nothing in them are left out" in html
