@@ -149,6 +149,7 @@ def site(make_staff, make_campaign, application, settings, tmp_path):
 
 
 PAGES = {
+    "front-page": "/",
     "campaign-list": "/campaigns/",
     "compose-choose": "/campaigns/new/",
     "compose-sms": "/campaigns/new/sms/",
