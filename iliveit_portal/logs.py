@@ -178,6 +178,10 @@ class PlainFormatter(logging.Formatter):
 
 
 def _learn_application_token(sender, instance, **kwargs) -> None:
+    # A row loaded without its token (.only(), for a page that shows names) must not fetch it
+    # here, one query per row; the token is learned when a row that holds it loads.
+    if "token" in instance.get_deferred_fields():
+        return
     learn_secret(getattr(instance, "token", None))
 
 

@@ -3,7 +3,7 @@ has the pages that read them)."""
 
 from django.urls import path
 
-from messaging import views
+from messaging import media_views, views
 
 app_name = "messaging"
 
@@ -33,5 +33,6 @@ urlpatterns = [
         )
         for action in views.CONTROLS
     ),
+    path("<int:pk>/slides/<int:slide_pk>/media/", media_views.slide_media, name="slide_media"),
     path("messages/<int:pk>/resend/", views.message_resend, name="message_resend"),
 ]

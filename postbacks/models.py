@@ -102,6 +102,28 @@ class Reply(models.Model):
     """A recipient's answer to a message: an SMS reply, or an email reply kept whole as a file."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="replies")
+    # The message's campaign, copied when the reply is saved (a message never changes
+    # campaign, nor a sent campaign its application), so that a campaign's replies page reads
+    # the index reply_campaign_newest instead of walking every reply newest first to find the
+    # campaign's (reports.replies).
+    campaign = models.ForeignKey(
+        "messaging.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # reply_campaign_newest serves it
+    )
+    # Its application, copied likewise: a user's replies inbox reads each granted application's
+    # newest replies from reply_application_newest and merges them.
+    application = models.ForeignKey(
+        "messaging.Application",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # reply_application_newest serves it
+    )
     # The inbox row it came from; kept when old inbox rows are purged.
     inbox = models.ForeignKey(
         PostbackInbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
@@ -118,6 +140,12 @@ class Reply(models.Model):
     class Meta:
         verbose_name_plural = "replies"
         ordering = ["message", "received_at", "id"]
+        indexes = [
+            # A campaign's replies page: its newest 51 replies below an id.
+            models.Index(fields=["campaign", "-id"], name="reply_campaign_newest"),
+            # A user's replies inbox: each granted application's newest 51 below an id.
+            models.Index(fields=["application", "-id"], name="reply_application_newest"),
+        ]
         constraints = [
             # iLiveIt retries a reply until it gets a 200 (RetryCount counts up): one Reply.
             models.UniqueConstraint(
@@ -127,6 +155,13 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} reply from {self.sender}"
+
+    def save(self, *args, **kwargs) -> None:
+        campaign = self.message.campaign if self.message_id is not None else None
+        if campaign is not None:
+            self.campaign_id = campaign.pk
+            self.application_id = campaign.application_id
+        super().save(*args, **kwargs)
 
 
 class CampaignEventCount(models.Model):

@@ -163,7 +163,7 @@ def reply_apply(*, inbox_id: int) -> str:
             inbox_finish(inbox, InboxState.DUPLICATE)
             return inbox.state
         row = Reply(
-            message=message,
+            message=message,  # Reply.save copies its campaign and application
             inbox=inbox,
             kind=reply.kind,
             sender=reply.sender,

@@ -1,15 +1,25 @@
-"""A campaign's messages as CSV rows, generated a chunk at a time for a streamed download."""
+"""A campaign's messages as CSV rows, generated a chunk at a time for a streamed download.
+
+Each row ends with its replies, for those who may read replies: how many there are, and the
+latest one's time and text. The latest, because a later reply is the one that stands ("STOP"
+after "yes please"; a correction after a typo) and one cell per message keeps the file one
+row per message for a spreadsheet; the count says when there is more to read, and the
+campaign's replies page has them all.
+"""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from itertools import islice
 
+from django.utils import timezone
 from django.utils.text import slugify
 
 from iliveit import STAGES
 from iliveit_portal.csv_cells import Echo, csv_cell
 from messaging.models import Campaign, Message
+from postbacks.models import Reply
 
 # Rows are fetched from the database this many at a time (a server-side cursor on
 # PostgreSQL), so a campaign of a million messages never sits in memory at once.
@@ -30,23 +40,51 @@ COLUMNS = (
         for part in ("code", "description", "at")
     ),
 )
+REPLY_HEADER = ["replies", "last_reply_at", "last_reply"]
 HEADER = [title for _, title in COLUMNS]
 FIELDS = [field for field, _ in COLUMNS]
+HEADER_WITH_REPLIES = HEADER + REPLY_HEADER
 
 
-def campaign_export_rows(*, campaign: Campaign) -> Iterator[str]:
+def _replies_of(
+    campaign: Campaign, first_id: int, last_id: int
+) -> dict[int, tuple[int, object, str]]:
+    """{message id: (how many replies, the latest's time, its text)} for the campaign's
+    messages with ids from first_id to last_id (one chunk of rows), in one query: a query per
+    chunk rather than three subqueries per row, which made the export ten times slower, and a
+    range rather than a list of 2000 ids to send and plan."""
+    found: dict[int, tuple[int, object, str]] = {}
+    replies = (
+        Reply.objects.filter(campaign=campaign, message_id__gte=first_id, message_id__lte=last_id)
+        .order_by("message_id", "received_at", "id")
+        .values_list("message_id", "received_at", "text")
+    )
+    for message_id, received_at, text in replies:
+        count = found.get(message_id, (0, None, ""))[0]
+        found[message_id] = (count + 1, received_at, text)
+    return found
+
+
+def campaign_export_rows(*, campaign: Campaign, with_replies: bool = True) -> Iterator[str]:
     """The header, then one CSV line per message of the campaign (test sends excluded), in id
-    order, read CHUNK_SIZE rows at a time."""
+    order, read CHUNK_SIZE rows at a time. `with_replies` adds the reply columns (leave them
+    out for someone who may not read replies)."""
     writer = csv.writer(Echo())
-    yield writer.writerow(HEADER)
+    zone = timezone.get_current_timezone()
+    yield writer.writerow(HEADER_WITH_REPLIES if with_replies else HEADER)
     rows = (
         Message.objects.filter(campaign=campaign, is_test=False)
         .order_by("id")
         .values_list(*FIELDS)
         .iterator(chunk_size=CHUNK_SIZE)
     )
-    for row in rows:
-        yield writer.writerow([csv_cell(value) for value in row])
+    while chunk := list(islice(rows, CHUNK_SIZE)):
+        replies = _replies_of(campaign, chunk[0][0], chunk[-1][0]) if with_replies else {}
+        for row in chunk:
+            cells = list(row)
+            if with_replies:
+                cells += replies.get(row[0], (0, None, ""))
+            yield writer.writerow([csv_cell(value, zone) for value in cells])
 
 
 def campaign_export_filename(*, campaign: Campaign) -> str:

@@ -70,19 +70,23 @@ class MessageFilterForm(forms.Form):
     state = forms.ChoiceField(
         label="State", required=False, choices=[("", "Any state"), *MessageState.choices]
     )
-    network = forms.CharField(
-        label="Network", required=False, max_length=64, help_text="Exact network name."
-    )
-    failure_code = forms.IntegerField(
+    # Filled from the campaign's own counters (message_queries.message_filter_choices), so
+    # that staff pick a network or code its messages have rather than guess its spelling.
+    network = forms.ChoiceField(label="Network", required=False)
+    failure_code = forms.TypedChoiceField(
         label="Failure code",
         required=False,
-        # The stage code columns are SmallIntegerField.
-        min_value=-32768,
-        max_value=32767,
+        coerce=int,
+        empty_value=None,
         help_text="Failed messages with this code at any stage.",
     )
     q = forms.CharField(label="Recipient starts with", required=False, max_length=254, strip=True)
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, networks=(), failure_codes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["network"].choices = [("", "Any network"), *((n, n) for n in networks)]
+        self.fields["failure_code"].choices = [("", "Any failure"), *failure_codes]
 
     def clean(self):
         cleaned = super().clean()
@@ -102,3 +106,32 @@ class MessageFilterForm(forms.Form):
             "failure_code": data.get("failure_code"),
             "recipient": data.get("q", ""),
         }
+
+
+class ReplyFilterForm(forms.Form):
+    """The replies pages' search (GET): a word, and on the inbox the application. An invalid
+    filter is shown with its error and left out."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        help_text="A word in the reply, or the number or address that sent it.",
+        widget=forms.TextInput(attrs={"placeholder": "A word, a number or an address"}),
+    )
+    application = forms.ModelChoiceField(
+        label="Application", required=False, queryset=None, empty_label="Any application"
+    )
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, applications=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if applications is None:  # a campaign's own replies: its application is known
+            del self.fields["application"]
+        else:
+            self.fields["application"].queryset = applications
+
+    def filters(self) -> dict:
+        """The valid filters, named as reports.replies.replies_filter takes them."""
+        data = getattr(self, "cleaned_data", {})
+        return {"text": data.get("q", "").strip(), "application": data.get("application")}

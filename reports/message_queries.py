@@ -30,7 +30,9 @@ from iliveit import (
     RateLimited,
 )
 from messaging.clients import application_client
-from messaging.models import Campaign, Message, MessageState
+from messaging.counting import campaign_counts_by_network
+from messaging.models import Campaign, CampaignFailure, Message, MessageState
+from postbacks.merge import is_failure
 
 MESSAGES_PER_PAGE = 50
 
@@ -53,12 +55,56 @@ ARCHIVE_CONNECT_TIMEOUT_S = 3.05
 ARCHIVE_READ_TIMEOUT_S = 8.0
 
 
+# How a stage's report reads when it went as it should: the stage's word and the codes that
+# mean it is done (iliveit.codes). Any other code that is not a failure is a step on the way
+# (build "RenderFarmSent") and reads as the stage and its description.
+STAGE_DONE: dict[str, tuple[str, frozenset[int]]] = {
+    "build": ("Built", frozenset({14})),
+    "archive": ("Archived", frozenset({4, 5})),
+    "submit": ("Submitted", frozenset({2})),
+    "sent": ("Sent", frozenset({1})),
+    "delivered": ("Delivered", frozenset({1})),
+}
+STAGE_NAMES = {
+    "build": "build",
+    "archive": "archive",
+    "submit": "submit",
+    "sent": "sending",
+    "delivered": "delivery",
+    # A failed message with no failing stage code (messaging.failures' two extra stages).
+    "submission": "submission",
+    "unknown": "an unknown stage",
+}
+
+
 @dataclass(frozen=True)
 class StageReport:
     stage: str
     code: int | None
     description: str
     at: datetime | None
+
+    @property
+    def failed(self) -> bool:
+        return (
+            self.code is not None and self.stage in STAGE_DONE and is_failure(self.stage, self.code)
+        )
+
+    @property
+    def sentence(self) -> str:
+        """What happened, as staff say it: "Delivered", "Failed at delivery: Absent
+        subscriber (code 27)". A page adds " at <time>" when `at` is known."""
+        if self.failed or self.stage not in STAGE_DONE:
+            reason = self.description or "no reason given"
+            code = f" (code {self.code})" if self.code is not None else ""
+            return f"Failed at {STAGE_NAMES.get(self.stage, self.stage)}: {reason}{code}"
+        word, done = STAGE_DONE[self.stage]
+        if self.code in done:
+            return word
+        if self.stage == "delivered" and self.code == 12:
+            return "Assumed delivered (no report from the network in 72 hours)"
+        step = self.description or f"code {self.code}"
+        return f"{self.stage.capitalize()}: {step}"
 
 
 @dataclass(frozen=True)
@@ -92,6 +138,58 @@ def message_latest_stage(*, message: Message) -> StageReport | None:
     if not reported:
         return None
     return max(reported, key=lambda item: item[:3])[3]
+
+
+def message_failure(*, message: Message) -> StageReport | None:
+    """Why a failed message failed: its first failing stage in pipeline order (the rule the
+    failure counters use, messaging.failures), or, when no stage code says so, its last error
+    under "submission" (iLiveIt never took it) or "unknown". None for a message that has not
+    failed."""
+    if message.state != MessageState.FAILED:
+        return None
+    for report in message_stages(message=message):
+        if report.failed:
+            return report
+    return StageReport(
+        stage="unknown" if message.iliveit_id else "submission",
+        code=None,
+        description=message.last_error,
+        at=None,
+    )
+
+
+def message_summary(*, message: Message) -> StageReport | None:
+    """The one line a list shows for a message: its failure when it failed, else the latest
+    stage iLiveIt reported; None before any report."""
+    return message_failure(message=message) or message_latest_stage(message=message)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    networks: list[str]
+    failure_codes: list[tuple[int, str]]  # (code, "5 · Network rejected (sending)")
+
+
+def message_filter_choices(*, campaign: Campaign) -> FilterChoices:
+    """The networks and failure codes the campaign's messages have, for the message list's
+    selects: read from its counters (CampaignCount, CampaignFailure), a few dozen rows
+    whatever its size. Code 0 is left out: it is the counters' "no code" (messaging.failures),
+    which the failure-code filter cannot match."""
+    networks = [name for name in campaign_counts_by_network(campaign_id=campaign.pk) if name]
+    reasons: dict[int, set[str]] = {}
+    rows = (
+        CampaignFailure.objects.filter(campaign=campaign, n__gt=0)
+        .exclude(code=0)
+        .values_list("code", "stage", "description")
+        .distinct()
+    )
+    for code, stage, description in rows:
+        named = f"{description or 'no description'} ({STAGE_NAMES.get(stage, stage)})"
+        reasons.setdefault(code, set()).add(named)
+    codes = [
+        (code, f"{code} · {'; '.join(sorted(named))}") for code, named in sorted(reasons.items())
+    ]
+    return FilterChoices(networks=sorted(networks, key=str.lower), failure_codes=codes)
 
 
 def messages_filter(

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from reports.views import campaigns, dashboard, messages
+from reports.views import campaigns, dashboard, messages, replies
 
 app_name = "reports"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("", campaigns.campaign_list, name="campaign_list"),
     path("<int:pk>/dashboard/", dashboard.campaign_dashboard_page, name="campaign_dashboard"),
     path("<int:pk>/messages/", messages.message_list, name="message_list"),
+    path("<int:pk>/replies/", replies.campaign_replies, name="campaign_replies"),
     path("<int:pk>/messages.csv", messages.message_export, name="message_export"),
     path("messages/<int:pk>/", messages.message_detail, name="message_detail"),
     path("messages/<int:pk>/archived/", messages.message_archived_view, name="message_archived"),

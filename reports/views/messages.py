@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from messaging.compose import email_preview_document
 from messaging.guards import LAUNCH, can_view_campaigns, visible_campaign
-from messaging.models import Message
+from messaging.models import Channel, Message, SlideMedia
 from messaging.previews import ContentPreview, content_preview
 from messaging.visibility import messages_visible
 from postbacks.models import Reply
@@ -26,8 +26,10 @@ from reports.message_queries import (
     ArchiveUnavailable,
     archived_data_text,
     message_archived,
-    message_latest_stage,
+    message_failure,
+    message_filter_choices,
     message_stages,
+    message_summary,
     messages_filter,
     messages_page,
 )
@@ -39,7 +41,10 @@ VIEW_REPLY = "postbacks.view_reply"
 @can_view_campaigns
 def message_list(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = visible_campaign(request, pk)
-    form = MessageFilterForm(request.GET)
+    choices = message_filter_choices(campaign=campaign)
+    form = MessageFilterForm(
+        request.GET, networks=choices.networks, failure_codes=choices.failure_codes
+    )
     form.is_valid()  # an invalid filter shows its error and is left out
     after = form.cleaned_data.get("after") or 0
     page = messages_page(
@@ -47,7 +52,7 @@ def message_list(request: HttpRequest, pk: int) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("after", None)
-    rows = [(message, message_latest_stage(message=message)) for message in page.messages]
+    rows = [(message, message_summary(message=message)) for message in page.messages]
     return render(
         request,
         "reports/message_list.html",
@@ -94,6 +99,7 @@ def _stages_shown(message: Message) -> list:
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = _visible_message(request, pk)
     replies = list(message.replies.all()) if request.user.has_perm(VIEW_REPLY) else None
+    failure = message_failure(message=message)
     return render(
         request,
         "reports/message_detail.html",
@@ -101,6 +107,10 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "message": message,
             "campaign": message.campaign,
             "stages": _stages_shown(message),
+            "failure": failure,
+            # The failure already says it when no stage code does.
+            "last_error": "" if failure and failure.code is None else message.last_error,
+            "slides": _slides_shown(message),
             # When each change happened at iLiveIt, not when we heard: postbacks arrive out of
             # order, and a poll can tell of a change long after it.
             "events": message.events.order_by(F("stage_at").asc(nulls_last=True), "id"),
@@ -116,6 +126,23 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "content": _content_shown(message),
         },
     )
+
+
+def _slides_shown(message: Message) -> list:
+    """An MMS message's slides, each image with the address of its thumbnail (served by
+    messaging's slide_media, which checks the user may see the campaign)."""
+    campaign = message.campaign
+    if campaign is None or campaign.channel != Channel.MMS:
+        return []
+    return [
+        (
+            slide,
+            reverse("messaging:slide_media", args=[campaign.pk, slide.pk])
+            if slide.media and slide.media_type == SlideMedia.IMAGE
+            else "",
+        )
+        for slide in campaign.slides.order_by("position", "id")
+    ]
 
 
 def _content_shown(message: Message) -> ContentPreview | None:
@@ -169,7 +196,8 @@ def message_reply_raw(request: HttpRequest, pk: int, reply_pk: int) -> FileRespo
 def message_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     campaign = visible_campaign(request, pk)
     response = StreamingHttpResponse(
-        campaign_export_rows(campaign=campaign), content_type="text/csv; charset=utf-8"
+        campaign_export_rows(campaign=campaign, with_replies=request.user.has_perm(VIEW_REPLY)),
+        content_type="text/csv; charset=utf-8",
     )
     filename = campaign_export_filename(campaign=campaign)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

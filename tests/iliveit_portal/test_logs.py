@@ -116,6 +116,16 @@ def test_the_applications_token_is_redacted_wherever_it_appears(output, db, sett
     assert second == "plain mention: [REDACTED]."
 
 
+def test_loading_applications_without_their_token_fetches_no_token(db, django_assert_num_queries):
+    Application.objects.create(
+        name="Names only", endpoint="https://iliveit.invalid", token="t-0123456789", mvno_id=1
+    )
+    # A page that lists names (the replies inbox) loads rows without the token: one query,
+    # not one more per row to learn a token it never reads.
+    with django_assert_num_queries(1):
+        [application.name for application in Application.objects.only("id", "name")]
+
+
 def test_secret_settings_and_url_credentials_are_redacted(output, settings):
     logger, lines = output
     settings.POSTBACK_KEYS = ["postback-key-new-2025", "postback-key-old-2024"]

@@ -230,6 +230,11 @@ def test_an_sms_reply_is_stored_on_its_message(message):
     )
     assert reply.inbox == inbox
     assert not reply.raw_email
+    # Kept with its campaign and application, for the replies pages' indexes.
+    assert (reply.campaign, reply.application) == (
+        message.campaign,
+        message.campaign.application,
+    )
 
 
 def test_an_email_reply_keeps_the_raw_email_as_a_file(message):

@@ -8,9 +8,11 @@ import pytest
 from django.db.models import QuerySet
 
 from messaging.models import Message, MessageState
+from postbacks.models import Reply, ReplyKind
 from reports import exports
 from reports.exports import (
     HEADER,
+    HEADER_WITH_REPLIES,
     campaign_export_filename,
     campaign_export_rows,
     csv_cell,
@@ -34,7 +36,7 @@ def test_it_writes_a_header_then_one_row_per_message_in_id_order(campaign):
     first = Message.objects.create(campaign=campaign, recipient="27820000001")
     second = Message.objects.create(campaign=campaign, recipient="27820000002")
     lines = list(campaign_export_rows(campaign=campaign))
-    assert next(csv.reader([lines[0]])) == HEADER
+    assert next(csv.reader([lines[0]])) == HEADER_WITH_REPLIES
     rows = read(campaign)
     assert [row["id"] for row in rows] == [str(first.id), str(second.id)]
 
@@ -65,6 +67,8 @@ def test_every_column_is_filled_and_times_are_iso_8601(campaign):
     assert row["attempts"] == "2"
     assert row["last_error"] == "timed out once"
     assert datetime.fromisoformat(row["submitted_at"]) == sent_at
+    # In TIME_ZONE (Africa/Johannesburg in tests), with its offset, as the pages show it.
+    assert row["submitted_at"] == "2026-11-25T10:30:05+02:00"
     assert row["submit_code"] == "2"
     assert row["submit_description"] == "Submitted"
     assert datetime.fromisoformat(row["delivered_at"]) == sent_at
@@ -127,3 +131,68 @@ def test_the_filename_is_safe_whatever_the_campaign_is_called(campaign):
     assert campaign_export_filename(campaign=campaign) == f"messages-{campaign.pk}-unicode.csv"
     campaign.name = "☃☃"
     assert campaign_export_filename(campaign=campaign) == f"messages-{campaign.pk}-campaign.csv"
+
+
+def reply(message, text, *, at):
+    made = Reply.objects.create(
+        message=message,
+        kind=ReplyKind.SMS,
+        sender=message.recipient,
+        text=text,
+        content_hash=text,
+    )
+    Reply.objects.filter(pk=made.pk).update(received_at=at)
+
+
+def test_each_row_ends_with_its_reply_count_and_latest_reply(campaign):
+    asked = Message.objects.create(campaign=campaign, recipient="27820000001")
+    Message.objects.create(campaign=campaign, recipient="27820000002")
+    reply(asked, "Yes please", at=datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    reply(asked, "STOP", at=datetime(2026, 11, 25, 9, 15, tzinfo=UTC))
+
+    answered, silent = read(campaign)
+
+    assert answered["replies"] == "2"
+    assert answered["last_reply"] == "STOP"
+    assert answered["last_reply_at"] == "2026-11-25T11:15:00+02:00"
+    assert silent["replies"] == "0"
+    assert silent["last_reply"] == silent["last_reply_at"] == ""
+
+
+def test_a_reply_that_would_run_as_a_formula_is_quoted(campaign):
+    message = Message.objects.create(campaign=campaign, recipient="27820000001")
+    reply(message, "=HYPERLINK(1)", at=datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    (row,) = read(campaign)
+    assert row["last_reply"] == "'=HYPERLINK(1)"
+
+
+def test_without_replies_the_reply_columns_are_left_out(campaign):
+    message = Message.objects.create(campaign=campaign, recipient="27820000001")
+    reply(message, "private", at=datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    lines = list(campaign_export_rows(campaign=campaign, with_replies=False))
+    assert next(csv.reader([lines[0]])) == HEADER
+    assert "private" not in "".join(lines)
+
+
+def test_replies_are_read_a_chunk_at_a_time_and_land_on_their_own_rows(
+    campaign, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
+    messages = [
+        Message.objects.create(campaign=campaign, recipient=f"2782000000{n}") for n in range(5)
+    ]
+    test_send = Message.objects.create(campaign=campaign, recipient="27829999999", is_test=True)
+    for message in [*messages[1::2], test_send]:
+        reply(message, f"from {message.recipient}", at=datetime(2026, 11, 25, 8, tzinfo=UTC))
+
+    with django_assert_max_num_queries(8):  # the messages, then one query per chunk of 2
+        rows = read(campaign)
+
+    assert [row["last_reply"] for row in rows] == [
+        "",
+        "from 27820000001",
+        "",
+        "from 27820000003",
+        "",
+    ]
+    assert [row["replies"] for row in rows] == ["0", "1", "0", "1", "0"]

@@ -13,9 +13,13 @@ from iliveit.responses import ArchivedMessage
 from messaging.models import Message, MessageState
 from reports.message_queries import (
     LONG_TEXT,
+    StageReport,
     archived_data_text,
+    message_failure,
+    message_filter_choices,
     message_latest_stage,
     message_stages,
+    message_summary,
     messages_filter,
     messages_page,
 )
@@ -171,3 +175,91 @@ def test_archived_data_is_indented_json_with_long_strings_cut():
     assert '\n  "slides": [' in text
     assert f"({LONG_TEXT + 10} characters in all)" in text
     assert "A" * (LONG_TEXT + 1) not in text
+
+
+@pytest.mark.parametrize(
+    ("stage", "code", "description", "sentence"),
+    [
+        ("delivered", 1, "Delivered", "Delivered"),
+        (
+            "delivered",
+            12,
+            "Assumed Delivered",
+            "Assumed delivered (no report from the network in 72 hours)",
+        ),
+        ("sent", 1, "OK", "Sent"),
+        ("submit", 2, "Submitted", "Submitted"),
+        ("archive", 4, "Archived", "Archived"),
+        ("build", 14, "RenderFarmSuccess", "Built"),
+        ("build", 13, "RenderFarmSent", "Build: RenderFarmSent"),
+        ("sent", 5, "Network rejected", "Failed at sending: Network rejected (code 5)"),
+        ("delivered", 27, "", "Failed at delivery: no reason given (code 27)"),
+        ("submit", 3, "SubmitFailed", "Failed at submit: SubmitFailed (code 3)"),
+    ],
+)
+def test_a_stage_reads_as_a_sentence(stage, code, description, sentence):
+    assert StageReport(stage, code, description, None).sentence == sentence
+
+
+def test_a_failed_message_names_its_first_failing_stage():
+    now = timezone.now()
+    message = Message(
+        state=MessageState.FAILED,
+        submit_code=2,
+        sent_code=5,
+        sent_description="Network rejected",
+        sent_at=now,
+        delivered_code=27,
+        delivered_description="Absent subscriber",
+    )
+    failure = message_failure(message=message)
+    assert (failure.stage, failure.code, failure.at) == ("sent", 5, now)
+    assert message_summary(message=message) == failure
+
+
+def test_a_failure_with_no_stage_code_is_its_last_error():
+    refused = Message(state=MessageState.FAILED, last_error="401: bad token")
+    lost = Message(state=MessageState.FAILED, iliveit_id="m-1", last_error="superseded")
+    assert message_failure(message=refused).sentence == "Failed at submission: 401: bad token"
+    assert message_failure(message=lost).sentence == "Failed at an unknown stage: superseded"
+    assert message_failure(message=Message(state=MessageState.DELIVERED)) is None
+
+
+@pytest.mark.django_db
+def test_filter_choices_are_the_campaigns_own_networks_and_failure_codes(application):
+    campaign = make_campaign("sms", application=application)
+    other = make_campaign("sms", application=application)
+    campaign.messages.create(recipient="1", state=MessageState.DELIVERED, network="Vodacom")
+    campaign.messages.create(recipient="2", state=MessageState.QUEUED)  # no network yet
+    campaign.messages.create(
+        recipient="3",
+        state=MessageState.FAILED,
+        network="MTN",
+        iliveit_id="m3",
+        sent_code=5,
+        sent_description="Network rejected",
+    )
+    campaign.messages.create(recipient="4", state=MessageState.FAILED, last_error="refused")
+    other.messages.create(
+        recipient="5",
+        state=MessageState.FAILED,
+        network="Cell C",
+        iliveit_id="m5",
+        delivered_code=27,
+        delivered_description="Absent",
+    )
+
+    choices = message_filter_choices(campaign=campaign)
+
+    assert choices.networks == ["MTN", "Vodacom"]
+    # Code 0 (a failure with no code) cannot be filtered on, so it is not offered.
+    assert choices.failure_codes == [(5, "5 · Network rejected (sending)")]
+
+
+@pytest.mark.django_db
+def test_filter_choices_read_the_counters_not_the_messages(application):
+    campaign = make_campaign("sms", application=application)
+    with CaptureQueriesContext(connection) as queries:
+        message_filter_choices(campaign=campaign)
+    assert len(queries) == 2
+    assert all("messaging_message" not in query["sql"] for query in queries)

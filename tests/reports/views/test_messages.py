@@ -202,10 +202,10 @@ def test_the_page_says_when_a_message_was_sent_as_transactional(viewer_client, m
 def test_the_page_shows_every_stage_an_sms_goes_through(viewer_client, message):
     html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
     assert "msg-1" in html
-    for stage in ("archive", "submit", "sent", "delivered"):
-        assert f'<th scope="row">{stage}</th>' in html
+    for stage in ("Archive", "Submit", "Sent", "Delivered"):
+        assert f'<th scope="row">{stage}' in html
     # Only a video MMS is built.
-    assert '<th scope="row">build</th>' not in html
+    assert '<th scope="row">Build' not in html
     assert "Network rejected" in html
     assert f'href="{reverse("reports:message_archived", args=[message.pk])}"' in html
 
@@ -222,7 +222,7 @@ def test_a_video_message_page_shows_its_build_stage(viewer_client, application):
 
     html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
 
-    assert '<th scope="row">build</th>' in html
+    assert '<th scope="row">Build' in html
 
 
 def test_the_timeline_runs_by_stage_time_and_marks_late_events(viewer_client, message):
@@ -543,3 +543,78 @@ def test_a_message_without_fields_says_so_and_a_one_time_pin_shows_no_content(
     html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
     assert "erased once it is sent" in html
     assert "PIN 1234" not in html
+
+
+# --- how a message reads -----------------------------------------------------------------------
+
+
+def test_the_list_says_what_happened_as_a_sentence(viewer_client, campaign, message):
+    delivered_at = timezone.now()
+    campaign.messages.create(
+        recipient="27830000002",
+        state=MessageState.DELIVERED,
+        delivered_code=1,
+        delivered_description="Delivered",
+        delivered_at=delivered_at,
+    )
+    html = _page(viewer_client.get(reverse("reports:message_list", args=[campaign.pk])))
+    assert "Failed at sending: Network rejected (code 5)" in html
+    local = timezone.localtime(delivered_at).strftime("%Y-%m-%d %H:%M")
+    assert f">{local}</time>" in html
+    assert "Delivered at <time" in html
+    assert "delivered <span" not in html
+
+
+def test_a_failed_message_shows_its_failure_not_an_empty_last_error(viewer_client, message):
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
+    assert "<dt>Failure</dt>" in html
+    assert "Failed at sending: Network rejected (code 5)" in html
+    assert "<dt>Last error</dt>" not in html
+
+
+def test_a_failure_without_a_stage_code_shows_the_error_once(viewer_client, campaign):
+    refused = campaign.messages.create(
+        recipient="27830000009", state=MessageState.FAILED, last_error="401: invalid token"
+    )
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[refused.pk])))
+    assert "Failed at submission: 401: invalid token" in html
+    assert html.count("401: invalid token") == 1
+
+
+def test_the_network_and_failure_code_filters_offer_the_campaigns_own_values(
+    viewer_client, campaign, message
+):
+    campaign.messages.create(recipient="27830000002", state=MessageState.DELIVERED, network="mtn")
+    response = viewer_client.get(reverse("reports:message_list", args=[campaign.pk]))
+    form = response.context["form"]
+    assert [value for value, _ in form.fields["network"].choices] == ["", "mtn", "vodacom"]
+    assert [value for value, _ in form.fields["failure_code"].choices] == ["", 5]
+    html = _page(response)
+    assert '<select name="network"' in html and '<select name="failure_code"' in html
+    assert "5 · Network rejected (sending)" in html
+
+
+def test_a_network_the_campaign_never_used_is_a_form_error(viewer_client, campaign, message):
+    response = viewer_client.get(
+        reverse("reports:message_list", args=[campaign.pk]), {"network": "nowhere"}
+    )
+    assert response.status_code == 200
+    assert "network" in response.context["form"].errors
+    assert len(response.context["rows"]) == 1  # the bad filter is left out
+
+
+def test_an_mms_message_page_shows_each_image_slide_as_a_thumbnail(viewer_client, application):
+    from messaging.models import SlideMedia
+    from tests.messaging.compose_helpers import png_bytes
+
+    mms = make_campaign("mms", application=application, name="Picture day")
+    image = mms.slides.create(position=0, media_type=SlideMedia.IMAGE, mime="image/png")
+    image.media.save("dot.png", ContentFile(png_bytes()))
+    mms.slides.create(position=1, text="Words only")
+    message = mms.messages.create(recipient="27820000001", state=MessageState.QUEUED)
+
+    html = _page(viewer_client.get(reverse("reports:message_detail", args=[message.pk])))
+
+    src = reverse("messaging:slide_media", args=[mms.pk, image.pk])
+    assert f'<img src="{src}"' in html
+    assert html.count("<img ") == 1
