@@ -60,6 +60,23 @@ class Application(models.Model):
         return f"…{self.token[-4:]}" if len(self.token) > 8 else "…"
 
 
+# What a composer writes into a campaign besides its channel and application: what is sent and
+# when. The API reads and takes these; a clone copies them.
+CAMPAIGN_CONTENT_FIELDS = (
+    "subject",
+    "body_html",
+    "body_text",
+    "from_name",
+    "reply_to",
+    "template_id",
+    "template_data",
+    "network",
+    "is_otp",
+    "submit_not_before",
+    "submit_not_after",
+)
+
+
 class Campaign(models.Model):
     name = models.CharField(max_length=200)
     channel = models.CharField(max_length=10, choices=Channel.choices)

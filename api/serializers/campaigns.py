@@ -5,7 +5,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.fields import MAX_INT, JSONObjectField
-from messaging.models import Attachment, Campaign, CampaignState, Channel, Slide
+from messaging.models import (
+    CAMPAIGN_CONTENT_FIELDS,
+    Attachment,
+    Campaign,
+    CampaignState,
+    Channel,
+    Slide,
+)
 from messaging.recipients.fields import (
     MAX_VALUE_CHARS,
     FieldsInvalid,
@@ -37,19 +44,7 @@ class SlideSerializer(serializers.ModelSerializer):
 
 
 # What a composer writes: read back by every campaign answer, taken by create.
-CONTENT_FIELDS = (
-    "subject",
-    "body_html",
-    "body_text",
-    "from_name",
-    "reply_to",
-    "template_id",
-    "template_data",
-    "network",
-    "is_otp",
-    "submit_not_before",
-    "submit_not_after",
-)
+CONTENT_FIELDS = CAMPAIGN_CONTENT_FIELDS
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

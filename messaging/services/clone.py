@@ -10,24 +10,14 @@ from django.db.models.fields.files import FieldFile
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from messaging.models import Attachment, Campaign, CampaignState, Slide
+from messaging.models import CAMPAIGN_CONTENT_FIELDS, Attachment, Campaign, CampaignState, Slide
 from messaging.services.errors import CampaignError
 
 # What a clone copies: everything that says what is sent and how, none of what happened.
 COPIED_FIELDS = (
     "channel",
     "application",
-    "subject",
-    "body_html",
-    "body_text",
-    "from_name",
-    "reply_to",
-    "template_id",
-    "template_data",
-    "network",
-    "is_otp",
-    "submit_not_before",
-    "submit_not_after",
+    *CAMPAIGN_CONTENT_FIELDS,
     "canary_size",
     "canary_min_success",
 )
