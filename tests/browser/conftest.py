@@ -23,6 +23,13 @@ def _chromium() -> str:
     return found
 
 
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    """Browser tests sign in through the form, so each hashes a password twice (set, then
+    checked); Django's default hasher spends most of a second on each, on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
