@@ -240,6 +240,8 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-us"
+# One date format everywhere, the admin included (iliveit_portal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["iliveit_portal.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Africa/Johannesburg")
 USE_I18N = True
 USE_TZ = True

@@ -25,3 +25,9 @@ def test_a_timeline_shows_seconds_and_a_missing_time_a_dash(settings):
 
     assert ">2026-12-06 12:02:09</time>" in render("{{ at|when_seconds }}", at=AT)
     assert render("{{ at|when }}", at=None) == "—"
+
+
+def test_what_django_draws_itself_shows_the_same_format(settings):
+    settings.TIME_ZONE = "UTC"
+
+    assert render("{{ at }}", at=AT) == "2026-12-06 12:02"
