@@ -1,4 +1,5 @@
-"""`make run`: the portal, a Celery worker, beat and the iLiveIt sandbox in one terminal.
+"""`make run`: the portal, Celery workers (sending's and postbacks'), beat and the iLiveIt
+sandbox in one terminal.
 
 With nothing configured it uses SQLite and an embedded Redis, so a newcomer installs nothing by
 hand. DATABASE_URL, REDIS_URL and ILIVEIT_ENDPOINT, when set, are used instead, and a set
@@ -19,6 +20,8 @@ import time
 import urllib.request
 from collections.abc import MutableMapping
 from pathlib import Path
+
+from iliveit_portal.queues import celery_queues
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", REPO_ROOT / "var"))
@@ -206,12 +209,24 @@ def run() -> int:
             env,
         )
     celery = [python, "-m", "celery", "-A", "iliveit_portal"]
+    sending_queue, postbacks_queue = celery_queues(env)
     worker_ready = threading.Event()
     processes["worker"] = _start(
         "worker",
-        [*celery, "worker", "--loglevel", "info", "--concurrency", "2"],
+        [*celery, "worker", "--loglevel", "info", "--concurrency", "2", "-Q", sending_queue],
         env,
         ready=worker_ready,
+    )
+    # Postbacks are applied by a worker of their own, so a campaign's queued submit chunks
+    # never hold them up.
+    processes["postbacks"] = _start(
+        "postbacks",
+        [
+            *celery,
+            *("worker", "--loglevel", "info", "--concurrency", "1"),
+            *("-Q", postbacks_queue, "-n", "postbacks@%h"),
+        ],
+        env,
     )
     processes["beat"] = _start(
         "beat",

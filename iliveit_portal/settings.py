@@ -10,6 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from iliveit_portal.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from iliveit_portal.queues import celery_queues
 from iliveit_portal.redis_urls import celery_broker_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -161,7 +162,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "portal")
+# Applying postbacks must never wait behind sending: a large campaign queues its submit chunks
+# all at once, and a drain queued after them would sit there for minutes while the inbox
+# grows. Drains go to a queue of their own, served by a worker of its own (README, "Scale").
+CELERY_TASK_DEFAULT_QUEUE, CELERY_POSTBACKS_QUEUE = celery_queues(os.environ)
+CELERY_TASK_ROUTES = {"postbacks.tasks.drain": {"queue": CELERY_POSTBACKS_QUEUE}}
 
 # Shared by every web process: API throttles and login throttling must count across them.
 CACHES = {

@@ -97,9 +97,9 @@ def drain_queue(monkeypatch):
     monkeypatch.setattr(drain_slots, "_asked_at", float("-inf"))
     client = redis_client()
     keys = [drain_key(slot) for slot in range(settings.POSTBACK_DRAINS)]
-    client.delete(*keys, settings.CELERY_TASK_DEFAULT_QUEUE)
-    yield settings.CELERY_TASK_DEFAULT_QUEUE
-    client.delete(*keys, settings.CELERY_TASK_DEFAULT_QUEUE)
+    client.delete(*keys, settings.CELERY_POSTBACKS_QUEUE)
+    yield settings.CELERY_POSTBACKS_QUEUE
+    client.delete(*keys, settings.CELERY_POSTBACKS_QUEUE)
 
 
 def queued_drains(queue: str) -> list:

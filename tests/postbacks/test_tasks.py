@@ -1,9 +1,19 @@
-"""The reconcile task: a thin wrapper that beat runs every RECONCILE_POLL_INTERVAL_S."""
+"""The postbacks app's tasks: drains, on a queue of their own, and the reconcile round that
+beat runs every RECONCILE_POLL_INTERVAL_S."""
+
+import time
 
 import pytest
+from celery import current_app
 from django.conf import settings
 
+from iliveit_portal.celery import app as celery_app
+from messaging.models import MessageState
+from messaging.tasks import submit_messages
 from postbacks import tasks
+from postbacks.models import InboxState, PostbackInbox
+from tests.postbacks.webhook import delivery_body, post_only
+from tests.support.worker import CeleryWorker, database_url_for_workers
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +52,40 @@ def test_beat_runs_the_sweep_task_every_interval():
     entry = settings.CELERY_BEAT_SCHEDULE["sweep"]
     assert entry["task"] == tasks.sweep.name == "postbacks.tasks.sweep"
     assert entry["schedule"] == settings.SWEEP_INTERVAL_S
+
+
+def test_drains_have_a_queue_of_their_own():
+    route = current_app.amqp.router.route({}, tasks.drain.name)
+    assert (
+        route["queue"].name == settings.CELERY_POSTBACKS_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_postbacks_are_applied_while_sendings_queue_holds_a_campaigns_backlog(
+    client, message, request
+):
+    """A campaign launched at once queues its submit chunks before the first postback comes;
+    the drain must not wait behind them. No worker serves sending's queue here, so its backlog
+    stays put, and only the postbacks' own worker can apply what the webhook stores."""
+    celery_app.control.purge()
+    request.addfinalizer(celery_app.control.purge)
+    for n in range(2000):
+        submit_messages.delay([10_000_000 + n])
+    worker = CeleryWorker(
+        queue=settings.CELERY_POSTBACKS_QUEUE,
+        env={"DATABASE_URL": database_url_for_workers()},
+        concurrency=1,
+        postbacks=False,
+    )
+    request.addfinalizer(worker.stop)
+
+    assert post_only(client, message, delivery_body(message)).status_code == 200
+
+    deadline = time.monotonic() + 15
+    while PostbackInbox.objects.filter(state=InboxState.PENDING).exists():
+        assert time.monotonic() < deadline, "the postback waited behind sending's backlog"
+        time.sleep(0.1)
+    message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED

@@ -23,7 +23,18 @@ def database_url_for_workers() -> str:
 
 
 class CeleryWorker(CeleryProcess):
-    def __init__(self, *, queue: str, env: dict[str, str], concurrency: int = 4, name: str = "w"):
+    """A worker of `queue` and, unless `postbacks` is False, of the postbacks queue too, as
+    one machine's two workers would serve them between them."""
+
+    def __init__(
+        self,
+        *,
+        queue: str,
+        env: dict[str, str],
+        concurrency: int = 4,
+        name: str = "w",
+        postbacks: bool = True,
+    ):
         # A drain an earlier test queued (its flag still set, its task purged or long done)
         # would keep this worker from being asked to apply the postbacks of this test.
         redis_client().delete(*(drain_key(slot) for slot in range(settings.POSTBACK_DRAINS)))
@@ -39,12 +50,14 @@ class CeleryWorker(CeleryProcess):
                 "--without-mingle",
                 "--without-gossip",
                 "--queues",
-                queue,
+                f"{queue},{settings.CELERY_POSTBACKS_QUEUE}" if postbacks else queue,
                 "--hostname",
                 f"{name}-{queue}@%h",
             ],
             queue=queue,
-            env=env,
+            # Named, not derived from its own queue's name: drains this worker queues must go
+            # where this worker (and the test's own webhook) look for them.
+            env={**env, "CELERY_POSTBACKS_QUEUE": settings.CELERY_POSTBACKS_QUEUE},
             log_name=f"worker-{queue}-{name}",
         )
         self.wait_for_log(b" ready.", what="worker not ready")
