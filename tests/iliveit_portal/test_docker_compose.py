@@ -20,7 +20,7 @@ DOCKERFILE = REPO / "Dockerfile"
 # Where .ci/run installs a compose binary from PyPI when the docker CLI has no plugin.
 LOCAL_COMPOSE = REPO / "var" / "tools" / "compose" / "bin" / "docker-compose"
 
-PORTAL_SERVICES = ("web", "worker", "beat", "migrate")
+PORTAL_SERVICES = ("web", "worker", "postbacks-worker", "beat", "migrate")
 
 
 def _version(command: list[str]) -> int | None:
@@ -109,7 +109,15 @@ def test_compose_accepts_the_stack_with_the_sandbox_profile(compose):
 def test_the_sandbox_is_left_out_without_its_profile(compose):
     result = run_compose(compose, "config", "--services")
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.split()) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(result.stdout.split()) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "web",
+        "worker",
+        "postbacks-worker",
+        "beat",
+    }
 
 
 def test_compose_refuses_the_stack_without_a_secret_key(compose, tmp_path):
@@ -134,7 +142,8 @@ def test_compose_refuses_the_stack_without_a_secret_key(compose, tmp_path):
 
 def test_the_stack_has_its_services_and_the_sandbox_only_in_its_profile(stack):
     services = stack["services"]
-    assert {"postgres", "redis", "migrate", "web", "worker", "beat", "sandbox"} <= set(services)
+    expected = {"postgres", "redis", "migrate", "web", "worker", "postbacks-worker", "beat"}
+    assert expected | {"sandbox"} <= set(services)
     assert services["sandbox"]["profiles"] == ["sandbox"]
     for name, service in services.items():
         if name != "sandbox":
@@ -153,7 +162,7 @@ def test_every_long_running_service_has_a_health_check(stack):
 
 def test_the_portal_waits_for_healthy_dependencies_and_the_migrations(stack):
     services = stack["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "postbacks-worker", "beat"):
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy", name
         assert depends["redis"]["condition"] == "service_healthy", name
