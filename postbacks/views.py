@@ -51,6 +51,12 @@ def _receive(request: HttpRequest, ref: str, mac: str, *, kind: str) -> HttpResp
     # the insert is the answer's only database statement. A message deleted since is found
     # missing when the row is applied, and the row quarantined.
     body, truncated = _read_body(request)
+    if not truncated and len(body) < _declared_length(request):
+        # The connection dropped mid-body: what came is not what iLiveIt sent, and it never
+        # saw an answer, so it sends the whole postback again. Storing the stub would only
+        # quarantine noise.
+        logger.warning("%s postback for ref %s cut short in transit", kind, ref[:40])
+        return HttpResponse("Body cut short", status=400, content_type="text/plain")
     try:
         inbox = postback_store(
             ref=ref,
@@ -70,6 +76,11 @@ def _receive(request: HttpRequest, ref: str, mac: str, *, kind: str) -> HttpResp
         # Stored: the sweeper applies it when no drain does.
         logger.exception("postback %s stored; no drain could be queued", inbox.pk)
     return HttpResponse("OK", content_type="text/plain")
+
+
+def _declared_length(request: HttpRequest) -> int:
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    return int(declared) if declared.isdigit() else 0
 
 
 def _source(request: HttpRequest) -> str | None:

@@ -3,6 +3,7 @@ body size limit. What a stored postback then does to its message is tested with 
 that does it (test_services, test_drain, test_merge, test_replies)."""
 
 import json
+import socket
 
 import pytest
 from django.db import DatabaseError
@@ -308,3 +309,23 @@ def test_the_reply_route_takes_only_post(client, message):
     )
 
     assert client.get(url).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_body_cut_short_in_transit_is_refused_and_not_stored(live_server, message):
+    """The connection drops mid-body (a proxy or the network cut it): the stub is not what
+    iLiveIt sent, which never saw an answer and sends the whole postback again."""
+    body = json.dumps(delivery_body(message)).encode()
+    host, port = live_server.thread.host, live_server.thread.port
+    with socket.create_connection((host, port), timeout=10) as connection:
+        connection.sendall(
+            f"POST {url_for(message)} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n".encode()
+            + body[: len(body) // 2]
+        )
+        connection.shutdown(socket.SHUT_WR)
+        answer = connection.makefile("rb").read()
+
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert not PostbackInbox.objects.exists()
