@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 
 from audit.models import AuditAction
 from audit.services import audit_record, audit_record_many
+from iliveit_portal.templatetags.portal import local_time
 from messaging.models import Application, Message, OptOut, OptOutSource
 
 # Recipients per IN (...) list (SQLite): well under its bound-parameter limit.
@@ -147,4 +148,5 @@ def opted_out(*, application_id: int, recipients: Iterable[str]) -> dict[str, Op
 
 def opt_out_reason(entry: OptOut) -> str:
     """How an import or a send refusal names the opt-out: "opted out on 2026-12-06 (Reply)"."""
-    return f"opted out on {entry.created_at:%Y-%m-%d} ({entry.get_source_display()})"
+    # The date in TIME_ZONE, as the pages show it: a STOP at 01:00 local is not the day before.
+    return f"opted out on {local_time(entry.created_at):%Y-%m-%d} ({entry.get_source_display()})"

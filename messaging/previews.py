@@ -12,7 +12,6 @@ from django.db.models import Q
 from messaging.compose import email_preview_document
 from messaging.models import Campaign, Channel, Message
 from messaging.personalise import RenderedContent, message_rendered_content
-from messaging.recipients.normalise import InvalidRecipient, normalise_recipient
 from messaging.sms import SegmentCount, sms_segments
 
 
@@ -59,15 +58,12 @@ def campaign_recipient_find(campaign: Campaign, search: str) -> Message | None:
     recipients = campaign.messages.filter(is_test=False).order_by("id")
     if not search:
         return recipients.first()
-    try:
-        # Typed as a whole number or address: one indexed lookup.
-        exact = normalise_recipient(search, channel=campaign.channel)
-    except InvalidRecipient:
-        exact = None
+    # Typed as a whole number or address: one indexed lookup, as the recipients page finds one.
+    from messaging.services.recipients import campaign_recipients_matching
+
+    exact = campaign_recipients_matching(campaign=campaign, text=search).first()
     if exact is not None:
-        found = recipients.filter(recipient=exact).first()
-        if found is not None:
-            return found
+        return exact
     # The fields are matched as their JSON text, so a name or a value matches; only this
     # campaign's rows are read.
     return recipients.filter(Q(recipient__icontains=search) | Q(fields__icontains=search)).first()

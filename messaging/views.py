@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from iliveit_portal.templatetags.portal import time_text
 from messaging.canary import canary_status
 from messaging.compose import (
     CampaignNotEditable,
@@ -262,7 +263,7 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
     except services.CampaignError as error:
         messages.error(request, f"Not launched: {error}")
     else:
-        when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else None
+        when = time_text(at) if at else None
         messages.success(request, f"Scheduled for {when}." if when else "Launched.")
         _say_if_queue_unreachable(request, hints)
     return redirect("messaging:campaign_detail", pk=campaign.pk)

@@ -1,5 +1,7 @@
 """The opt-out list: recorded once, audited, looked up for a whole list at once."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from audit.models import AuditAction, AuditEntry
@@ -108,3 +110,12 @@ def test_recording_many_looks_again_when_one_opted_out_meanwhile(application, mo
 
     assert (added, already) == (1, 1)
     assert OptOut.objects.get(recipient="27821000002").source == OptOutSource.REPLY
+
+
+def test_the_reason_dates_an_opt_out_in_the_portals_zone(application, settings):
+    settings.TIME_ZONE = "Africa/Johannesburg"
+    entry = opt_out_record(application=application, recipient="27821000001", source="reply")[0]
+    # 23:30 UTC is 01:30 the next day in Johannesburg, the date staff know it by.
+    entry.created_at = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
+
+    assert opt_out_reason(entry) == "opted out on 2026-12-06 (Reply)"
