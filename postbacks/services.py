@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from iliveit import STAGES, MalformedStatus, StatusResult
 from iliveit_portal import metrics as portal_metrics
+from iliveit_portal.bulk import rows_update
 from messaging.models import Message, MessageState
 from messaging.states import ADOPTS_ID
 from postbacks.merge import MessageStatus, Stage, merge_status
@@ -343,10 +344,8 @@ def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
         MessageEvent.objects.bulk_create(events)
         # In the batch's transaction: a bounce and the address's suppression commit together.
         opt_out_bounces(events)
-        Message.objects.bulk_update(
-            [messages[pk] for pk in sorted(changed)], [*STATUS_FIELDS, "updated_at"]
-        )
-        PostbackInbox.objects.bulk_update(rows, ["message", "state", "reason", "processed_at"])
+        rows_update([messages[pk] for pk in sorted(changed)], [*STATUS_FIELDS, "updated_at"])
+        rows_update(rows, ["message", "state", "reason", "processed_at"])
     # Counted once the batch committed: one round trip per batch, never on the webhook.
     portal_metrics.postbacks_settled(received=first_taken, states=[row.state for row in rows])
     _auto_pause(
