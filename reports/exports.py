@@ -13,8 +13,12 @@ import csv
 from collections.abc import Iterator
 from itertools import islice
 
+from django.conf import settings
+from django.db import connections
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
+from psycopg.types.datetime import TimestamptzLoader
 
 from iliveit import STAGES
 from iliveit_portal.csv_cells import Echo, csv_cell
@@ -65,6 +69,37 @@ def _replies_of(
     return found
 
 
+def _message_rows(campaign: Campaign) -> Iterator[tuple]:
+    """The campaign's messages (test sends excluded) as tuples of FIELDS, in id order, read
+    CHUNK_SIZE rows at a time."""
+    rows = (
+        Message.objects.filter(campaign=campaign, is_test=False).order_by("id").values_list(*FIELDS)
+    )
+    if connections[rows.db].vendor == "postgresql" and settings.USE_TZ:
+        return _rows_with_psycopg_times(rows)
+    return rows.iterator(chunk_size=CHUNK_SIZE)
+
+
+def _rows_with_psycopg_times(rows: QuerySet) -> Iterator[tuple]:
+    """The rows from a server-side cursor, as QuerySet.iterator reads them, but with psycopg's
+    own timestamptz loader (in C) instead of Django's.
+
+    Django loads every timestamptz through a loader of its own written in Python (BaseTzLoader
+    in django/db/backends/postgresql/psycopg_any.py, which calls psycopg's pure-Python parser
+    and then sets the time zone). A row here has six times; py-spy showed them taking more
+    than half of a million-row export (43 µs of CPU a row, against 2 µs for all the other
+    columns). psycopg's C loader gives the same moment, aware, in the connection's time zone
+    (UTC, which Django sets), and every time is converted to TIME_ZONE when written anyway.
+    The loader is registered on this cursor only; the connection keeps Django's.
+    """
+    sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+    with connections[rows.db].chunked_cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(CHUNK_SIZE):
+            yield from chunk
+
+
 def campaign_export_rows(*, campaign: Campaign, with_replies: bool = True) -> Iterator[str]:
     """The header, then one CSV line per message of the campaign (test sends excluded), in id
     order, read CHUNK_SIZE rows at a time. `with_replies` adds the reply columns (leave them
@@ -72,12 +107,7 @@ def campaign_export_rows(*, campaign: Campaign, with_replies: bool = True) -> It
     writer = csv.writer(Echo())
     zone = timezone.get_current_timezone()
     yield writer.writerow(HEADER_WITH_REPLIES if with_replies else HEADER)
-    rows = (
-        Message.objects.filter(campaign=campaign, is_test=False)
-        .order_by("id")
-        .values_list(*FIELDS)
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
+    rows = _message_rows(campaign)
     while chunk := list(islice(rows, CHUNK_SIZE)):
         replies = _replies_of(campaign, chunk[0][0], chunk[-1][0]) if with_replies else {}
         for row in chunk:
