@@ -1,7 +1,7 @@
 """Benchmark: the campaign dashboard at 1,000 and 1,000,000 messages, on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/dashboard.py
-        [--large 1000000] [--small 1000] [--runs 20] [--naive-runs 5]
+        [--large 1000000] [--small 1000] [--runs 20] [--naive-runs 5] [--export-runs 1]
 
 Makes a throwaway database on DATABASE_URL's server and generates two campaigns in SQL
 (INSERT ... SELECT generate_series, in chunks of 250,000): each message submitted at 200/s, with
@@ -17,17 +17,28 @@ them; the run times it too, as a function and as the served page `/`.
 
 Then times, warm, the median of --runs calls of campaign_dashboard for both campaigns, of
 --naive-runs calls of campaign_dashboard_recount (the scan) for the large one, and keyset pages
-of the large campaign's message list filtered by state (first page, and one half-way through).
-Checks that the large dashboard equals the recount. Ends with one RESULT line.
+of the large campaign's message list filtered by state (first page, one half-way through, and
+the last page, read backwards), and the served list's first and last pages (aim: the last as
+fast as the first). Checks that the large dashboard equals the recount.
+
+Last, the large campaign's CSV export is downloaded through the real view (the test client,
+signed in as a superuser) in a process of its own, so that the RSS measured is the exporting
+process's and not the bench's: the whole streamed body is read, timed, and the process's RSS
+sampled with psutil (and its kernel-kept peak). Aims: under 60 s and under 200 MB at 10^6
+messages. Ends with one RESULT line.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -36,10 +47,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import psutil  # noqa: E402
+
 from bench.common import django_for_bench, throwaway_database  # noqa: E402
 
 CHUNK = 250_000
 AIM_MS = 150
+EXPORT_AIM_S = 60
+EXPORT_AIM_RSS_MB = 200
+# The last page may cost this much more than the first and still count as "as fast".
+LAST_PAGE_AIM_RATIO = 1.5
+BENCH_USER = "bench"
 
 # One campaign's messages, ids first..last of the series. Random draws are materialised once per
 # row (a volatile function in a subquery PostgreSQL may inline would be drawn again per use).
@@ -135,6 +153,12 @@ SELECT id, recipient, state, network, updated_at FROM messaging_message
 WHERE campaign_id = %s AND state = %s AND id > %s ORDER BY id LIMIT 50
 """
 
+# The last page, as reports.message_queries.messages_page_before reads it: backwards from the top.
+LAST_LIST_SQL = """
+SELECT id, recipient, state, network, updated_at FROM messaging_message
+WHERE campaign_id = %s AND state = %s ORDER BY id DESC LIMIT 51
+"""
+
 
 def generate(cursor, campaign_id: int, count: int, start) -> float:
     """Insert `count` messages (and their events) for the campaign; answer the seconds taken."""
@@ -175,13 +199,17 @@ def trigger_cost(connection, campaign_id: int, start, rows: int = 200_000) -> di
     return seconds
 
 
-def page(campaign_id: int, state: str, after: int) -> Callable[[], list]:
-    """One keyset page of the campaign's message list: 50 rows of a state after id `after`."""
+def page(campaign_id: int, state: str, after: int | None) -> Callable[[], list]:
+    """One keyset page of the campaign's message list: 50 rows of a state after id `after`, or
+    the last page when `after` is None."""
     from django.db import connection  # Django is set up by then
 
     def run() -> list:
         with connection.cursor() as cursor:
-            cursor.execute(LIST_SQL, [campaign_id, state, after])
+            if after is None:
+                cursor.execute(LAST_LIST_SQL, [campaign_id, state])
+            else:
+                cursor.execute(LIST_SQL, [campaign_id, state, after])
             return cursor.fetchall()
 
     return run
@@ -189,13 +217,13 @@ def page(campaign_id: int, state: str, after: int) -> Callable[[], list]:
 
 def served_pages(small, large, *, lists_after: int, runs: int) -> dict[str, float]:
     """Median serving time of each staff page through Django's test client (in process, no
-    network), signed in as a superuser."""
+    network), signed in as the bench's superuser."""
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.urls import reverse
 
     client = Client()
-    client.force_login(get_user_model().objects.create_superuser("bench"))
+    client.force_login(get_user_model().objects.get(username=BENCH_USER))
 
     def get(url: str) -> Callable[[], object]:
         def run() -> object:
@@ -214,10 +242,84 @@ def served_pages(small, large, *, lists_after: int, runs: int) -> dict[str, floa
         "message list page, first": messages,
         "message list page, half-way": f"{messages}?after={lists_after}",
         "message list page, failed half-way": f"{messages}?state=failed&after={lists_after}",
+        "message list page, last": f"{messages}?last=1",
+        "message list page, failed last": f"{messages}?state=failed&last=1",
         "campaign list page": reverse("reports:campaign_list"),
         "front page (overview)": reverse("overview:front_page"),
     }
     return {name: median_ms(get(url), runs) for name, url in urls.items()}
+
+
+def export_in_child(campaign_id: int) -> dict:
+    """Run export_child in a fresh process (it inherits this process's environment, so the
+    same database and settings) and answer what it measured."""
+    completed = subprocess.run(  # noqa: S603 - this very script
+        [sys.executable, __file__, "--export-child", str(campaign_id)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def export_child(campaign_id: int) -> None:
+    """Download the campaign's CSV export through the served view, as the bench's superuser,
+    reading the whole streamed body; print one JSON line: seconds, time to the first byte,
+    bytes, lines, this process's CPU seconds (what the export costs whatever else runs on the
+    machine), and its RSS before the request and at its peak."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "iliveit_portal.settings"
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    process = psutil.Process()
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=BENCH_USER))
+    url = reverse("reports:message_export", args=[campaign_id])
+    rss_before = process.memory_info().rss
+    peak = [rss_before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], process.memory_info().rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    began, cpu_began = time.perf_counter(), time.process_time()
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    first_byte_s = None
+    size = lines = 0
+    for chunk in response.streaming_content:
+        if first_byte_s is None:
+            first_byte_s = time.perf_counter() - began
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+    seconds = time.perf_counter() - began
+    cpu_s = time.process_time() - cpu_began
+    response.close()
+    done.set()
+    sampler.join()
+    # The kernel's own high-water mark (KiB on Linux) catches a peak between two samples.
+    kernel_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_s": cpu_s,
+                "first_byte_s": first_byte_s,
+                "bytes": size,
+                "lines": lines,
+                "rss_before": rss_before,
+                "rss_peak": max(peak[0], kernel_peak),
+            }
+        )
+    )
 
 
 def median_ms(call: Callable[[], object], runs: int) -> float:
@@ -236,13 +338,20 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--naive-runs", type=int, default=5)
+    parser.add_argument("--export-runs", type=int, default=1)
+    # Internal: the export's own process (export_in_child starts it).
+    parser.add_argument("--export-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.export_child is not None:
+        export_child(args.export_child)
+        return
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL to a PostgreSQL server (a throwaway database is made)")
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     database_url, drop_database = throwaway_database(tmp, "bench_dashboard")
     django_for_bench(tmp, database_url)
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.utils import timezone
 
@@ -255,6 +364,7 @@ def main() -> None:
         CampaignMinute,
         CampaignState,
         Channel,
+        Message,
     )
     from postbacks.models import CampaignEventCount
     from reports.dashboard import campaign_dashboard, campaign_dashboard_recount
@@ -320,11 +430,15 @@ def main() -> None:
                 (half_way,) = cursor.fetchone()
                 cursor.execute("EXPLAIN " + LIST_SQL, [large.pk, state, half_way])
                 plans[state] = [row[0] for row in cursor.fetchall()]
-            for name, after in (("first", 0), ("half-way", half_way)):
+            for name, after in (("first", 0), ("half-way", half_way), ("last", None)):
                 lists[f"{state}, {name} page"] = median_ms(page(large.pk, state, after), args.runs)
 
         # The pages themselves, as staff get them: middleware, sign-in, queries and template.
+        get_user_model().objects.create_superuser(BENCH_USER)
         pages = served_pages(small, large, lists_after=half_way, runs=args.runs)
+        exported_lines = 1 + Message.objects.filter(campaign=large, is_test=False).count()
+        connection.close()  # the export's process works alone
+        exports = [export_in_child(large.pk) for _ in range(args.export_runs)]
     finally:
         connection.close()
         drop_database()
@@ -381,6 +495,37 @@ def main() -> None:
     )
     for state, plan in plans.items():
         print(f"list plan  {state}: " + " / ".join(line.strip() for line in plan))
+    first_page_ms = pages["message list page, first"]
+    last_page_ms = pages["message list page, last"]
+    last_ratio = max(
+        last_page_ms / first_page_ms,
+        pages["message list page, failed last"] / pages["message list page, failed half-way"],
+    )
+    last_met = last_ratio <= LAST_PAGE_AIM_RATIO
+    print(
+        f"served     message list first page {first_page_ms:.1f} ms, last page "
+        f"{last_page_ms:.1f} ms (failed: half-way "
+        f"{pages['message list page, failed half-way']:.1f} ms, last "
+        f"{pages['message list page, failed last']:.1f} ms); aim last <= "
+        f"{LAST_PAGE_AIM_RATIO}x the first: {'met' if last_met else 'MISSED'}"
+    )
+    for run, export in enumerate(exports, 1):
+        print(
+            f"export     run {run}: {export['lines'] - 1:,} rows, {export['bytes'] / 1e6:.0f} MB "
+            f"in {export['seconds']:.1f} s ({(export['lines'] - 1) / export['seconds']:,.0f} "
+            f"rows/s, first byte {export['first_byte_s']:.2f} s, {export['cpu_s']:.1f} s of CPU "
+            f"in the exporting process); RSS "
+            f"{export['rss_before'] / 1e6:.0f} MB before, {export['rss_peak'] / 1e6:.0f} MB at "
+            f"its peak; all rows: {export['lines'] == exported_lines}"
+        )
+    export_s = max(export["seconds"] for export in exports)
+    export_rss_mb = max(export["rss_peak"] for export in exports) / 1e6
+    export_cpu_s = max(export["cpu_s"] for export in exports)
+    print(
+        f"export     slowest {export_s:.1f} s, aim < {EXPORT_AIM_S} s: "
+        f"{'met' if export_s < EXPORT_AIM_S else 'MISSED'}; peak RSS {export_rss_mb:.0f} MB, "
+        f"aim < {EXPORT_AIM_RSS_MB} MB: {'met' if export_rss_mb < EXPORT_AIM_RSS_MB else 'MISSED'}"
+    )
     # small_ms and large_ms are the dashboard page as served; list_large_ms the slowest message
     # list page at the large size; overview_ms the front page as served, over both campaigns.
     # The bare function and query figures follow.
@@ -389,7 +534,10 @@ def main() -> None:
         f"naive_large_ms={naive_ms:.1f} list_large_ms={page_list_ms:.1f} "
         f"overview_ms={overview_ms:.1f} "
         f"dashboard_fn_small_ms={small_ms:.1f} dashboard_fn_large_ms={large_ms:.1f} "
-        f"list_query_large_ms={list_ms:.2f} overview_fn_ms={overview_fn_ms:.1f}"
+        f"list_query_large_ms={list_ms:.2f} overview_fn_ms={overview_fn_ms:.1f} "
+        f"export_s={export_s:.1f} export_rss_mb={export_rss_mb:.0f} "
+        f"export_cpu_s={export_cpu_s:.1f} "
+        f"first_page_ms={first_page_ms:.1f} last_page_ms={last_page_ms:.1f}"
     )
 
 

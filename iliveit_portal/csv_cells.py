@@ -36,7 +36,12 @@ def csv_cell(value: Any, zone: tzinfo | None = None) -> str | int:
     if isinstance(value, int):
         # Numbers the portal wrote itself (ids, codes, attempts) may be negative: kept as is.
         return value
-    text = str(value)
+    return csv_text(str(value))
+
+
+def csv_text(text: str) -> str:
+    """A text cell, guarded against formulas: csv_cell's rule for text, for a writer that
+    already knows which of its columns hold text."""
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text

@@ -81,7 +81,11 @@ class MessageFilterForm(forms.Form):
         help_text="Failed messages with this code at any stage.",
     )
     q = forms.CharField(label="Recipient starts with", required=False, max_length=254, strip=True)
+    # Where the page starts: after an id (the next pages), before one (the previous pages), or
+    # `last` for the last page; message_queries reads each from the index, never by OFFSET.
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    last = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, networks=(), failure_codes=(), **kwargs):
         super().__init__(*args, **kwargs)

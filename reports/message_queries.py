@@ -3,7 +3,8 @@
 The message list must stay fast on a campaign of a million messages, so it never counts the
 campaign's messages and never pages with OFFSET. Each page reads "the next 51 ids after
 `after`" from the (campaign, state, id) index: a range scan per state, stopped after 51 rows,
-merged by id.
+merged by id. The last page and the pages before a page read the same ranges backwards ("the
+51 ids below `before`"), so the last page of a million costs what the first does.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ class MessagePage:
     messages: list[Message]
     # The id to pass as `after` for the next page; None on the last page.
     next_after: int | None
+    # The id to pass as `before` for the previous page; None on the first page.
+    previous_before: int | None = None
 
 
 def message_stages(*, message: Message) -> list[StageReport]:
@@ -246,9 +249,45 @@ def messages_page(
         list(queryset.filter(id__gt=after).order_by("id")[: size + 1]) for queryset in querysets
     ]
     rows = list(islice(heapq.merge(*parts, key=attrgetter("id")), size + 1))
+    # A page after another has one before it (messages_page_before finds where it starts).
+    previous_before = rows[0].id if after and rows else None
     if len(rows) > size:
-        return MessagePage(messages=rows[:size], next_after=rows[size - 1].id)
-    return MessagePage(messages=rows, next_after=None)
+        return MessagePage(
+            messages=rows[:size], next_after=rows[size - 1].id, previous_before=previous_before
+        )
+    return MessagePage(messages=rows, next_after=None, previous_before=previous_before)
+
+
+def messages_page_before(
+    *,
+    querysets: list[QuerySet[Message]],
+    before: int | None = None,
+    size: int = MESSAGES_PER_PAGE,
+) -> MessagePage:
+    """The last `size` messages with an id below `before` (the last page, when None), shown in
+    id order like any page, and where the pages on either side start.
+
+    The same index ranges as messages_page, read backwards: size + 1 rows per state from the
+    top, so the last page of a million messages is as quick as the first. When fewer than a
+    page's worth lie before `before`, it is the first page (from the start, a full page), so
+    that going back always ends on the same first page that the "First page" link shows.
+    """
+    parts = [
+        list(queryset.filter(id__lt=before).order_by("-id")[: size + 1])
+        if before is not None
+        else list(queryset.order_by("-id")[: size + 1])
+        for queryset in querysets
+    ]
+    newest_first = list(islice(heapq.merge(*parts, key=attrgetter("id"), reverse=True), size + 1))
+    if before is not None and len(newest_first) <= size:
+        return messages_page(querysets=querysets, size=size)
+    rows = newest_first[:size][::-1]
+    return MessagePage(
+        messages=rows,
+        # The message at `before` began the page this one precedes.
+        next_after=rows[-1].id if before is not None and rows else None,
+        previous_before=rows[0].id if len(newest_first) > size else None,
+    )
 
 
 # --- archived content ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from reports.message_queries import (
     message_summary,
     messages_filter,
     messages_page,
+    messages_page_before,
 )
 
 VIEW_REPLY = "postbacks.view_reply"
@@ -46,12 +47,17 @@ def message_list(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET, networks=choices.networks, failure_codes=choices.failure_codes
     )
     form.is_valid()  # an invalid filter shows its error and is left out
+    querysets = messages_filter(campaign=campaign, **form.filters())
     after = form.cleaned_data.get("after") or 0
-    page = messages_page(
-        querysets=messages_filter(campaign=campaign, **form.filters()), after=after
-    )
+    before = form.cleaned_data.get("before")
+    last = form.cleaned_data.get("last", False)
+    if last or before:
+        page = messages_page_before(querysets=querysets, before=None if last else before)
+    else:
+        page = messages_page(querysets=querysets, after=after)
     query = request.GET.copy()
-    query.pop("after", None)
+    for name in ("after", "before", "last"):
+        query.pop(name, None)
     rows = [(message, message_summary(message=message)) for message in page.messages]
     return render(
         request,
@@ -62,6 +68,7 @@ def message_list(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "after": after,
             "next_after": page.next_after,
+            "previous_before": page.previous_before,
             "query": query.urlencode(),
         },
     )

@@ -5,7 +5,6 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from django.db.models import QuerySet
 
 from messaging.models import Message, MessageState
 from postbacks.models import Reply, ReplyKind
@@ -104,23 +103,26 @@ def test_numbers_the_portal_wrote_are_not_quoted():
     assert csv_cell("27820000001") == "27820000001"
 
 
-def test_rows_are_read_lazily_a_chunk_at_a_time(campaign, monkeypatch):
+def test_rows_are_read_lazily_a_chunk_at_a_time(campaign, monkeypatch, django_assert_num_queries):
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
     Message.objects.bulk_create(
         Message(campaign=campaign, recipient=f"2782{n:07d}") for n in range(5)
     )
-    chunk_sizes = []
-    real_iterator = QuerySet.iterator
-
-    def spy(self, chunk_size=None):
-        chunk_sizes.append(chunk_size)
-        return real_iterator(self, chunk_size=chunk_size)
-
-    monkeypatch.setattr(QuerySet, "iterator", spy)
     rows = campaign_export_rows(campaign=campaign)
-    next(rows)  # the header is written before any message is read
-    assert chunk_sizes == []
-    assert len(list(rows)) == 5
-    assert chunk_sizes == [exports.CHUNK_SIZE]
+    with django_assert_num_queries(0):
+        next(rows)  # the header is written before any message is read
+    with django_assert_num_queries(2):  # the messages, and the first chunk's replies
+        assert next(rows).count("\r\n") == 2  # a chunk's lines come as one piece
+    with django_assert_num_queries(2):  # the two other chunks' replies
+        assert "".join(rows).count("\r\n") == 3
+
+
+def test_times_keep_their_microseconds_and_their_moment(campaign):
+    sent_at = datetime(2026, 11, 25, 23, 59, 59, 123456, tzinfo=UTC)
+    Message.objects.create(campaign=campaign, recipient="27820000001", submitted_at=sent_at)
+    (row,) = read(campaign)
+    # The next day in Africa/Johannesburg.
+    assert row["submitted_at"] == "2026-11-26T01:59:59.123456+02:00"
 
 
 def test_the_filename_is_safe_whatever_the_campaign_is_called(campaign):

@@ -22,6 +22,7 @@ from reports.message_queries import (
     message_summary,
     messages_filter,
     messages_page,
+    messages_page_before,
 )
 from tests.messaging.compose_helpers import make_campaign
 
@@ -125,6 +126,60 @@ def test_a_full_last_page_has_no_next(campaign):
     page = messages_page(querysets=messages_filter(campaign=campaign))
     assert len(page.messages) == 50
     assert page.next_after is None
+
+
+def test_the_last_page_holds_the_last_messages_and_walks_back_to_the_first(campaign):
+    states = [MessageState.DELIVERED, MessageState.FAILED, MessageState.QUEUED]
+    Message.objects.bulk_create(
+        Message(campaign=campaign, recipient=f"2782{n:07d}", state=states[n % 3])
+        for n in range(120)
+    )
+    all_ids = list(campaign.messages.order_by("id").values_list("id", flat=True))
+    querysets = messages_filter(campaign=campaign)
+
+    last = messages_page_before(querysets=querysets)
+    assert [m.id for m in last.messages] == all_ids[70:]
+    assert last.next_after is None
+    assert last.previous_before == all_ids[70]
+    middle = messages_page_before(querysets=querysets, before=last.previous_before)
+    assert [m.id for m in middle.messages] == all_ids[20:70]
+    assert middle.next_after == all_ids[69]
+    assert middle.previous_before == all_ids[20]
+    # Fewer than a page lie before: the first page, as the "First page" link shows it.
+    first = messages_page_before(querysets=querysets, before=middle.previous_before)
+    assert [m.id for m in first.messages] == all_ids[:50]
+    assert first.previous_before is None
+    assert first.next_after == all_ids[49]
+
+
+def test_a_page_after_another_knows_where_the_previous_one_ends(campaign):
+    Message.objects.bulk_create(
+        Message(campaign=campaign, recipient=f"2782{n:07d}") for n in range(60)
+    )
+    all_ids = list(campaign.messages.order_by("id").values_list("id", flat=True))
+    querysets = messages_filter(campaign=campaign)
+    assert messages_page(querysets=querysets).previous_before is None
+    second = messages_page(querysets=querysets, after=all_ids[49])
+    assert second.previous_before == all_ids[50]
+
+
+def test_a_last_page_of_a_short_list_is_the_whole_list(campaign):
+    kept = [add(campaign, f"2782000000{n}").id for n in range(3)]
+    page = messages_page_before(querysets=messages_filter(campaign=campaign))
+    assert [m.id for m in page.messages] == kept
+    assert page.next_after is page.previous_before is None
+
+
+def test_the_last_page_reads_each_states_top_rows_without_counting_or_offsets(campaign):
+    add(campaign, "27820000001")
+    with CaptureQueriesContext(connection) as queries:
+        messages_page_before(querysets=messages_filter(campaign=campaign))
+    assert len(queries) == len(MessageState.values)
+    for query in queries:
+        sql = query["sql"].upper()
+        assert "COUNT(" not in sql
+        assert "OFFSET" not in sql
+        assert "DESC LIMIT 51" in sql
 
 
 def test_a_page_reads_each_states_next_rows_without_counting_or_offsets(campaign):

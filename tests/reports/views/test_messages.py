@@ -158,6 +158,7 @@ def test_each_filter_narrows_the_list(viewer_client, campaign, message, query, e
         {"state": "exploded"},
         {"after": "-1"},
         {"after": "x"},
+        {"before": "0"},
         {"state": "delivered", "failure_code": "5"},
         {"q": "x" * 300},
     ],
@@ -185,6 +186,26 @@ def test_page_two_starts_after_page_ones_last_id(viewer_client, campaign):
     assert min(_listed(second)) > next_after
     assert not set(_listed(first)) & set(_listed(second))
     assert second.context["next_after"] is None
+
+
+def test_the_last_page_link_shows_the_last_messages_and_links_back(viewer_client, campaign):
+    Message.objects.bulk_create(
+        Message(campaign=campaign, recipient=f"2782{n:07d}", state=MessageState.QUEUED)
+        for n in range(120)
+    )
+    all_ids = list(campaign.messages.order_by("id").values_list("id", flat=True))
+    url = reverse("reports:message_list", args=[campaign.pk])
+    first = viewer_client.get(url, {"state": "queued"})
+    assert 'href="?state=queued&amp;last=1" rel="last"' in _page(first)
+    last = viewer_client.get(url, {"state": "queued", "last": "1"})
+    assert _listed(last) == all_ids[70:]
+    page = _page(last)
+    assert 'rel="next"' not in page and 'rel="last"' not in page
+    assert f'href="?state=queued&amp;before={all_ids[70]}" rel="prev"' in page
+    assert 'href="?state=queued" rel="first"' in page
+    previous = viewer_client.get(url, {"state": "queued", "before": all_ids[70]})
+    assert _listed(previous) == all_ids[20:70]
+    assert f"after={all_ids[69]}" in _page(previous)
 
 
 # --- the message page ----------------------------------------------------------------------------
