@@ -375,7 +375,7 @@ def main() -> None:
                 unlimited_sandbox,
                 worker_tree,
                 messages=args.unlimited,
-                patience_s=args.unlimited / 50 + 60,
+                patience_s=args.unlimited / 20 + 60,
             )
         for run in (limited, unlimited):
             if run is not None:
