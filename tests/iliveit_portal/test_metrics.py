@@ -11,7 +11,7 @@ from iliveit_portal import metrics
 from iliveit_portal.celery import app as celery_app
 from messaging.models import Application, Campaign, Channel, Message, MessageState
 from messaging.postback_urls import sign
-from messaging.services import campaign_launch, message_submit
+from messaging.services import campaign_launch, message_submit, messages_submit
 from postbacks.drain import postbacks_drain
 
 pytestmark = pytest.mark.django_db
@@ -190,6 +190,18 @@ def test_a_submit_to_the_sandbox_is_timed(client, sandbox_application):
     assert value(samples, "portal_send_latency_seconds_bucket", le="+Inf") == 1
     assert 0 < value(samples, "portal_send_latency_seconds_sum") < 10
     assert value(samples, "portal_iliveit_429_total") == 0
+
+
+def test_a_chunk_of_submits_times_every_call(client, sandbox_application):
+    messages = launched(sandbox_application, ["27821000001", "27821000002", "27821000003"])
+
+    outcomes = messages_submit(message_ids=[message.pk for message in messages])
+    samples = scrape(client)
+
+    assert {outcome.state for outcome in outcomes.values()} == {MessageState.SUBMITTED}
+    assert value(samples, "portal_send_latency_seconds_count") == 3
+    assert value(samples, "portal_send_latency_seconds_bucket", le="+Inf") == 3
+    assert 0 < value(samples, "portal_send_latency_seconds_sum") < 30
 
 
 def test_a_429_from_iliveit_is_counted(client, sandbox_application):
