@@ -286,7 +286,8 @@ def cpu_snapshot(stack: Stack, database: str) -> dict[str, float]:
                 postgres += times.user + times.system
     snapshot["postgres (its backends)"] = postgres
     machine = psutil.cpu_times()
-    snapshot["machine, all users"] = sum(machine) - machine.idle - getattr(machine, "iowait", 0)
+    busy = sum(machine) - machine.idle - getattr(machine, "iowait", 0)
+    snapshot["others on the machine"] = busy - sum(snapshot.values())
     return snapshot
 
 
@@ -700,10 +701,17 @@ def summarise_profile(path: Path, top: int = 12) -> None:
     if not total:
         print(f"  {path.name}: no samples")
         return
-    print(f"  {path.name}: {total} samples")
+    print(f"  {path.name}: {total:.0f} s sampled (the process busy, not idle)")
     print("    self:      " + "; ".join(f"{n} {c / total:.0%}" for n, c in itself.most_common(top)))
     ours = [(name, n) for name, n in inclusive.most_common() if name in own][:top]
     print("    our code, inclusive: " + "; ".join(f"{n} {c / total:.0%}" for n, c in ours))
+    # Below the loops that hold every sample (a worker's task, a request's middleware).
+    below = [
+        (name, n)
+        for name, n in inclusive.most_common()
+        if n < 0.8 * total and not name.startswith("process ")  # py-spy's frame per process
+    ][:top]
+    print("    any code, inclusive: " + "; ".join(f"{n} {c / total:.0%}" for n, c in below))
 
 
 # --- the run ----------------------------------------------------------------------------------
