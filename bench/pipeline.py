@@ -29,9 +29,12 @@ Reports, against the issue's aims:
 - lost postbacks (answered 200 to the sandbox but no inbox row, or a row never applied) and
   duplicate submissions by the sandbox's own count.
 
---find-max runs steps of --step-s seconds of sending at rising rates (--ladder) in the same
-stack, until the apply lag p99 passes 5 s or the applied rate falls below 0.9 of the rate
-asked for, and reports the highest applied rate of a step whose lag p99 stayed within 5 s.
+--find-max runs steps of --step-s seconds of sending in the same stack, at rising rates
+(--ladder) until a step fails: its apply lag p99 passes 5 s, or it applies less than 0.9 of
+the rate asked for. Should the first step fail, it halves the rate until one passes. Then up to
+--bisect steps halve the gap between the highest rate passed and the lowest failed. It reports
+the highest applied rate of a step whose lag p99 stayed within 5 s (max_mps). The sandbox's own
+limit is then twice the top of the ladder, so that the portal's limiter alone holds each R.
 
 --profile runs py-spy (PYSPY, default /tmp/pyspy-pipe/bin/py-spy) on gunicorn, both workers
 and the sandbox for the whole run, writes speedscope files to a directory it prints (open them
@@ -100,8 +103,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def token_for(rate: int) -> str:
-    return f"bench-pipeline-{rate}"
+TOKEN = "bench-pipeline-token"  # noqa: S105 - the sandbox's throwaway token
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -179,11 +181,11 @@ class Stack:
             self.sandbox.log_path.unlink(missing_ok=True)
 
 
-def start_stack(args, tmp: Path, web_port: int, rates: list[int]) -> Stack:
+def start_stack(args, tmp: Path, web_port: int, sandbox_rate: int) -> Stack:
     stack = Stack(tmp=tmp, web_port=web_port)
     try:
         stack.sandbox = SandboxProcess(
-            [SandboxApp(token_for(rate), MVNO, rate) for rate in rates],
+            [SandboxApp(TOKEN, MVNO, sandbox_rate)],
             step_seconds=args.step_seconds,
         )
         celery = [sys.executable, "-m", "celery", "-A", "iliveit_portal"]
@@ -410,7 +412,7 @@ def make_campaign(rate: int, messages: int, sandbox_url: str):
     application = Application.objects.create(
         name=f"Bench {rate}/s",
         endpoint=sandbox_url,
-        token=token_for(rate),
+        token=TOKEN,
         mvno_id=MVNO,
         rate_limit=rate,
     )
@@ -717,8 +719,27 @@ def summarise_profile(path: Path, top: int = 12) -> None:
 # --- the run ----------------------------------------------------------------------------------
 
 
-def ladder(args) -> list[int]:
-    return [int(rate) for rate in args.ladder.split(",")] if args.find_max else [args.rate]
+def good(step: Step) -> bool:
+    """Whether a --find-max step kept up: lag within the limit, and (nearly) the rate asked."""
+    return step.sustained and step.applied_mps >= 0.9 * step.rate
+
+
+def next_rate(steps: list[Step], ladder: list[int], bisect: int) -> int | None:
+    """The rate of --find-max's next step, or None when it is done."""
+    passed = [step.rate for step in steps if good(step)]
+    failed = [step.rate for step in steps if not good(step)]
+    if not failed:
+        higher = [rate for rate in ladder if rate > max(passed)]
+        return higher[0] if higher else None
+    if not passed:
+        lower = min(failed) // 2
+        return lower if lower >= 10 else None
+    low, high = max(passed), min(failed)
+    # Steps since the run first had both a rate passed and one failed: the bisection's.
+    both = next(n for n in range(1, len(steps) + 1) if len({good(step) for step in steps[:n]}) == 2)
+    if len(steps) - both >= bisect or high - low <= max(10, low // 10):
+        return None
+    return (low + high) // 2
 
 
 def _interrupt(signum, frame) -> None:
@@ -732,6 +753,7 @@ def main() -> None:
     parser.add_argument("--find-max", action="store_true", help="raise R until lag p99 > 5 s")
     parser.add_argument("--ladder", default="100,150,200,300,400,500,700,1000")
     parser.add_argument("--step-s", type=float, default=30.0, help="sending time per step")
+    parser.add_argument("--bisect", type=int, default=1, help="find-max steps between pass/fail")
     parser.add_argument("--step-seconds", type=float, default=1.0, help="sandbox stage gap")
     parser.add_argument("--gunicorn-workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
@@ -766,8 +788,9 @@ def main() -> None:
             CACHE_KEY_PREFIX=queue,
             PORTAL_BASE_URL=f"http://127.0.0.1:{web_port}",
         )
-        rates = ladder(args)
-        stack = start_stack(args, tmp, web_port, rates)
+        ladder = sorted(int(rate) for rate in args.ladder.split(","))
+        sandbox_rate = 2 * ladder[-1] if args.find_max else args.rate
+        stack = start_stack(args, tmp, web_port, sandbox_rate)
         cookies = staff_cookies()
         print(
             f"stack: sandbox (step {args.step_seconds} s), gunicorn {args.gunicorn_workers} x "
@@ -775,7 +798,8 @@ def main() -> None:
             f"worker x{args.postbacks_concurrency}, beat; PostgreSQL; Redis "
             f"{os.environ['REDIS_URL']}"
         )
-        for rate in rates:
+        rate = ladder[0] if args.find_max else args.rate
+        while rate is not None:
             messages = args.messages if not args.find_max else int(rate * args.step_s)
             step = run_step(stack, cookies, rate, messages, database_url.rsplit("/", 1)[-1])
             steps.append(step)
@@ -785,8 +809,7 @@ def main() -> None:
                     f"  => applied {step.applied_mps:.1f}/s of {rate}/s, lag p99 "
                     f"{step.lag_p99_s:.2f} s: {'sustained' if step.sustained else 'NOT sustained'}"
                 )
-                if not step.sustained or step.applied_mps < 0.9 * rate:
-                    break
+            rate = next_rate(steps, ladder, args.bisect) if args.find_max else None
     finally:
         if stack is not None:
             stack.stop()
