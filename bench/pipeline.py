@@ -118,16 +118,15 @@ def start(args: list[str], log: Path) -> subprocess.Popen:
 
 
 def stop(process: subprocess.Popen, *, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
-    if process.poll() is not None:
-        return
+    """Ask the process alone (a Celery worker's or gunicorn's children are stopped by it, after
+    their task or request); what is left of its group after `timeout` is killed."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=timeout)
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 def wait_for_port(port: int, process: subprocess.Popen, what: str) -> None:
