@@ -36,8 +36,8 @@ the rate asked for. Should the first step fail, it halves the rate until one pas
 the highest applied rate of a step whose lag p99 stayed within 5 s (max_mps). The sandbox's own
 limit is then twice the top of the ladder, so that the portal's limiter alone holds each R.
 
---profile runs py-spy (PYSPY, default /tmp/pyspy-pipe/bin/py-spy) on gunicorn, both workers
-and the sandbox for the whole run, writes speedscope files to a directory it prints (open them
+--profile runs py-spy (PYSPY, default /tmp/pyspy-pipe/bin/py-spy) on gunicorn and both
+workers for the whole run, writes speedscope files to a directory it prints (open them
 at https://www.speedscope.app), and prints each one's busiest functions.
 
 Each run prints the CPU each part used (cores), since on a shared 2-core machine they compete.
@@ -239,13 +239,13 @@ def start_profilers(stack: Stack, args) -> None:
         "gunicorn": stack.processes["gunicorn"].pid,
         "sending-worker": stack.processes["sending worker"].pid,
         "postbacks-worker": stack.processes["postbacks worker"].pid,
-        "sandbox": stack.sandbox.process.pid,
     }
     for name, pid in targets.items():
         stack.profilers[name] = start(
             [
                 *(PYSPY, "record", "--pid", str(pid), "--subprocesses", "--nonblocking"),
-                *("--rate", "50", "--format", "speedscope"),
+                # 20 a second: at 50, three py-spy processes took half a core of the two.
+                *("--rate", "20", "--format", "speedscope"),
                 *("--output", str(args.profile_dir / f"{name}.speedscope.json")),
             ],
             args.profile_dir / f"{name}.py-spy.log",
