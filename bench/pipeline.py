@@ -467,7 +467,12 @@ def progress(campaign) -> tuple[int, int, int]:
 
 
 def run_step(
-    stack: Stack, reader_cookies: dict[str, str], rate: int, messages: int, database: str
+    stack: Stack,
+    reader_cookies: dict[str, str],
+    rate: int,
+    messages: int,
+    database: str,
+    max_wait_s: float | None,
 ) -> Step:
     from django.db.models import Max
 
@@ -488,7 +493,7 @@ def run_step(
     campaign_launch(campaign=campaign, user=None)
     # Long enough for the sending and a backlog several times its length; a step past it is
     # reported with what was applied by then.
-    deadline = launched + messages / rate * 3 + 120
+    deadline = launched + (max_wait_s or messages / rate * 3 + 120)
     next_progress = launched + PROGRESS_EVERY_S
     finished = None
     try:
@@ -775,6 +780,11 @@ def main() -> None:
     parser.add_argument("--sending-concurrency", type=int, default=4)
     parser.add_argument("--postbacks-concurrency", type=int, default=4)
     parser.add_argument("--profile", action="store_true", help="py-spy on every part")
+    parser.add_argument(
+        "--max-wait-s",
+        type=float,
+        help="longest wait for a step to settle (default 3x its sending time + 120 s)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL to a PostgreSQL server (a throwaway database is made)")
@@ -816,7 +826,8 @@ def main() -> None:
         rate = ladder[0] if args.find_max else args.rate
         while rate is not None:
             messages = args.messages if not args.find_max else int(rate * args.step_s)
-            step = run_step(stack, cookies, rate, messages, database_url.rsplit("/", 1)[-1])
+            database = database_url.rsplit("/", 1)[-1]
+            step = run_step(stack, cookies, rate, messages, database, args.max_wait_s)
             steps.append(step)
             print_step(step)
             if args.find_max:
