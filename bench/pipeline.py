@@ -766,6 +766,21 @@ def next_rate(steps: list[Step], ladder: list[int], bisect: int) -> int | None:
     return (low + high) // 2
 
 
+def forget_redis_keys(redis, queue: str) -> None:
+    """Delete every key this run made (each names its queue), and the tasks a stopped worker
+    held unacknowledged (acks_late): kombu's shared `unacked` hash would otherwise put them
+    back on the run's queues later."""
+    keys = list(redis.scan_iter(match=f"*{queue}*", count=1000))
+    if keys:
+        redis.delete(*keys)
+    for tag, entry in redis.hscan_iter("unacked"):
+        # An entry is [message, exchange, routing key]; the routing key is the queue's name.
+        with contextlib.suppress(ValueError, IndexError, TypeError):
+            if json.loads(entry)[2] in (queue, f"{queue}-postbacks"):
+                redis.hdel("unacked", tag)
+                redis.zrem("unacked_index", tag)
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -851,10 +866,7 @@ def main() -> None:
         drop_database()
         from iliveit_portal.redis_client import redis_client
 
-        redis = redis_client()
-        keys = list(redis.scan_iter(match=f"*{queue}*", count=1000))
-        if keys:
-            redis.delete(*keys)
+        forget_redis_keys(redis_client(), queue)
         errors = sum(
             log.read_text(errors="replace").count("Traceback") for log in tmp.glob("*.log")
         )
