@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from iliveit import STAGES, MalformedStatus, StatusResult
 from iliveit_portal import metrics as portal_metrics
+from iliveit_portal.bulk import rows_update
 from messaging.models import Message, MessageState
 from messaging.states import ADOPTS_ID
 from postbacks.merge import MessageStatus, Stage, merge_status
@@ -289,6 +290,19 @@ def postbacks_apply_next(*, batch: int, skip: frozenset[int] = frozenset()) -> i
     return len(_apply_batch(pending, limit=batch))
 
 
+# What applying reads of an inbox row and writes back; the headers and the rest stay unread.
+INBOX_APPLY_FIELDS = (
+    "ref",
+    "message",
+    "kind",
+    "state",
+    "truncated",
+    "body",
+    "reason",
+    "processed_at",
+)
+
+
 def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
     """Lock the candidate rows (skipping those another worker holds) and apply them in one
     transaction.
@@ -303,6 +317,7 @@ def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
         rows = (
             candidates.select_for_update(skip_locked=True)
             .filter(kind=InboxKind.STATUS, state__in=(InboxState.PENDING, InboxState.WAITING))
+            .only(*INBOX_APPLY_FIELDS)
             .order_by("pk")
         )
         rows = list(rows[:limit] if limit else rows)
@@ -310,7 +325,12 @@ def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
         inbox_resolve(rows)
         parsed = _parsed_rows(rows)
         message_ids = {row.message_id for row in rows if row.pk in parsed}
-        messages = Message.objects.select_for_update().filter(pk__in=message_ids).order_by("pk")
+        messages = (
+            Message.objects.select_for_update()
+            .filter(pk__in=message_ids)
+            .only("campaign_id", *STATUS_FIELDS, "updated_at")
+            .order_by("pk")
+        )
         messages = {message.pk: message for message in messages}
         known = events_known(messages)
         was = {pk: message.state for pk, message in messages.items()}
@@ -343,10 +363,8 @@ def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
         MessageEvent.objects.bulk_create(events)
         # In the batch's transaction: a bounce and the address's suppression commit together.
         opt_out_bounces(events)
-        Message.objects.bulk_update(
-            [messages[pk] for pk in sorted(changed)], [*STATUS_FIELDS, "updated_at"]
-        )
-        PostbackInbox.objects.bulk_update(rows, ["message", "state", "reason", "processed_at"])
+        rows_update([messages[pk] for pk in sorted(changed)], [*STATUS_FIELDS, "updated_at"])
+        rows_update(rows, ["message", "state", "reason", "processed_at"])
     # Counted once the batch committed: one round trip per batch, never on the webhook.
     portal_metrics.postbacks_settled(received=first_taken, states=[row.state for row in rows])
     _auto_pause(
