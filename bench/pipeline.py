@@ -821,10 +821,11 @@ def main() -> None:
         args.profile_dir = Path(tempfile.mkdtemp(prefix="pipeline-profile-"))
     queue = f"bench-pipeline-{os.getpid()}"
     web_port = free_port()
-    database_url, drop_database = throwaway_database(tmp, "bench_pipeline")
     stack = None
     steps: list[Step] = []
+    drop_database = None
     try:
+        database_url, drop_database = throwaway_database(tmp, "bench_pipeline")
         django_for_bench(
             tmp,
             database_url,
@@ -863,7 +864,8 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        drop_database()
+        if drop_database is not None:
+            drop_database()
         from iliveit_portal.redis_client import redis_client
 
         forget_redis_keys(redis_client(), queue)
