@@ -6,6 +6,10 @@ from __future__ import annotations
 from sandbox.state import Sandbox
 from sandbox.web import ApiError, Request, Response, RouteTable, ok
 
+# A postback attempt as GET /_sandbox/postback-attempts lists it: lists, not objects, since a
+# benchmark reads a hundred thousand of them.
+ATTEMPT_FIELDS = ("message_id", "postback_type", "status", "ms")
+
 
 def health(sandbox: Sandbox, request: Request) -> Response:
     return ok({"ok": True})
@@ -64,6 +68,11 @@ def postbacks(sandbox: Sandbox, request: Request) -> Response:
     return ok({"postbacks": sandbox.dispatcher.deliveries(request.query.get("message_id"))})
 
 
+def postback_attempts(sandbox: Sandbox, request: Request) -> Response:
+    rows = sandbox.dispatcher.attempts()
+    return ok({"fields": list(ATTEMPT_FIELDS), "attempts": [list(row) for row in rows]})
+
+
 def stats(sandbox: Sandbox, request: Request) -> Response:
     return ok(sandbox.stats.snapshot())
 
@@ -77,6 +86,7 @@ def build_routes() -> RouteTable:
     routes.add("GET", "messages", messages)
     routes.add("GET", "submissions", submissions)
     routes.add("GET", "postbacks", postbacks)
+    routes.add("GET", "postback-attempts", postback_attempts)
     routes.add("GET", "stats", stats)
     routes.add("GET", "messages/{id}", message)
     routes.add("POST", "messages/{id}/reply", reply)

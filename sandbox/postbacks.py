@@ -83,6 +83,9 @@ class PostbackDispatcher:
         # A reset bumps the generation; deliveries of an older one are dropped, wherever they are.
         self._generation = 0
         self._deliveries: list[Delivery] = []
+        # Every attempt: (message_id, postback_type, HTTP status or None, milliseconds it
+        # took), so a benchmark can read the receiver's latency as the sender saw it.
+        self._attempts: list[tuple[str, str, int | None, float]] = []
         self._held: dict[str, list[Delivery]] = {}
         self._released_after: dict[int, Delivery] = {}
         self._threads = [
@@ -145,10 +148,15 @@ class PostbackDispatcher:
                 if message_id is None or delivery.message_id == message_id
             ]
 
+    def attempts(self) -> list[tuple[str, str, int | None, float]]:
+        with self._lock:
+            return list(self._attempts)
+
     def reset(self) -> None:
         with self._lock:
             self._generation += 1
             self._deliveries = []
+            self._attempts = []
             self._held.clear()
             self._released_after.clear()
 
@@ -164,16 +172,19 @@ class PostbackDispatcher:
 
     def _attempt(self, client: KeepAliveClient, delivery: Delivery) -> None:
         status: int | None
+        started = time.monotonic()
         try:
             status = client.post(delivery.url, delivery.payload())
         except (OSError, http.client.HTTPException) as error:
             log.debug("postback to %s failed: %s", delivery.url, error)
             status = None
+        took_ms = round((time.monotonic() - started) * 1000, 3)
         delivered = status == 200
         with self._lock:
             if delivery.generation != self._generation:
                 return  # reset while it was in flight: it no longer exists
             self._stats.count_postback_attempt(delivered=delivered)
+            self._attempts.append((delivery.message_id, delivery.postback_type, status, took_ms))
             delivery.attempts += 1
             delivery.last_http_status = status
             delivery.delivered = delivered

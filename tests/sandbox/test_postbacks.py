@@ -123,6 +123,28 @@ def test_a_postback_is_retried_until_the_receiver_answers_200(
     assert (stats["postback_attempts"], stats["postbacks_delivered"]) == (4, 1)
 
 
+def test_every_attempt_is_logged_with_its_status_and_duration(
+    sandbox, api: Api, postback_receiver: PostbackReceiver
+) -> None:
+    sandbox.configure(postback_retry_base=0.02)
+    postback_receiver.fail_next(2, status=503)
+    message_id = api.send(
+        payloads.sms(PostbackStatusUrl=postback_receiver.url(), PostbackStatusTypes="sent")
+    )
+    delivered_postbacks(sandbox, 1)
+
+    attempts = sandbox.postback_attempts()
+
+    assert [(a["message_id"], a["postback_type"], a["status"]) for a in attempts] == [
+        (message_id, "sent", 503),
+        (message_id, "sent", 503),
+        (message_id, "sent", 200),
+    ]
+    assert all(0 < attempt["ms"] < 5000 for attempt in attempts)
+    sandbox.reset()
+    assert sandbox.postback_attempts() == []
+
+
 def test_any_answer_but_200_is_a_failure(
     sandbox, api: Api, postback_receiver: PostbackReceiver
 ) -> None:

@@ -88,5 +88,11 @@ class SandboxProcess:
     def postbacks(self) -> list[dict]:
         return self.control("GET", "postbacks")["postbacks"]
 
+    def postback_attempts(self) -> list[dict]:
+        """Every postback attempt since the last reset, oldest first: message_id,
+        postback_type, status (None when no answer came) and ms, the time it took."""
+        answer = self.control("GET", "postback-attempts")
+        return [dict(zip(answer["fields"], row, strict=True)) for row in answer["attempts"]]
+
     def stats(self) -> dict:
         return self.control("GET", "stats")
