@@ -166,7 +166,13 @@ CELERY_TIMEZONE = "UTC"
 # all at once, and a drain queued after them would sit there for minutes while the inbox
 # grows. Drains go to a queue of their own, served by a worker of its own (README, "Scale").
 CELERY_TASK_DEFAULT_QUEUE, CELERY_POSTBACKS_QUEUE = celery_queues(os.environ)
-CELERY_TASK_ROUTES = {"postbacks.tasks.drain": {"queue": CELERY_POSTBACKS_QUEUE}}
+# Beat's sweep and polls ride with the drains: on sending's queue they waited behind a large
+# campaign's submit chunks (minutes apart in bench/pipeline.py), and with them the readiness
+# heartbeat, scheduled launches and canary judgements.
+CELERY_TASK_ROUTES = {
+    name: {"queue": CELERY_POSTBACKS_QUEUE}
+    for name in ("postbacks.tasks.drain", "postbacks.tasks.sweep", "postbacks.tasks.reconcile")
+}
 
 # Shared by every web process: API throttles and login throttling must count across them.
 CACHES = {

@@ -54,8 +54,10 @@ def test_beat_runs_the_sweep_task_every_interval():
     assert entry["schedule"] == settings.SWEEP_INTERVAL_S
 
 
-def test_drains_have_a_queue_of_their_own():
-    route = current_app.amqp.router.route({}, tasks.drain.name)
+@pytest.mark.parametrize("task", [tasks.drain, tasks.sweep, tasks.reconcile])
+def test_drains_and_beats_upkeep_have_a_queue_of_their_own(task):
+    # Beat's sweep behind a campaign's queued chunks ran minutes apart (bench/pipeline.py).
+    route = current_app.amqp.router.route({}, task.name)
     assert (
         route["queue"].name == settings.CELERY_POSTBACKS_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE
     )
