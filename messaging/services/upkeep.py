@@ -21,7 +21,7 @@ from messaging.models import (
 )
 from messaging.services.campaigns import campaign_launch, campaign_pause
 from messaging.services.errors import CampaignError, lock_campaign
-from messaging.states import LEFT_TO_SEND, OPTED_OUT, OUTCOMES, UNFINISHED
+from messaging.states import AWAITING_REPORT, LEFT_TO_SEND, OPTED_OUT, OUTCOMES, UNFINISHED
 
 logger = logging.getLogger(__name__)
 
@@ -170,15 +170,31 @@ def messages_mark_stale_submitting() -> int:
     )
 
 
+def _campaigns_submitting_since(moment) -> set[int]:
+    """Campaigns with a message submitted since `moment` (read from the partial index of
+    messages awaiting a report, so only the last moments' submissions are looked at)."""
+    recent = Message.objects.filter(
+        iliveit_id__isnull=False, state__in=AWAITING_REPORT, updated_at__gte=moment
+    ).exclude(campaign=None)
+    return set(recent.values_list("campaign_id", flat=True).distinct())
+
+
 def messages_hint_forgotten(limit: int = 10_000) -> int:
-    """Hint again the queued messages whose hint was lost (a worker died, the broker was down)."""
+    """Hint again the queued messages whose hint was lost (a worker died, the broker was down).
+
+    A campaign still submitting is not forgetting its messages: a large one's are queued for
+    as long as its rate takes to reach them (200 s for 20,000 at 100/s), and hinting them all
+    again every sweep queued thousands of tasks that only lost their claims (bench/pipeline.py).
+    Its lost hints are found once it stops submitting.
+    """
     now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.SWEEP_QUEUED_AFTER_S)
     forgotten = Message.objects.filter(
         Q(is_test=True) | Q(campaign__state=CampaignState.SENDING),
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         state=MessageState.QUEUED,
-        updated_at__lt=now - timedelta(seconds=settings.SWEEP_QUEUED_AFTER_S),
-    )
+        updated_at__lt=cutoff,
+    ).exclude(is_test=False, campaign_id__in=_campaigns_submitting_since(cutoff))
     ids = list(forgotten.values_list("id", flat=True)[:limit])
     Message.objects.filter(id__in=ids).update(updated_at=now)
     for message_id in ids:

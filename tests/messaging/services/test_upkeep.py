@@ -66,6 +66,25 @@ def test_the_sweep_hands_forgotten_queued_messages_back(application, settings):
     assert messages_sweep()["requeued"] == 2
 
 
+def test_a_campaign_still_submitting_keeps_its_queued_messages_in_their_hints(
+    application, settings
+):
+    # 20,000 messages at 100/s wait up to 200 s in their queued chunks: not forgotten.
+    settings.SWEEP_QUEUED_AFTER_S = 60
+    campaign = campaign_with(application, ["27821000001", "27821000002", "27821000003"])
+    campaign_launch(campaign=campaign, user=None)
+    first, *waiting = campaign.messages.order_by("id")
+    message_submit(message_id=first.pk)
+    long_ago = timezone.now() - timedelta(seconds=90)
+    Message.objects.filter(pk__in=[m.pk for m in waiting]).update(updated_at=long_ago)
+
+    assert messages_sweep()["requeued"] == 0
+
+    # Once nothing of it has been submitted for as long, its queued messages are handed back.
+    Message.objects.filter(pk=first.pk).update(updated_at=long_ago)
+    assert messages_sweep()["requeued"] == 2
+
+
 def test_a_high_failure_rate_pauses_the_campaign(application, settings):
     settings.AUTO_PAUSE_MIN_MESSAGES = 5
     settings.AUTO_PAUSE_FAILURE_RATE = 0.5
