@@ -20,7 +20,7 @@ from postbacks.drain import (
     postbacks_pending,
     postbacks_sweep,
 )
-from postbacks.drain_slots import DRAIN_KEY_TTL_S, drain_key
+from postbacks.drain_slots import DRAIN_KEY_TTL_S, drain_key, postbacks_drain_slot
 from postbacks.models import InboxState, MessageEvent
 from postbacks.services import postback_apply
 from postbacks.tasks import drain as drain_task
@@ -164,6 +164,22 @@ def test_a_backlog_calls_one_more_drain_to_help(message, drain_queue):
     assert {state_of(row) for row in rows[1:]} == {InboxState.DUPLICATE}
     assert queued_drains(drain_queue) == [[1]]
     assert redis_client().exists(drain_key(1))
+
+
+def test_a_drain_through_a_backlog_keeps_its_slot_past_the_keys_ttl(message, drain_queue):
+    body = delivery(message.iliveit_id)
+    for _ in range(BATCH + 1):
+        store(message, body)
+    # Held for nearly its TTL when the backlog's full batch is taken.
+    redis_client().set(drain_key(0), "1", ex=1)
+    ttls = []
+
+    def queue_drain(slot: int) -> None:
+        ttls.append(redis_client().ttl(drain_key(0)))
+
+    postbacks_drain_slot(slot=0, queue_drain=queue_drain)
+
+    assert ttls and ttls[0] > 1
 
 
 def test_a_helping_drain_stops_as_soon_as_the_inbox_is_empty(message, drain_queue):
