@@ -11,8 +11,8 @@ Makes a throwaway database on DATABASE_URL's server and starts, as production ru
 - a Celery worker on the sending queue and one on the postbacks queue (CELERY_POSTBACKS_QUEUE),
   with the compose file's concurrency (4 each), and beat. Beat is what `make run` and the
   compose file run, and its sweep is the portal's safety net (rows a lost drain left, a
-  campaign's finish); it runs on the sending queue, so while a campaign's chunks are queued
-  it waits behind them, and it cannot flatter the apply figures.
+  campaign's finish); it runs on the postbacks queue, beside the drains, and applies only
+  rows older than 10 s, so it cannot flatter the apply lag much.
 
 A campaign of --messages SMS messages is launched at once (campaign_launch; its dispatch task
 queues every submit chunk) at an application limit of --rate messages/s, while a reader loads
@@ -633,7 +633,7 @@ def analyse(stack, campaign, rate, messages, launched, ended, inbox_floor, reade
         f"{peak_sending}); drain tasks queued at most {peak_drains}",
         f"beat's sweep        ran at most {max(sweep_ages, default=math.nan):.0f} s apart "
         f"(every {settings.SWEEP_INTERVAL_S:.0f} s asked; past {beat_stale_after_s():.0f} s "
-        "/readyz and beat's healthcheck fail): it runs on the sending queue, behind the chunks",
+        "/readyz and beat's healthcheck fail)",
         f"fully applied       {step.fully_applied} of {messages} (delivered, "
         f"{POSTBACKS_PER_MESSAGE} events, every row applied); end to end "
         f"{step.end_to_end_mps:.1f}/s (first submission to last apply)",

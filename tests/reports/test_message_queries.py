@@ -98,13 +98,18 @@ def test_filters_combine(campaign):
     assert ids(querysets) == [wanted.id]
 
 
-def test_page_two_starts_after_page_ones_last_id_without_repeats(campaign):
+def _mixed_messages(campaign, count: int) -> list[int]:
+    """`count` messages in turn delivered, failed and queued; answer their ids in order."""
     states = [MessageState.DELIVERED, MessageState.FAILED, MessageState.QUEUED]
     Message.objects.bulk_create(
         Message(campaign=campaign, recipient=f"2782{n:07d}", state=states[n % 3])
-        for n in range(120)
+        for n in range(count)
     )
-    all_ids = list(campaign.messages.order_by("id").values_list("id", flat=True))
+    return list(campaign.messages.order_by("id").values_list("id", flat=True))
+
+
+def test_page_two_starts_after_page_ones_last_id_without_repeats(campaign):
+    all_ids = _mixed_messages(campaign, 120)
     querysets = messages_filter(campaign=campaign)
 
     first = messages_page(querysets=querysets)
@@ -129,12 +134,7 @@ def test_a_full_last_page_has_no_next(campaign):
 
 
 def test_the_last_page_holds_the_last_messages_and_walks_back_to_the_first(campaign):
-    states = [MessageState.DELIVERED, MessageState.FAILED, MessageState.QUEUED]
-    Message.objects.bulk_create(
-        Message(campaign=campaign, recipient=f"2782{n:07d}", state=states[n % 3])
-        for n in range(120)
-    )
-    all_ids = list(campaign.messages.order_by("id").values_list("id", flat=True))
+    all_ids = _mixed_messages(campaign, 120)
     querysets = messages_filter(campaign=campaign)
 
     last = messages_page_before(querysets=querysets)
