@@ -272,12 +272,8 @@ def messages_page_before(
     page's worth lie before `before`, it is the first page (from the start, a full page), so
     that going back always ends on the same first page that the "First page" link shows.
     """
-    parts = [
-        list(queryset.filter(id__lt=before).order_by("-id")[: size + 1])
-        if before is not None
-        else list(queryset.order_by("-id")[: size + 1])
-        for queryset in querysets
-    ]
+    ranges = querysets if before is None else [q.filter(id__lt=before) for q in querysets]
+    parts = [list(queryset.order_by("-id")[: size + 1]) for queryset in ranges]
     newest_first = list(islice(heapq.merge(*parts, key=attrgetter("id"), reverse=True), size + 1))
     if before is not None and len(newest_first) <= size:
         return messages_page(querysets=querysets, size=size)

@@ -170,27 +170,27 @@ def test_a_last_page_of_a_short_list_is_the_whole_list(campaign):
     assert page.next_after is page.previous_before is None
 
 
-def test_the_last_page_reads_each_states_top_rows_without_counting_or_offsets(campaign):
+def _page_sql(campaign, read_page) -> list[str]:
+    """The statements one page read makes, upper-cased: one per state, none counting or
+    skipping rows by OFFSET."""
     add(campaign, "27820000001")
     with CaptureQueriesContext(connection) as queries:
-        messages_page_before(querysets=messages_filter(campaign=campaign))
+        read_page(querysets=messages_filter(campaign=campaign))
     assert len(queries) == len(MessageState.values)
-    for query in queries:
-        sql = query["sql"].upper()
+    statements = [query["sql"].upper() for query in queries]
+    for sql in statements:
         assert "COUNT(" not in sql
         assert "OFFSET" not in sql
+    return statements
+
+
+def test_the_last_page_reads_each_states_top_rows_without_counting_or_offsets(campaign):
+    for sql in _page_sql(campaign, messages_page_before):
         assert "DESC LIMIT 51" in sql
 
 
 def test_a_page_reads_each_states_next_rows_without_counting_or_offsets(campaign):
-    add(campaign, "27820000001")
-    with CaptureQueriesContext(connection) as queries:
-        messages_page(querysets=messages_filter(campaign=campaign), after=0)
-    assert len(queries) == len(MessageState.values)
-    for query in queries:
-        sql = query["sql"].upper()
-        assert "COUNT(" not in sql
-        assert "OFFSET" not in sql
+    for sql in _page_sql(campaign, messages_page):
         assert "LIMIT 51" in sql
 
 
