@@ -8,7 +8,9 @@ cost is the rows' values alone.
 
 from collections.abc import Sequence
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
+from django.db.models import sql
 
 
 def _cast(connection, field: models.Field, column: str) -> str:
@@ -20,9 +22,16 @@ def _cast(connection, field: models.Field, column: str) -> str:
     return f"CAST({column} AS {field.db_type(connection)})"
 
 
-def rows_update(objects: Sequence[models.Model], fields: Sequence[str], *, using: str = "default"):
+def rows_update(
+    objects: Sequence[models.Model],
+    fields: Sequence[str],
+    *,
+    using: str = "default",
+    where: models.Q | None = None,
+):
     """Save `fields` of each of `objects` (all of one model), as bulk_update(objects, fields)
-    does; answer the number of rows updated."""
+    does; answer the number of rows updated. With `where`, only the rows that also match it
+    (as they are in the database) are updated."""
     if not objects:
         return 0
     model = type(objects[0])
@@ -40,6 +49,10 @@ def rows_update(objects: Sequence[models.Model], fields: Sequence[str], *, using
     batch = connection.ops.bulk_batch_size(columns, objects) or len(objects)
     table = quote(meta.db_table)
     match = f"{table}.{quote(meta.pk.column)} = {_cast(connection, meta.pk, 'v.column1')}"
+    condition_params: list = []
+    if where is not None:
+        condition, condition_params = _condition(model, where, using)
+        match = f"{match} AND {condition}"
     updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(objects), batch):
@@ -48,7 +61,7 @@ def rows_update(objects: Sequence[models.Model], fields: Sequence[str], *, using
                 field.get_db_prep_save(getattr(obj, field.attname), connection)
                 for obj in chunk
                 for field in columns
-            ]
+            ] + list(condition_params)
             # Only quoted names and placeholders are formatted in; every value is a parameter.
             cursor.execute(
                 f"UPDATE {table} SET {assignments} "  # noqa: S608
@@ -57,3 +70,38 @@ def rows_update(objects: Sequence[models.Model], fields: Sequence[str], *, using
             )
             updated += cursor.rowcount
     return updated
+
+
+def _condition(model, where: models.Q, using: str) -> tuple[str, list]:
+    """`where` as SQL on the model's own table (its columns named by the table), with no join."""
+    query = sql.Query(model)
+    query.add_q(where)
+    if query.count_active_tables() != 1:
+        raise ValueError("rows_update's condition is on the model's own table, without joins")
+    condition, params = query.get_compiler(using).compile(query.where)
+    return condition, list(params)
+
+
+def update_returning_pks(queryset: models.QuerySet, **values) -> list:
+    """queryset.update(**values), answering the primary keys of the rows it updated.
+
+    A conditional UPDATE that claims several rows at once must know which of them it won;
+    counting them is not enough. Only for an update of the queryset's own table with no join
+    (Django would rewrite one as `pk IN (SELECT ...)`, which PostgreSQL does not re-check after
+    waiting for a competing update's row lock).
+    """
+    query = queryset.query.chain(sql.UpdateQuery)
+    query.add_update_values(values)
+    compiler = query.get_compiler(queryset.db)
+    query.get_initial_alias()
+    if query.related_updates or query.count_active_tables() != 1:
+        raise ValueError("update_returning_pks updates one table, without joins")
+    try:
+        statement, params = compiler.as_sql()
+    except EmptyResultSet:
+        return []
+    connection = connections[queryset.db]
+    pk = connection.ops.quote_name(queryset.model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{statement} RETURNING {pk}", params)
+        return [row[0] for row in cursor.fetchall()]

@@ -17,8 +17,9 @@ from redis.commands.core import Script
 from iliveit_portal.redis_client import redis_client
 
 # KEYS[1] the bucket, KEYS[2] the application's health; ARGV: rate per second, capacity,
-# health window (ms), lowest share of the rate, health lifetime (ms). Answers the milliseconds
-# to wait before a token is free (0: a token was taken).
+# health window (ms), lowest share of the rate, health lifetime (ms), tokens wanted. Takes as
+# many of the tokens wanted as are free, and answers {tokens taken, milliseconds to wait before
+# a token is free (0 when some were taken)}.
 #
 # The health hash says how much of its rate the application may use now (`share`). iLiveIt
 # answers 429 when the token's own bucket runs dry, which while we keep under the rate means
@@ -31,6 +32,7 @@ local capacity = tonumber(ARGV[2])
 local window = tonumber(ARGV[3])
 local lowest = tonumber(ARGV[4])
 local health_ttl = tonumber(ARGV[5])
+local wanted = tonumber(ARGV[6])
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
 
@@ -55,23 +57,35 @@ capacity = math.max(1, capacity * share)
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1])
 local at = tonumber(state[2])
-if tokens == nil then
+if tokens == nil or at == nil then
   tokens = capacity
   at = now
 end
 tokens = math.min(capacity, tokens + (now - at) * rate / 1000)
 local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  taken = taken + 1
+local got = math.min(wanted, math.floor(tokens))
+if got >= 1 then
+  tokens = tokens - got
+  taken = taken + got
 else
+  got = 0
   wait = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity * 1000 / rate) + 1000)
 redis.call('HSET', KEYS[2], 'share', share, 'start', start, 'taken', taken, 'limited', limited)
 redis.call('PEXPIRE', KEYS[2], health_ttl)
-return wait
+return {got, wait}
+"""
+# KEYS[1] the bucket, KEYS[2] the application's health; ARGV[1] tokens given back. A bucket that
+# has expired meanwhile is full again: nothing to give back to.
+_GIVE_BACK = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBYFLOAT', KEYS[1], 'tokens', ARGV[1])
+  if redis.call('EXISTS', KEYS[2]) == 1 then
+    redis.call('HINCRBY', KEYS[2], 'taken', -tonumber(ARGV[1]))
+  end
+end
 """
 # A share left alone this long is forgotten, which gives the whole rate back.
 HEALTH_TTL_MS = 600_000
@@ -95,25 +109,38 @@ class RateLimiter:
     def health_key(self) -> str:
         return f"{self.key}:health"
 
+    def try_take_up_to(self, wanted: int) -> tuple[int, float]:
+        """Take as many of `wanted` tokens as are free; answer how many were taken and, when
+        none were, the seconds until one will be."""
+        lowest = min(1.0, max(LOWEST_SHARE, 1 / self.rate))
+        got, wait_ms = _take_script(self.client)(
+            keys=[self.key, self.health_key],
+            args=[self.rate, self.burst, int(self.window_s * 1000), lowest, HEALTH_TTL_MS, wanted],
+        )
+        return int(got), int(wait_ms) / 1000
+
     def try_take(self) -> float:
         """Take a token if one is free; answer 0.0, or the seconds until one will be."""
-        lowest = min(1.0, max(LOWEST_SHARE, 1 / self.rate))
-        wait_ms = _take_script(self.client)(
-            keys=[self.key, self.health_key],
-            args=[self.rate, self.burst, int(self.window_s * 1000), lowest, HEALTH_TTL_MS],
-        )
-        return int(wait_ms) / 1000
+        return self.try_take_up_to(1)[1]
+
+    def take_up_to(self, wanted: int, *, max_wait: float) -> tuple[int, float]:
+        """Wait up to `max_wait` seconds for at least one of `wanted` tokens; answer how many
+        were taken and, when none were, the seconds until one will be free."""
+        deadline = time.monotonic() + max_wait
+        while True:
+            got, wait = self.try_take_up_to(wanted)
+            if got or time.monotonic() + wait > deadline:
+                return got, wait
+            time.sleep(wait)
+
+    def give_back(self, tokens: int) -> None:
+        """Return tokens taken but not used (their messages were not ours to send after all).
+        The bucket never holds more than its capacity: the next take caps it."""
+        _give_back_script(self.client)(keys=[self.key, self.health_key], args=[tokens])
 
     def take(self, *, max_wait: float) -> bool:
         """Wait up to `max_wait` seconds for a token; answer whether one was taken."""
-        deadline = time.monotonic() + max_wait
-        while True:
-            wait = self.try_take()
-            if wait == 0:
-                return True
-            if time.monotonic() + wait > deadline:
-                return False
-            time.sleep(wait)
+        return self.take_up_to(1, max_wait=max_wait)[0] == 1
 
     def rate_limited(self) -> None:
         """Count one 429 from iLiveIt against the current window."""
@@ -132,6 +159,11 @@ class RateLimiter:
 def _take_script(client: redis.Redis) -> Script:
     # EVALSHA: the script's text is sent once per connection's server, not with every take.
     return client.register_script(_TAKE)
+
+
+@functools.cache
+def _give_back_script(client: redis.Redis) -> Script:
+    return client.register_script(_GIVE_BACK)
 
 
 def limiter_for(application_id: int, rate: int) -> RateLimiter:

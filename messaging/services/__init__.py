@@ -15,6 +15,7 @@ from messaging.services.campaigns import (
     campaign_resume,
     campaign_retry_failed,
     campaign_test_send,
+    messages_statistics_refresh,
 )
 from messaging.services.clone import campaign_clone
 from messaging.services.errors import CampaignError, RecipientOptedOut
@@ -88,6 +89,7 @@ __all__ = [
     "message_resend",
     "message_send_single",
     "message_submit",
+    "messages_statistics_refresh",
     "messages_submit",
     "messages_sweep",
     "retry_delay",

@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -287,6 +287,21 @@ def campaign_retry_failed(*, campaign: Campaign, user) -> int:
 def campaign_progress(*, campaign: Campaign) -> dict[str, int]:
     """Messages by state, from the campaign's counters (never a scan of its messages)."""
     return campaign_counts(campaign_id=campaign.pk)
+
+
+def messages_statistics_refresh() -> None:
+    """Have PostgreSQL sample the messages table again, before a campaign's chunks go out.
+
+    A launch moves thousands of rows to `queued` at once, and until autovacuum samples the table
+    (a minute or more) the planner believes queued messages are rare: it then answers each
+    chunk's claim by scanning every queued message through the state index, 2-3 ms for a 20,000
+    message campaign, instead of looking its ten rows up by primary key (EXPLAIN ANALYZE; the
+    claim is messaging/services/submit.py's _claim). ANALYZE reads a fixed-size sample, so it
+    costs the same whatever the table's size.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Message._meta.db_table}")
 
 
 def campaign_queued_ids(*, campaign_id: int):

@@ -8,11 +8,10 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from iliveit import (
     RateLimited,
 )
 from iliveit_portal import metrics as portal_metrics
+from iliveit_portal.bulk import rows_update, update_returning_pks
 from messaging.clients import application_client
 from messaging.models import (
     Campaign,
@@ -32,7 +32,7 @@ from messaging.models import (
     OptOut,
 )
 from messaging.payloads import build_payload
-from messaging.ratelimit import limiter_for
+from messaging.ratelimit import RateLimiter, limiter_for
 from messaging.services.upkeep import campaign_auto_pause
 from messaging.signals import submissions_answered
 from messaging.states import AWAITING_ANSWER, OPTED_OUT
@@ -53,24 +53,64 @@ class SubmitOutcome:
 NOT_CLAIMED = SubmitOutcome(state="not-claimed")
 
 
+@dataclass(frozen=True)
+class _Accepted:
+    message: Message
+    iliveit_id: str
+    at: datetime
+
+
 @dataclass
 class _ChunkLater:
-    """What a chunk records a little later than each call, to spare a commit and a Redis round
-    trip per message (they were most of the send path's time against iLiveIt's own):
+    """What a chunk records a little later than each call, to spare a statement, a commit and a
+    Redis round trip per message (they were most of the send path's time against iLiveIt's own):
 
-    - `answered`: the last accepted message and its fields, settled in the same transaction
-      as the next message's claim (one commit for both) or at the chunk's end. A worker lost
-      in between leaves that one message with an unknown outcome, as it would lose it between
-      its call and its own commit: at most one per chunk, whose postback settles it.
+    - `accepted`: the messages iLiveIt accepted since the last round's claim, settled together
+      by one statement just before the next round's claim or at the chunk's end. A worker lost
+      in between leaves them with an unknown outcome, as it would lose a message between its
+      call and its own commit: at most a round's, whose postbacks settle them.
     - `latencies`: the calls' durations, recorded in one round trip at the chunk's end.
     """
 
-    answered: list[tuple[Message, dict]] = field(default_factory=list)
+    accepted: list[_Accepted] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
 
     def settle_answered(self) -> None:
-        while self.answered:
-            _settle_submitted(*self.answered.pop())
+        accepted, self.accepted = self.accepted, []
+        _settle_accepted(accepted)
+
+
+@dataclass
+class _Grant:
+    """The rate limiter's answer for a round of calls to one application: `taken` tokens, or
+    none and the seconds to wait for one (`error` says why, when the limiter could not be
+    reached)."""
+
+    limiter: RateLimiter
+    taken: int
+    wait: float = 0.0
+    error: str = ""
+
+    @classmethod
+    def ask(cls, message: Message, *, wanted: int) -> "_Grant":
+        application = message.campaign.application
+        limiter = limiter_for(application.pk, application.rate_limit)
+        try:
+            # Waits up to a second: longer, and the message is better handed back.
+            taken, wait = limiter.take_up_to(wanted, max_wait=1.0)
+        except redis.RedisError as error:
+            return cls(limiter, 0, 2.0, f"rate limiter unavailable: {error}")
+        return cls(limiter, taken, wait or (0.0 if taken else 0.5))
+
+    def keep(self, used: int) -> None:
+        """Give back the tokens beyond `used` (claims lost to another worker or an opt-out)."""
+        if self.taken > used:
+            try:
+                self.limiter.give_back(self.taken - used)
+            except redis.RedisError as error:
+                # Only this round's spare tokens are lost: the rate dips, it is never exceeded.
+                logger.warning("could not give tokens back to the rate limiter: %s", error)
+            self.taken = used
 
 
 # Refused at the claim: the recipient is on the application's opt-out list.
@@ -93,11 +133,12 @@ def _opted_out(application_id: int | None = None) -> Exists:
 
 
 def _claim(
-    message_id: int, *, campaign_checked: bool = False, application_id: int | None = None
-) -> bool:
-    """queued -> submitting, only for a message that may be sent now; True if we won.
+    message_ids: list[int], *, campaign_checked: bool = False, application_id: int | None = None
+) -> set[int]:
+    """queued -> submitting, in one statement, for those of the messages that may be sent now;
+    answers the ids we won.
 
-    `campaign_checked` says the caller has just seen the campaign sending, which spares the
+    `campaign_checked` says the caller has just seen their campaigns sending, which spares the
     campaign lookup (the costliest part of a submission's database work).
 
     A recipient on the application's opt-out list is never claimed (unless the message was
@@ -105,7 +146,7 @@ def _claim(
     committed before the claim starts always stops it, even mid-chunk, and one committed
     later finds the message already on its way. _cancel_opted_out then settles the refusal.
     """
-    claimable = Message.objects.filter(pk=message_id, state=MessageState.QUEUED)
+    claimable = Message.objects.filter(pk__in=message_ids, state=MessageState.QUEUED)
     if not campaign_checked:
         # EXISTS, not a join: Django writes an UPDATE over a join as `WHERE id IN (SELECT ...)`,
         # and PostgreSQL does not look at that subquery's `state = 'queued'` again after waiting
@@ -113,12 +154,13 @@ def _claim(
         claimable = claimable.filter(Q(is_test=True) | Exists(_sending()))
     # NOT EXISTS for the same reason: the opt-out list stays inside a correlated subquery.
     claimable = claimable.filter(Q(is_transactional=True) | ~_opted_out(application_id))
-    won = claimable.update(
+    won = update_returning_pks(
+        claimable,
         state=MessageState.SUBMITTING,
         attempts=F("attempts") + 1,
         updated_at=timezone.now(),
     )
-    return won == 1
+    return set(won)
 
 
 def _sending():
@@ -126,10 +168,10 @@ def _sending():
 
 
 def _cancel_opted_out(
-    message_id: int, *, campaign_checked: bool = False, application_id: int | None = None
-) -> bool:
-    """After a lost claim: cancel the message if what stopped it is its recipient's opt-out
-    (and not another worker or a pause); True if it was cancelled.
+    message_ids: list[int], *, campaign_checked: bool = False, application_id: int | None = None
+) -> set[int]:
+    """After lost claims: cancel the messages that their recipients' opt-outs stopped (and not
+    another worker or a pause); answers the ids cancelled.
 
     The same conditions as the claim with the list's test turned round, in one conditional
     UPDATE, so that a message claimed meanwhile, or a recipient who opted back in, is left
@@ -137,19 +179,20 @@ def _cancel_opted_out(
     campaign's automatic pause.
     """
     refused = Message.objects.filter(
-        pk=message_id, state=MessageState.QUEUED, is_transactional=False
+        pk__in=message_ids, state=MessageState.QUEUED, is_transactional=False
     )
     if not campaign_checked:
         refused = refused.filter(Q(is_test=True) | Exists(_sending()))
     refused = refused.filter(_opted_out(application_id))
-    cancelled = refused.update(
+    cancelled = update_returning_pks(
+        refused,
         state=MessageState.CANCELLED,
         last_error=OPTED_OUT,
         error_retryable=False,
         next_attempt_at=None,
         updated_at=timezone.now(),
     )
-    return cancelled == 1
+    return set(cancelled)
 
 
 def settle(message: Message, **fields) -> bool:
@@ -230,26 +273,55 @@ def _rate_limited(message: Message, error: RateLimited) -> SubmitOutcome:
 
 def message_submit(*, message_id: int) -> SubmitOutcome:
     """Submit one queued message to iLiveIt, at most once."""
-    if not _claim(message_id):
-        if _cancel_opted_out(message_id):
+    if not _claim([message_id]):
+        if _cancel_opted_out([message_id]):
             return OPTED_OUT_CANCELLED
         return NOT_CLAIMED
     message = Message.objects.select_related("campaign__application").get(pk=message_id)
-    outcome = _submit_claimed(message)
+    outcome = _submit_claimed(message, grant=_Grant.ask(message, wanted=1))
     announce_answered([message_id])
     return outcome
+
+
+# Most messages claimed by one statement, whose accepted calls are then settled by one: claiming
+# and settling message by message was half a sending worker's time (py-spy). A round claims only
+# as many messages as it holds rate-limiter tokens for, so under a low limit it shrinks to one or
+# two. A worker lost mid-round leaves at most a round with an unknown outcome; an opt-out or a
+# pause takes effect from the next round.
+CLAIM_ROUND = 20
+
+
+def _next_round(pending: list[Message]) -> list[Message]:
+    """The next messages to claim together: up to CLAIM_ROUND at the head of the chunk, all of
+    one application (one rate limiter)."""
+    application_id = pending[0].campaign.application_id
+    round_ = []
+    for message in pending[:CLAIM_ROUND]:
+        if message.campaign.application_id != application_id:
+            break
+        round_.append(message)
+    return round_
+
+
+def _campaigns_stopped(messages: list[Message]) -> set[int]:
+    """The campaigns of these (non-test) messages that are no longer sending, read now."""
+    campaign_ids = {message.campaign_id for message in messages if not message.is_test}
+    sending = Campaign.objects.filter(pk__in=campaign_ids, state=CampaignState.SENDING)
+    return campaign_ids - set(sending.values_list("pk", flat=True))
 
 
 def messages_submit(*, message_ids: list[int]) -> dict[int, SubmitOutcome]:
     """Submit a chunk of queued messages, each at most once.
 
-    Reading the chunk in one query is what lets a worker keep up with a high rate limit; each
-    message is still claimed on its own just before its call, so a worker lost mid-chunk leaves
-    at most one message with an unknown outcome, and a pause stops the chunk within
-    CAMPAIGN_RECHECK_S.
+    Reading the chunk in one query and claiming it in rounds of CLAIM_ROUND, each round just
+    before its calls, is what lets a worker keep pace with iLiveIt: a worker lost mid-chunk
+    leaves at most a round with an unknown outcome, and a pause stops the chunk within
+    CAMPAIGN_RECHECK_S or a round, whichever is longer.
     """
-    chunk = Message.objects.select_related("campaign__application").filter(
-        pk__in=message_ids, state=MessageState.QUEUED
+    chunk = list(
+        Message.objects.select_related("campaign__application")
+        .filter(pk__in=message_ids, state=MessageState.QUEUED)
+        .order_by("id")
     )
     outcomes = dict.fromkeys(message_ids, NOT_CLAIMED)
     # A chunk can take seconds under a low rate limit: the campaign's state is looked at again
@@ -257,31 +329,28 @@ def messages_submit(*, message_ids: list[int]) -> dict[int, SubmitOutcome]:
     stopped: set[int] = set()
     recheck_at = time.monotonic() + CAMPAIGN_RECHECK_S
     later = _ChunkLater()
+    pending = chunk
     try:
-        for message in chunk.order_by("id"):
-            if not message.is_test and time.monotonic() >= recheck_at:
+        while pending:
+            if time.monotonic() >= recheck_at:
                 recheck_at = time.monotonic() + CAMPAIGN_RECHECK_S
-                if not Campaign.objects.filter(
-                    pk=message.campaign_id, state=CampaignState.SENDING
-                ).exists():
-                    stopped.add(message.campaign_id)
-            sending = message.is_test or (
-                message.campaign.state == CampaignState.SENDING
-                and message.campaign_id not in stopped
-            )
-            if not sending:
-                continue
-            checked = {"campaign_checked": True, "application_id": message.campaign.application_id}
-            with transaction.atomic():
-                later.settle_answered()
-                claimed = _claim(message.pk, **checked)
-            if not claimed:
-                if _cancel_opted_out(message.pk, **checked):
-                    outcomes[message.pk] = OPTED_OUT_CANCELLED
-                continue
-            message.state = MessageState.SUBMITTING
-            message.attempts += 1
-            outcomes[message.pk] = _submit_claimed(message, later=later)
+                stopped |= _campaigns_stopped(pending)
+            pending = [
+                message
+                for message in pending
+                if message.is_test
+                or (
+                    message.campaign.state == CampaignState.SENDING
+                    and message.campaign_id not in stopped
+                )
+            ]
+            if not pending:
+                break
+            round_ = _next_round(pending)
+            grant = _Grant.ask(round_[0], wanted=len(round_))
+            # With no token, one message is claimed all the same, to be handed back for later.
+            claiming, pending = pending[: grant.taken or 1], pending[grant.taken or 1 :]
+            outcomes.update(_claim_and_submit(claiming, grant, later))
     finally:
         later.settle_answered()
         portal_metrics.send_latencies_observe(later.latencies)
@@ -291,21 +360,41 @@ def messages_submit(*, message_ids: list[int]) -> dict[int, SubmitOutcome]:
     return outcomes
 
 
-def _submit_claimed(message: Message, *, later: _ChunkLater | None = None) -> SubmitOutcome:
-    """Take a token, call iLiveIt and record the answer; an accepted message's answer is left
-    to `later` when a chunk gives one (see _ChunkLater)."""
+def _claim_and_submit(
+    messages: list[Message], grant: _Grant, later: _ChunkLater
+) -> dict[int, SubmitOutcome]:
+    """Settle the last round's accepted messages, claim this round's in one statement, then
+    call iLiveIt for each one claimed."""
+    ids = [message.pk for message in messages]
+    checked = {"campaign_checked": True, "application_id": messages[0].campaign.application_id}
+    # Two transactions, not one: two workers each holding the counter rows their settle moved
+    # while their claims wait for each other's would deadlock.
+    later.settle_answered()
+    claimed = _claim(ids, **checked)
+    outcomes = {}
+    if len(claimed) < len(ids):
+        refused = [pk for pk in ids if pk not in claimed]
+        outcomes = dict.fromkeys(_cancel_opted_out(refused, **checked), OPTED_OUT_CANCELLED)
+    grant.keep(len(claimed))
+    for message in messages:
+        if message.pk in claimed:
+            message.state = MessageState.SUBMITTING
+            message.attempts += 1
+            outcomes[message.pk] = _submit_claimed(message, grant=grant, later=later)
+    return outcomes
+
+
+def _submit_claimed(
+    message: Message, *, grant: _Grant, later: _ChunkLater | None = None
+) -> SubmitOutcome:
+    """Spend one of the grant's tokens, call iLiveIt and record the answer; an accepted
+    message's answer is left to `later` when a chunk gives one (see _ChunkLater)."""
     application = message.campaign.application
-    limiter = limiter_for(application.pk, application.rate_limit)
-    try:
-        wait = 0.0 if limiter.take(max_wait=1.0) else limiter.try_take() or 0.5
-    except redis.RedisError as error:
+    if not grant.taken:
         # Nothing was sent: hand the message back rather than leave it looking lost mid-call
         # (which would hold it for the whole reconciliation window).
-        return _requeue(
-            message, delay=2.0, error=f"rate limiter unavailable: {error}", count_attempt=False
-        )
-    if wait:
-        return _requeue(message, delay=wait, error="", count_attempt=False)
+        return _requeue(message, delay=grant.wait, error=grant.error, count_attempt=False)
+    grant.taken -= 1
 
     try:
         payload = build_payload(message)
@@ -318,7 +407,7 @@ def _submit_claimed(message: Message, *, later: _ChunkLater | None = None) -> Su
     except RateLimited as error:
         portal_metrics.iliveit_rate_limited()
         # Most answers 429 means another system shares the token: the bucket slows for all.
-        _report_rate_limited(limiter)
+        _report_rate_limited(grant.limiter)
         # Not counted as an attempt: iLiveIt says nothing was accepted.
         return _rate_limited(message, error)
     except APIUnavailable as error:
@@ -345,30 +434,51 @@ def _submit_claimed(message: Message, *, later: _ChunkLater | None = None) -> Su
         # A 400, an auth failure or content the client refused: trying again cannot help.
         return _fail(message, error.error, retryable=error.retryable, **ANSWERED)
 
-    fields = {
-        "state": MessageState.SUBMITTED,
-        "iliveit_id": iliveit_id,
-        "submitted_at": timezone.now(),
-        "last_error": "",
-        "next_attempt_at": None,
-        **ANSWERED,
-    }
-    if message.campaign.is_otp:
-        # A PIN must not outlive its sending: neither a body of its own, nor the fields that
-        # were rendered into the campaign's content (its "{{ pin }}").
-        fields["body"] = None
-        fields["fields"] = None
+    accepted = _Accepted(message, iliveit_id, timezone.now())
     if later is None:
-        _settle_submitted(message, fields)
+        _settle_accepted([accepted])
     else:
-        later.answered.append((message, fields))
+        later.accepted.append(accepted)
     return SubmitOutcome(state=MessageState.SUBMITTED)
 
 
-def _settle_submitted(message: Message, fields: dict) -> None:
-    if not settle(message, **fields):
-        # A postback on the message's own URL got here first and adopted the id.
-        logger.info("message %s was settled by its postback before its submit returned", message.pk)
+# What settling an accepted message writes: its MessageID and when, and the end of any run of
+# 429s; a one-time PIN's body and fields as well.
+_SETTLED = ["state", "iliveit_id", "submitted_at", "last_error", "next_attempt_at", "updated_at"]
+_SETTLED_PIN = [*_SETTLED, "body", "fields"]
+
+
+def _settle_accepted(accepted: list[_Accepted]) -> None:
+    """Settle messages iLiveIt accepted, with their MessageIDs, in one statement (two when some
+    are one-time PINs), each only if still ours (see settle)."""
+    now = timezone.now()
+    plain, pins = [], []
+    for item in accepted:
+        message = item.message
+        message.state = MessageState.SUBMITTED
+        message.iliveit_id = item.iliveit_id
+        message.submitted_at = item.at
+        message.last_error = ""
+        message.next_attempt_at = None
+        message.updated_at = now
+        message.rate_limited_since = None
+        if message.campaign.is_otp:
+            # A PIN must not outlive its sending: neither a body of its own, nor the fields
+            # that were rendered into the campaign's content (its "{{ pin }}").
+            message.body = message.fields = None
+            pins.append(message)
+        else:
+            plain.append(message)
+    ours = Q(state__in=AWAITING_ANSWER, iliveit_id__isnull=True)
+    for group, fields in ((plain, _SETTLED), (pins, _SETTLED_PIN)):
+        settled = rows_update(group, [*fields, *ANSWERED], where=ours)
+        if settled < len(group):
+            # A postback on a message's own URL got there first and adopted its id.
+            logger.info(
+                "%d of %d accepted messages were settled by their postbacks before their submits",
+                len(group) - settled,
+                len(group),
+            )
 
 
 def _report_rate_limited(limiter) -> None:

@@ -1,10 +1,12 @@
-"""rows_update: many rows' columns written in one statement, as bulk_update would."""
+"""rows_update: many rows' columns written in one statement, as bulk_update would, and only
+where a condition holds; update_returning_pks: an update that says which rows it changed."""
 
 from datetime import UTC, datetime
 
 import pytest
+from django.db.models import F, Q
 
-from iliveit_portal.bulk import rows_update
+from iliveit_portal.bulk import rows_update, update_returning_pks
 from messaging.models import MessageState
 from postbacks.models import InboxKind, InboxState, PostbackInbox
 from tests.support.applications import make_application
@@ -79,3 +81,43 @@ def test_more_rows_than_one_statement_holds_are_all_written():
 
 def test_nothing_to_write_writes_nothing():
     assert rows_update([], ["state"]) == 0
+
+
+def test_a_condition_leaves_the_rows_that_fail_it_as_they_are():
+    campaign = sms_campaign(make_application(), recipients=3)
+    messages = list(campaign.messages.order_by("pk"))
+    campaign.messages.filter(pk=messages[1].pk).update(iliveit_id="ADOPTED")
+    for message in messages:
+        message.iliveit_id = f"MSG-{message.pk}"
+    updated = rows_update(messages, ["iliveit_id"], where=Q(iliveit_id__isnull=True))
+    assert updated == 2
+    ids = list(campaign.messages.order_by("pk").values_list("iliveit_id", flat=True))
+    assert ids == [f"MSG-{messages[0].pk}", "ADOPTED", f"MSG-{messages[2].pk}"]
+
+
+def test_an_update_answers_exactly_the_rows_it_changed():
+    campaign = sms_campaign(make_application(), recipients=4)
+    first, second, third, fourth = campaign.messages.order_by("pk")
+    draft = first.state
+    campaign.messages.filter(pk=second.pk).update(state=MessageState.FAILED)
+    won = update_returning_pks(
+        campaign.messages.filter(pk__in=[first.pk, second.pk, third.pk], state=draft),
+        state=MessageState.SUBMITTING,
+        attempts=F("attempts") + 1,
+    )
+    assert sorted(won) == [first.pk, third.pk]
+    fourth.refresh_from_db()
+    assert fourth.state == draft
+    first.refresh_from_db()
+    assert (first.state, first.attempts) == (MessageState.SUBMITTING, 1)
+
+
+def test_an_update_of_no_rows_answers_none():
+    assert update_returning_pks(PostbackInbox.objects.filter(pk__in=[]), state="x") == []
+
+
+def test_an_update_over_a_join_is_refused():
+    campaign = sms_campaign(make_application(), recipients=1)
+    joined = campaign.messages.filter(campaign__name=campaign.name)
+    with pytest.raises(ValueError, match="without joins"):
+        update_returning_pks(joined, state=MessageState.SUBMITTING)

@@ -23,6 +23,30 @@ def test_a_full_bucket_gives_its_burst_then_asks_to_wait():
     assert 0 < wait <= 0.1
 
 
+def test_several_tokens_are_taken_at_once_up_to_what_the_bucket_holds():
+    limiter = fresh_limiter(rate=10, burst=5)
+    assert limiter.try_take_up_to(3) == (3, 0)
+    assert limiter.try_take_up_to(10) == (2, 0)
+    taken, wait = limiter.try_take_up_to(10)
+    assert taken == 0
+    assert 0 < wait <= 0.1
+
+
+def test_tokens_given_back_are_taken_again_but_never_beyond_the_burst():
+    limiter = fresh_limiter(rate=1, burst=4)
+    assert limiter.try_take_up_to(4) == (4, 0)
+    limiter.give_back(3)
+    assert limiter.try_take_up_to(10) == (3, 0)
+    limiter.give_back(40)
+    assert limiter.try_take_up_to(10)[0] == 4
+
+
+def test_giving_back_to_a_bucket_that_expired_leaves_nothing_behind():
+    limiter = fresh_limiter(rate=10, burst=2)
+    limiter.give_back(1)
+    assert not redis_client().exists(limiter.key)
+
+
 def test_workers_sharing_a_bucket_stay_under_the_rate_together():
     limiter = fresh_limiter(rate=50, burst=5)
     taken: list[float] = []

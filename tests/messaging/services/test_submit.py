@@ -34,6 +34,7 @@ from messaging.services import (
     messages_sweep,
     retry_delay,
 )
+from messaging.services.submit import CLAIM_ROUND
 from postbacks.drain import postbacks_sweep
 from tests.messaging.services.helpers import (
     WithPostbacks,
@@ -375,34 +376,65 @@ def test_a_recipient_who_opted_back_in_is_sent_again(application, sandbox):
     assert submit_one(campaign).state == MessageState.SUBMITTED
 
 
-@pytest.mark.django_db(transaction=True)
-@needs_row_locks
-def test_an_opt_out_committed_while_a_chunk_runs_stops_the_rest_of_the_chunk(application, sandbox):
-    # The chunk is read at its start, while the recipient is still allowed; the opt-out commits
-    # while the chunk's first call is in flight (the sandbox's slow number answers after 1 s).
-    # The second message's claim must see it.
-    sandbox.configure(slow_seconds=1.0)
-    campaign = campaign_with(application, ["27000000005", "27821000002"])
-    campaign_launch(campaign=campaign, user=None)
-    slow, later = campaign.messages.order_by("id")
+def _opt_out_during_the_first_call(application, slow: Message, recipient: str) -> threading.Thread:
+    """A thread that opts `recipient` out as soon as the chunk has claimed `slow`, whose call
+    the sandbox answers after a second."""
 
-    def opt_out_during_the_first_call():
+    def opt_out_then():
         try:
             deadline = time.monotonic() + 10
             while not Message.objects.filter(pk=slow.pk, state=MessageState.SUBMITTING).exists():
                 assert time.monotonic() < deadline, "the chunk never claimed its first message"
                 time.sleep(0.01)
-            opt_out(application, "27821000002")
+            opt_out(application, recipient)
         finally:
             connection.close()
 
-    thread = threading.Thread(target=opt_out_during_the_first_call)
+    thread = threading.Thread(target=opt_out_then)
     thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_row_locks
+def test_an_opt_out_committed_while_a_chunk_runs_stops_its_later_rounds(application, sandbox):
+    # The chunk is read at its start, while the recipient is still allowed; the opt-out commits
+    # while the first round's slow call is in flight. The recipient's message is in the next
+    # round, whose claim must see it; the first round's were already on their way.
+    sandbox.configure(slow_seconds=1.0)
+    first_round = ["27000000005", *(f"2782100{n:04d}" for n in range(1, CLAIM_ROUND))]
+    campaign = campaign_with(application, [*first_round, "27831000002"])
+    campaign_launch(campaign=campaign, user=None)
+    messages = list(campaign.messages.order_by("id"))
+    later = messages[-1]
+
+    thread = _opt_out_during_the_first_call(application, messages[0], "27831000002")
+    outcomes = messages_submit(message_ids=[message.pk for message in messages])
+    thread.join()
+
+    assert {outcomes[message.pk].state for message in messages[:-1]} == {MessageState.SUBMITTED}
+    later.refresh_from_db()
+    assert (later.state, later.last_error) == (MessageState.CANCELLED, "opted out")
+    assert sandbox.submissions()["total"] == CLAIM_ROUND
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_row_locks
+def test_under_a_low_rate_limit_a_round_is_one_message_so_an_opt_out_stops_the_next(
+    application, sandbox
+):
+    # At 4 messages a second the bucket holds one token: each round claims one message, so an
+    # opt-out committed during one call stops the very next message.
+    Application.objects.filter(pk=application.pk).update(rate_limit=4)
+    sandbox.configure(slow_seconds=1.0)
+    campaign = campaign_with(application, ["27000000005", "27821000002"])
+    campaign_launch(campaign=campaign, user=None)
+    slow, later = campaign.messages.order_by("id")
+
+    thread = _opt_out_during_the_first_call(application, slow, "27821000002")
     outcomes = messages_submit(message_ids=[slow.pk, later.pk])
     thread.join()
 
     assert outcomes[slow.pk].state == MessageState.SUBMITTED
     assert outcomes[later.pk].state == MessageState.CANCELLED
-    later.refresh_from_db()
-    assert (later.state, later.last_error) == (MessageState.CANCELLED, "opted out")
     assert sandbox.submissions()["total"] == 1
