@@ -7,7 +7,9 @@ Makes a throwaway database on DATABASE_URL's server and starts, as production ru
 - the sandbox in its own process, one application at --rate calls a second, posting every
   postback the portal asks for (all five types; an SMS brings five: submit "Received",
   archive, submit "Submitted", sent and delivery, --step-seconds apart) to the portal;
-- the portal's webhook on gunicorn (--gunicorn-workers x --threads, with gunicorn.conf.py);
+- the portal's webhook on gunicorn (--gunicorn-workers x --threads, with gunicorn.conf.py),
+  as the compose file's `webhook` service, and the staff pages on a gunicorn of their own
+  (--web-workers x --threads), as its `web` (with --web-workers 0, one gunicorn serves both);
 - a Celery worker on the sending queue and one on the postbacks queue (CELERY_POSTBACKS_QUEUE),
   with the compose file's concurrency (4 each), and beat. Beat is what `make run` and the
   compose file run, and its sweep is the portal's safety net (rows a lost drain left, a
@@ -157,6 +159,8 @@ def wait_for_log(log: Path, text: bytes, process: subprocess.Popen, what: str) -
 class Stack:
     tmp: Path
     web_port: int
+    # The staff pages' own gunicorn, when --web-workers gives them one; else web_port serves all.
+    pages_port: int | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     profilers: dict[str, subprocess.Popen] = field(default_factory=dict)
     sandbox: SandboxProcess | None = None
@@ -168,6 +172,10 @@ class Stack:
     @property
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def pages_url(self) -> str:
+        return f"http://127.0.0.1:{self.pages_port or self.web_port}"
 
     def stop(self) -> None:
         # Profilers first, with SIGINT: that is when py-spy writes its file.
@@ -211,18 +219,18 @@ def start_stack(args, tmp: Path, web_port: int, sandbox_rate: int) -> Stack:
         )
         # The repository's gunicorn.conf.py (gunicorn reads it from its working directory),
         # as the compose file runs it; only the size, the address and the access log differ.
-        stack.processes["gunicorn"] = start(
-            [
-                *(sys.executable, "-m", "gunicorn", "iliveit_portal.wsgi"),
-                *("--workers", str(args.gunicorn_workers), "--threads", str(args.threads)),
-                *("--bind", f"127.0.0.1:{web_port}", "--log-level", "warning"),
-                *("--access-logfile", str(stack.access_log)),
-                # Path, status, microseconds from the parsed request to the answer written.
-                *("--access-logformat", "%(U)s %(s)s %(D)s"),
-            ],
-            tmp / "gunicorn.log",
+        stack.processes["gunicorn"] = start_gunicorn(
+            args.gunicorn_workers, args.threads, web_port, tmp / "gunicorn.log", stack.access_log
         )
         wait_for_port(web_port, stack.processes["gunicorn"], "gunicorn")
+        if args.web_workers:
+            # The compose file's `web` beside its `webhook` (README, "Scale"): staff pages on
+            # processes of their own, so that they never queue behind iLiveIt's postbacks.
+            stack.pages_port = free_port()
+            stack.processes["gunicorn (pages)"] = start_gunicorn(
+                args.web_workers, args.threads, stack.pages_port, tmp / "gunicorn-pages.log", None
+            )
+            wait_for_port(stack.pages_port, stack.processes["gunicorn (pages)"], "gunicorn")
         for name in workers:
             process = stack.processes[f"{name} worker"]
             wait_for_log(tmp / f"worker-{name}.log", b" ready.", process, f"{name} worker")
@@ -232,6 +240,27 @@ def start_stack(args, tmp: Path, web_port: int, sandbox_rate: int) -> Stack:
         stack.stop()
         raise
     return stack
+
+
+def start_gunicorn(
+    workers: int, threads: int, port: int, log: Path, access_log: Path | None
+) -> subprocess.Popen:
+    access = []
+    if access_log is not None:
+        # Path, status, microseconds from the parsed request to the answer written.
+        access = [
+            *("--access-logfile", str(access_log)),
+            *("--access-logformat", "%(U)s %(s)s %(D)s"),
+        ]
+    return start(
+        [
+            *(sys.executable, "-m", "gunicorn", "iliveit_portal.wsgi"),
+            *("--workers", str(workers), "--threads", str(threads)),
+            *("--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
+            *access,
+        ],
+        log,
+    )
 
 
 def start_profilers(stack: Stack, args) -> None:
@@ -484,7 +513,7 @@ def run_step(
     stack.sandbox.reset()
     inbox_floor = PostbackInbox.objects.aggregate(top=Max("pk"))["top"] or 0
     access_offset = stack.access_log.stat().st_size if stack.access_log.exists() else 0
-    reader = Reader(f"{stack.web_url}/campaigns/{campaign.pk}/dashboard/", reader_cookies)
+    reader = Reader(f"{stack.pages_url}/campaigns/{campaign.pk}/dashboard/", reader_cookies)
     monitor = Monitor(inbox_floor)
     cpu_before = cpu_snapshot(stack, database)
     reader.start()
@@ -798,6 +827,12 @@ def main() -> None:
     parser.add_argument("--step-seconds", type=float, default=1.0, help="sandbox stage gap")
     parser.add_argument("--gunicorn-workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=1,
+        help="gunicorn workers of the staff pages' own pool (0: one pool serves everything)",
+    )
     parser.add_argument("--sending-concurrency", type=int, default=4)
     parser.add_argument("--postbacks-concurrency", type=int, default=4)
     parser.add_argument("--profile", action="store_true", help="py-spy on every part")
@@ -841,7 +876,8 @@ def main() -> None:
         cookies = staff_cookies()
         print(
             f"stack: sandbox (step {args.step_seconds} s), gunicorn {args.gunicorn_workers} x "
-            f"{args.threads} threads, sending worker x{args.sending_concurrency}, postbacks "
+            f"{args.threads} threads (+ {args.web_workers} x {args.threads} for staff pages), "
+            "sending worker x{args.sending_concurrency}, postbacks "
             f"worker x{args.postbacks_concurrency}, beat; PostgreSQL; Redis "
             f"{os.environ['REDIS_URL']}"
         )

@@ -142,7 +142,8 @@ def test_compose_refuses_the_stack_without_a_secret_key(compose, tmp_path):
 
 def test_the_stack_has_its_services_and_the_sandbox_only_in_its_profile(stack):
     services = stack["services"]
-    expected = {"postgres", "redis", "migrate", "web", "worker", "postbacks-worker", "beat"}
+    expected = {"postgres", "redis", "migrate", "web", "webhook", "worker", "postbacks-worker"}
+    expected.add("beat")
     assert expected | {"sandbox"} <= set(services)
     assert services["sandbox"]["profiles"] == ["sandbox"]
     for name, service in services.items():
@@ -162,7 +163,7 @@ def test_every_long_running_service_has_a_health_check(stack):
 
 def test_the_portal_waits_for_healthy_dependencies_and_the_migrations(stack):
     services = stack["services"]
-    for name in ("web", "worker", "postbacks-worker", "beat"):
+    for name in ("web", "webhook", "worker", "postbacks-worker", "beat"):
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy", name
         assert depends["redis"]["condition"] == "service_healthy", name
@@ -187,6 +188,16 @@ def test_workers_and_web_can_be_scaled_out(stack):
     # web publishes a range of host ports, one per container, never a single fixed one.
     (web_port,) = stack["services"]["web"]["ports"]
     assert re.search(r"\d+-\d+:8000$|WEB_PORTS", web_port)
+
+
+def test_postbacks_have_web_processes_of_their_own(stack):
+    web, webhook = stack["services"]["web"], stack["services"]["webhook"]
+    # The same app and server; its own containers, host ports and size.
+    assert webhook["command"] == web["command"]
+    (webhook_port,) = webhook["ports"]
+    assert re.search(r"WEBHOOK_PORTS:-8010-8019\}:8000$", webhook_port)
+    assert webhook["environment"]["WEB_CONCURRENCY"] == "${WEBHOOK_CONCURRENCY:-4}"
+    assert "/healthz" in " ".join(webhook["healthcheck"]["test"])
 
 
 def test_settings_come_from_the_environment(stack):
