@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -299,9 +299,16 @@ def messages_statistics_refresh() -> None:
     claim is messaging/services/submit.py's _claim). ANALYZE reads a fixed-size sample, so it
     costs the same whatever the table's size.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A vacuum of the table that will not yield (one against wraparound) would hold
+            # the campaign's dispatch for its whole length: better to skip the sample.
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
             cursor.execute(f"ANALYZE {Message._meta.db_table}")
+    except OperationalError as error:
+        logger.warning("skipped refreshing the messages' statistics: %s", error)
 
 
 def campaign_queued_ids(*, campaign_id: int):
