@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -471,7 +472,14 @@ def _settle_accepted(accepted: list[_Accepted]) -> None:
             plain.append(message)
     ours = Q(state__in=AWAITING_ANSWER, iliveit_id__isnull=True)
     for group, fields in ((plain, _SETTLED), (pins, _SETTLED_PIN)):
-        settled = rows_update(group, [*fields, *ANSWERED], where=ours)
+        if not group:
+            continue
+        with transaction.atomic():
+            # The rows are locked in id order first, as a drain locks them: in whatever order
+            # the UPDATE met them, a drain applying their first postbacks could deadlock with it.
+            locked = Message.objects.select_for_update().filter(pk__in=[m.pk for m in group])
+            list(locked.order_by("pk").values_list("pk", flat=True))
+            settled = rows_update(group, [*fields, *ANSWERED], where=ours)
         if settled < len(group):
             # A postback on a message's own URL got there first and adopted its id.
             logger.info(
