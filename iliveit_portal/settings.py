@@ -377,8 +377,10 @@ RECONCILE_POLL_INTERVAL_S = env_int("RECONCILE_POLL_INTERVAL_S", 300, minimum=1)
 RECONCILE_POLL_LIMIT = env_int("RECONCILE_POLL_LIMIT", 500, minimum=1)
 
 # Drains that may apply stored postbacks side by side when a backlog builds (each takes one
-# worker slot while it runs).
-POSTBACK_DRAINS = env_int("POSTBACK_DRAINS", 4, minimum=1)
+# worker slot while it runs). One fewer than the postbacks worker's 4 processes: beat's sweep
+# and polls share its queue, and with every process draining a 20,000-message campaign's
+# backlog the sweep ran 66 s apart (bench/pipeline.py), past /readyz's 60 s.
+POSTBACK_DRAINS = env_int("POSTBACK_DRAINS", 3, minimum=1)
 
 # Raw postbacks, per-message bodies and replies older than this many days are pruned hourly
 # (postbacks/retention.py); 0 keeps them forever. At least 3: a message may still hear from
