@@ -649,7 +649,9 @@ def analyse(stack, campaign, rate, messages, launched, ended, inbox_floor, reade
     peak_backlog = max((s.backlog for s in monitor.samples), default=0)
     peak_sending = max((s.sending_queue for s in monitor.samples), default=0)
     peak_drains = max((s.postbacks_queue for s in monitor.samples), default=0)
-    chunks = -(-messages // 20)
+    from messaging.tasks import CHUNK
+
+    chunks = -(-messages // CHUNK)
     sweep_ages = [s.sweep_age for s in monitor.samples if s.sweep_age != math.inf]
     step.notes = [
         f"launch to settled   {ended - launched:.1f} s (sending alone would take "
