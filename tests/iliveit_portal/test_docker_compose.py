@@ -114,6 +114,7 @@ def test_the_sandbox_is_left_out_without_its_profile(compose):
         "redis",
         "migrate",
         "web",
+        "webhook",
         "worker",
         "postbacks-worker",
         "beat",
