@@ -23,7 +23,7 @@ from django.utils.html import strip_tags
 from messaging.models import Message
 from postbacks.models import InboxState, Reply, ReplyKind
 from postbacks.opt_outs import opt_out_from_reply
-from postbacks.services import inbox_finish, inbox_take
+from postbacks.services import inbox_finish, inbox_take, text_unstorable
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ def _text(document: dict, name: str, *, required: bool) -> str:
         return ""
     if not isinstance(value, str):
         raise MalformedReply(f"{name}: expected a string, got {type(value).__name__}")
-    if "\x00" in value:
-        raise MalformedReply(f"{name}: holds a NUL character")
+    if reason := text_unstorable(value):
+        raise MalformedReply(f"{name}: {reason}")
     return value
 
 
@@ -149,7 +149,7 @@ def reply_apply(*, inbox_id: int) -> str:
             inbox_finish(inbox, InboxState.QUARANTINED, f"unreadable: {type(error).__name__}")
             return inbox.state
         # The row lock makes the duplicate check below safe against the same reply retried.
-        message = Message.objects.select_for_update().get(pk=inbox.message_id)
+        message = Message.objects.filter(pk=inbox.message_id).locked().get()
         if message.iliveit_id and reply.message_id and reply.message_id != message.iliveit_id:
             logger.warning(
                 "reply for message %s names MessageID %r; kept as suspicious",

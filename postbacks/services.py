@@ -212,8 +212,25 @@ def _check_storable(result: StatusResult) -> None:
         if report.code not in CODE_RANGE:
             raise MalformedStatus(f"{name}_status: code {report.code} out of range")
         texts.append(report.description)
-    if any("\x00" in text for text in texts):
-        raise MalformedStatus("a text field holds a NUL character")
+    for text in texts:
+        if reason := text_unstorable(text):
+            raise MalformedStatus(f"a text field {reason}")
+
+
+def text_unstorable(text: str) -> str:
+    """Why a text that a postback's JSON decoded to cannot be stored in a text column, or "".
+
+    PostgreSQL refuses both a NUL and a lone surrogate ("\\ud800", valid JSON but no Unicode
+    character): the whole batch failed on one, and the row stayed pending.
+    """
+    if "\x00" in text:
+        return "holds a NUL character"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "holds a lone surrogate, which is no character"
+    return ""
 
 
 def _parse(body: bytes) -> StatusResult:

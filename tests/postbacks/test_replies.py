@@ -159,6 +159,7 @@ def test_email_keys_are_read_in_either_spelling():
         (json.dumps({**sms_reply(), "Message": ["STOP"]}).encode(), "expected a string"),
         (json.dumps({**sms_reply(), "Message": None}).encode(), "message: missing"),
         (json.dumps({**sms_reply(), "Message": "a\x00b"}).encode(), "NUL"),
+        (json.dumps({**sms_reply(), "Message": "a\ud800"}).encode(), "lone surrogate"),
         (json.dumps({**sms_reply(), "MessageId": 7}).encode(), "expected a string"),
         (json.dumps({**sms_reply(), "MessageId": "M" * 200}).encode(), "longer than"),
         (json.dumps({**sms_reply(), "SourceMSISDN": "2" * 300}).encode(), "longer than"),

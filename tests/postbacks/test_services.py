@@ -657,6 +657,8 @@ MALFORMED = {
             "sent_status_description": "Sent\u0000",
         }
     ).encode(),
+    # Valid JSON, but no character: PostgreSQL refuses to store it (found by the fuzz test).
+    "a lone surrogate in the network": b'{"message_id": "MSG-0001", "network": "\\ud800"}',
 }
 
 
