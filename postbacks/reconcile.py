@@ -54,7 +54,7 @@ def _touch(message_id: int) -> None:
 def _apply(message_id: int, iliveit_id: str, result) -> bool:
     """Merge one polled StatusResult under the message's row lock; answer whether it was news."""
     with transaction.atomic():
-        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        message = Message.objects.filter(pk=message_id).locked().first()
         if message is None or message.state in FINAL or message.iliveit_id != iliveit_id:
             return False  # settled (or changed) by a postback while we asked
         if result.message_id != iliveit_id:

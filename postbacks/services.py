@@ -343,10 +343,9 @@ def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
         parsed = _parsed_rows(rows)
         message_ids = {row.message_id for row in rows if row.pk in parsed}
         messages = (
-            Message.objects.select_for_update()
-            .filter(pk__in=message_ids)
+            Message.objects.filter(pk__in=message_ids)
+            .locked()
             .only("campaign_id", *STATUS_FIELDS, "updated_at")
-            .order_by("pk")
         )
         messages = {message.pk: message for message in messages}
         known = events_known(messages)

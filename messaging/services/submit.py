@@ -483,8 +483,8 @@ def _settle_accepted(accepted: list[_Accepted]) -> None:
         with transaction.atomic():
             # The rows are locked in id order first, as a drain locks them: in whatever order
             # the UPDATE met them, a drain applying their first postbacks could deadlock with it.
-            locked = Message.objects.select_for_update().filter(pk__in=[m.pk for m in group])
-            list(locked.order_by("pk").values_list("pk", flat=True))
+            locked = Message.objects.filter(pk__in=[m.pk for m in group]).locked()
+            list(locked.values_list("pk", flat=True))
             settled = rows_update(group, [*fields, *ANSWERED], where=ours)
         if settled < len(group):
             # A postback on a message's own URL got there first and adopted its id.

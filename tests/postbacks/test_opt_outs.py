@@ -183,7 +183,7 @@ def test_a_bounce_learned_by_polling_suppresses_the_address_too(email_message):
     from iliveit import StatusResult
 
     result = StatusResult.from_body(json.dumps(bounce_body(email_message)).encode())
-    locked = Message.objects.select_for_update().get(pk=email_message.pk)
+    locked = Message.objects.filter(pk=email_message.pk).locked().get()
 
     status_apply(message=locked, result=result, source=EventSource.POLL)
 

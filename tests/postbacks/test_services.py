@@ -3,6 +3,7 @@
 import json
 import random
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,11 +24,14 @@ from postbacks import views
 from postbacks.drain import postbacks_drain
 from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, PostbackInbox
 from postbacks.services import (
+    inbox_resolve_pending,
     postback_apply,
     postback_store,
+    postbacks_apply,
     postbacks_apply_waiting,
     status_apply,
 )
+from tests.messaging.services.helpers import in_open_transaction, needs_row_locks
 from tests.postbacks.bodies import go_case, status_body
 from tests.postbacks.webhook import (
     DELIVERED,
@@ -51,7 +55,7 @@ pytestmark = pytest.mark.django_db
 
 def apply_locked(message: Message, result: StatusResult, source: str) -> bool:
     with transaction.atomic():
-        locked = Message.objects.select_for_update().get(pk=message.pk)
+        locked = Message.objects.filter(pk=message.pk).locked().get()
         return status_apply(message=locked, result=result, source=source)
 
 
@@ -189,6 +193,36 @@ def test_apply_waiting_leaves_the_row_waiting_while_the_id_is_unknown(make_messa
     assert state_of(row) == InboxState.WAITING
     row.refresh_from_db()
     assert row.processed_at is None
+
+
+# --- linking postbacks stored by ref to their messages ---------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_row_locks
+def test_linking_stored_postbacks_does_not_wait_for_a_drain_applying_their_message(make_message):
+    # The sweep links every unlinked postback in one statement, in no order of messages: had it
+    # waited for a drain's lock on a message, the two could deadlock (it did, in CI).
+    message = make_message()
+    applied = store(message, delivery(message.iliveit_id))
+    by_ref = postback_store(
+        ref=message.ref,
+        kind=InboxKind.STATUS,
+        body=json.dumps(delivery(message.iliveit_id)).encode(),
+        truncated=False,
+        headers={},
+        source_ip=None,
+    )
+    drain = in_open_transaction(lambda: postbacks_apply(inbox_ids=[applied.pk]), hold_s=5)
+
+    started = time.monotonic()
+    assert inbox_resolve_pending() == 1
+    took = time.monotonic() - started
+    drain.join()
+
+    assert took < 2.5, f"linking waited {took:.1f} s for the drain's transaction"
+    by_ref.refresh_from_db()
+    assert by_ref.message_id == message.pk
 
 
 # --- status_apply -------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def poll(message: Message, stages: dict) -> None:
     """One status learned by polling, applied as reconciliation does."""
     result = StatusResult.from_json(status_body(message.iliveit_id, None, stages=stages))
     with transaction.atomic():
-        locked = Message.objects.select_for_update().get(pk=message.pk)
+        locked = Message.objects.filter(pk=message.pk).locked().get()
         status_apply(message=locked, result=result, source=EventSource.POLL)
 
 
