@@ -1,4 +1,4 @@
-"""Writing many rows' columns in one statement.
+"""Writing many rows' columns in one statement, and one row in one plain statement.
 
 Django's QuerySet.bulk_update builds a CASE WHEN per row and column, and resolving those
 expressions is most of a postback drain's time (py-spy: 78% of a drain batch at 200 rows and
@@ -105,3 +105,29 @@ def update_returning_pks(queryset: models.QuerySet, **values) -> list:
     with connection.cursor() as cursor:
         cursor.execute(f"{statement} RETURNING {pk}", params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def row_insert(obj: models.Model, *, using: str = "default") -> None:
+    """obj.save() of a new row as one plain INSERT ... RETURNING, without save()'s signals
+    and SQL compiler; obj gets its primary key.
+
+    For the postback webhook, whose only statement this is: Model.save() cost about 0.3 ms of
+    its 1.2 ms of CPU per postback on gunicorn, this 0.05 ms (py-spy --gil, bench/postbacks.py).
+    """
+    meta = obj._meta
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        # Only quoted names and placeholders are formatted in; every value is a parameter.
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({placeholders}) RETURNING {quote(meta.pk.column)}",
+            values,
+        )
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = using

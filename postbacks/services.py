@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from iliveit import STAGES, MalformedStatus, StatusResult
 from iliveit_portal import metrics as portal_metrics
-from iliveit_portal.bulk import rows_update
+from iliveit_portal.bulk import row_insert, rows_update
 from messaging.models import Message, MessageState
 from messaging.states import ADOPTS_ID
 from postbacks.merge import MessageStatus, Stage, merge_status
@@ -39,7 +39,7 @@ def postback_store(
     The webhook passes the ref from its signed URL and leaves finding the message to
     postbacks_apply; a caller that has the message may pass it instead.
     """
-    return PostbackInbox.objects.create(
+    row = PostbackInbox(
         ref=ref or (message.ref if message else ""),
         message=message,
         kind=kind,
@@ -48,6 +48,8 @@ def postback_store(
         headers=headers,
         source_ip=source_ip,
     )
+    row_insert(row)
+    return row
 
 
 def inbox_resolve(rows: list[PostbackInbox]) -> None:

@@ -1,12 +1,14 @@
 """rows_update: many rows' columns written in one statement, as bulk_update would, and only
-where a condition holds; update_returning_pks: an update that says which rows it changed."""
+where a condition holds; update_returning_pks: an update that says which rows it changed;
+row_insert: one new row stored as save() stores it."""
 
 from datetime import UTC, datetime
 
 import pytest
 from django.db.models import F, Q
+from django.utils import timezone
 
-from iliveit_portal.bulk import rows_update, update_returning_pks
+from iliveit_portal.bulk import row_insert, rows_update, update_returning_pks
 from messaging.models import MessageState
 from postbacks.models import InboxKind, InboxState, PostbackInbox
 from tests.support.applications import make_application
@@ -121,3 +123,41 @@ def test_an_update_over_a_join_is_refused():
     joined = campaign.messages.filter(campaign__name=campaign.name)
     with pytest.raises(ValueError, match="without joins"):
         update_returning_pks(joined, state=MessageState.SUBMITTING)
+
+
+def test_an_inserted_row_is_stored_as_save_stores_it():
+    campaign = sms_campaign(make_application(), recipients=1)
+    message = campaign.messages.get()
+    values = {
+        "ref": message.ref,
+        "message": message,
+        "kind": InboxKind.STATUS,
+        "body": b'{"message_id": "\xc3\xa9"}\x00',
+        "truncated": True,
+        "headers": {"Content-Type": "application/json", "User-Agent": "iLiveIt 'quoted'"},
+        "source_ip": "2001:db8::7",
+    }
+    saved = PostbackInbox.objects.create(**values)
+    before = timezone.now()
+
+    inserted = PostbackInbox(**values)
+    row_insert(inserted)
+
+    assert inserted.pk is not None and inserted.pk != saved.pk
+    assert not inserted._state.adding
+    stored = PostbackInbox.objects.get(pk=inserted.pk)
+    assert stored.received_at >= before
+    columns = [
+        f.attname
+        for f in PostbackInbox._meta.concrete_fields
+        if f.attname not in ("id", "received_at")
+    ]
+    as_saved = PostbackInbox.objects.get(pk=saved.pk)
+    assert {name: getattr(stored, name) for name in columns} == {
+        name: getattr(as_saved, name) for name in columns
+    }
+    assert (stored.state, stored.processed_at, bytes(stored.body)) == (
+        InboxState.PENDING,
+        None,
+        values["body"],
+    )
