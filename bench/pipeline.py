@@ -879,7 +879,7 @@ def main() -> None:
         print(
             f"stack: sandbox (step {args.step_seconds} s), gunicorn {args.gunicorn_workers} x "
             f"{args.threads} threads (+ {args.web_workers} x {args.threads} for staff pages), "
-            "sending worker x{args.sending_concurrency}, postbacks "
+            f"sending worker x{args.sending_concurrency}, postbacks "
             f"worker x{args.postbacks_concurrency}, beat; PostgreSQL; Redis "
             f"{os.environ['REDIS_URL']}"
         )
