@@ -340,6 +340,10 @@ def _apply_batch(candidates, *, limit: int | None = None) -> dict[int, str]:
             .order_by("pk")
         )
         rows = list(rows[:limit] if limit else rows)
+        if not rows:
+            # Most calls of a sending round's announce find nothing waiting: the rest of a
+            # batch's queries and its metrics round trip cost a third of a sending worker.
+            return {}
         first_taken = sum(row.state == InboxState.PENDING for row in rows)
         inbox_resolve(rows)
         parsed = _parsed_rows(rows)
@@ -408,4 +412,5 @@ def postbacks_apply_waiting(*, message_ids: list[int]) -> None:
     waiting = PostbackInbox.objects.filter(
         message_id__in=message_ids, state=InboxState.WAITING, kind=InboxKind.STATUS
     ).values_list("pk", flat=True)
-    postbacks_apply(inbox_ids=list(waiting))
+    if waiting := list(waiting):
+        postbacks_apply(inbox_ids=waiting)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given
@@ -193,6 +194,17 @@ def test_apply_waiting_leaves_the_row_waiting_while_the_id_is_unknown(make_messa
     assert state_of(row) == InboxState.WAITING
     row.refresh_from_db()
     assert row.processed_at is None
+
+
+def test_apply_waiting_with_nothing_waiting_costs_one_query(make_message):
+    # Each sending round announces its messages; almost always nothing waits for them.
+    messages = [make_message() for _ in range(20)]
+    store(messages[0], delivery(messages[0].iliveit_id))  # pending, not waiting
+
+    with CaptureQueriesContext(connection) as queries:
+        postbacks_apply_waiting(message_ids=[message.pk for message in messages])
+
+    assert len(queries) == 1
 
 
 # --- linking postbacks stored by ref to their messages ---------------------------------------
