@@ -89,6 +89,9 @@ end
 """
 # A share left alone this long is forgotten, which gives the whole rate back.
 HEALTH_TTL_MS = 600_000
+# The longest an empty bucket is waited on for more than one token (take_up_to): well under a
+# quarter second's burst (limiter_for), so that no token is lost to a full bucket meanwhile.
+GATHER_S = 0.1
 # The lowest share, unless the application's rate is so low that it would mean less than one
 # message a second.
 LOWEST_SHARE = 0.05
@@ -125,13 +128,19 @@ class RateLimiter:
 
     def take_up_to(self, wanted: int, *, max_wait: float) -> tuple[int, float]:
         """Wait up to `max_wait` seconds for at least one of `wanted` tokens; answer how many
-        were taken and, when none were, the seconds until one will be free."""
+        were taken and, when none were, the seconds until one will be free.
+
+        An empty bucket is waited on until `wanted` tokens have come back (for GATHER_S at
+        most), not only the first: workers sharing a low rate each woke for one token, and
+        sent rounds of one, each with a claim, a settle and an announce of its own.
+        """
         deadline = time.monotonic() + max_wait
+        gather = min(wanted / self.rate, GATHER_S)
         while True:
             got, wait = self.try_take_up_to(wanted)
             if got or time.monotonic() + wait > deadline:
                 return got, wait
-            time.sleep(wait)
+            time.sleep(max(0.0, min(max(wait, gather), deadline - time.monotonic())))
 
     def give_back(self, tokens: int) -> None:
         """Return tokens taken but not used (their messages were not ours to send after all).

@@ -32,6 +32,16 @@ def test_several_tokens_are_taken_at_once_up_to_what_the_bucket_holds():
     assert 0 < wait <= 0.1
 
 
+def test_an_empty_bucket_is_waited_on_until_several_tokens_have_come_back():
+    limiter = fresh_limiter(rate=100, burst=25)
+    assert limiter.try_take_up_to(25) == (25, 0)
+
+    taken, _ = limiter.take_up_to(20, max_wait=1.0)
+
+    # A tenth of a second's worth, not the first token back: 10 at 100/s.
+    assert 8 <= taken <= 12
+
+
 def test_tokens_given_back_are_taken_again_but_never_beyond_the_burst():
     limiter = fresh_limiter(rate=1, burst=4)
     assert limiter.try_take_up_to(4) == (4, 0)
