@@ -7,11 +7,12 @@ message's ref under the first of settings.POSTBACK_KEYS; every listed key is acc
 rotate without breaking URLs already handed to iLiveIt.
 """
 
+import functools
 import hashlib
 import hmac
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.crypto import constant_time_compare
 
 MAC_LENGTH = 32  # hex characters: 128 bits
@@ -33,10 +34,24 @@ def verify(ref: str, mac: str, *, purpose: str = "status") -> bool:
 
 
 def status_url(ref: str) -> str:
-    path = reverse("postbacks:status", kwargs={"ref": ref, "mac": sign(ref)})
-    return f"{settings.PORTAL_BASE_URL}{path}"
+    return _url("postbacks:status", ref, sign(ref))
 
 
 def reply_url(ref: str) -> str:
-    path = reverse("postbacks:reply", kwargs={"ref": ref, "mac": sign(ref, purpose="reply")})
-    return f"{settings.PORTAL_BASE_URL}{path}"
+    return _url("postbacks:reply", ref, sign(ref, purpose="reply"))
+
+
+# reverse() for each message was two thirds of building its payload (py-spy: 8% of a sending
+# worker). The route is reversed once, with these in its place; a ref (token_urlsafe) and a
+# MAC (hex) are what reverse() would put there, unquoted.
+_REF, _MAC = "REF.PLACEHOLDER", "MAC.PLACEHOLDER"
+
+
+def _url(name: str, ref: str, mac: str) -> str:
+    path = _route(name, get_urlconf(), get_script_prefix())
+    return f"{settings.PORTAL_BASE_URL}{path.replace(_REF, ref, 1).replace(_MAC, mac, 1)}"
+
+
+@functools.lru_cache(maxsize=32)
+def _route(name: str, urlconf: str | None, script_prefix: str) -> str:
+    return reverse(name, urlconf=urlconf, kwargs={"ref": _REF, "mac": _MAC})

@@ -1,8 +1,9 @@
 """Each message's postback URL carries an HMAC of its ref: sign, verify and key rotation."""
 
 import pytest
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
+from messaging.models import new_message_ref
 from messaging.postback_urls import MAC_LENGTH, reply_url, sign, status_url, verify
 
 OLD_KEY = "old-postback-key-0123456789abcdef"
@@ -110,3 +111,27 @@ def test_the_reply_url_is_the_routed_path_under_its_own_mac(keys):
     assert reply_url(REF) == f"https://portal.example.com/postbacks/reply/{REF}/{mac}/"
     assert verify(REF, mac, purpose="reply")
     assert not verify(REF, mac)
+
+
+def test_each_messages_urls_are_what_reverse_gives(keys):
+    keys.PORTAL_BASE_URL = "https://portal.example.com"
+    for ref in [new_message_ref() for _ in range(200)]:
+        status = reverse("postbacks:status", kwargs={"ref": ref, "mac": sign(ref)})
+        reply = reverse("postbacks:reply", kwargs={"ref": ref, "mac": sign(ref, purpose="reply")})
+        assert (status_url(ref), reply_url(ref)) == (
+            f"https://portal.example.com{status}",
+            f"https://portal.example.com{reply}",
+        )
+
+
+def test_the_urls_follow_the_script_prefix(keys):
+    keys.PORTAL_BASE_URL = "https://portal.example.com"
+    set_script_prefix("/portal/")
+    try:
+        assert (
+            status_url(REF)
+            == f"https://portal.example.com/portal/postbacks/status/{REF}/{sign(REF)}/"
+        )
+    finally:
+        set_script_prefix("/")
+    assert status_url(REF) == f"https://portal.example.com/postbacks/status/{REF}/{sign(REF)}/"
