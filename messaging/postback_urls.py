@@ -48,10 +48,11 @@ _REF, _MAC = "REF.PLACEHOLDER", "MAC.PLACEHOLDER"
 
 
 def _url(name: str, ref: str, mac: str) -> str:
-    path = _route(name, get_urlconf(), get_script_prefix())
+    # Keyed on the URLconf in force, so that an overridden ROOT_URLCONF is followed too.
+    path = _route(name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
     return f"{settings.PORTAL_BASE_URL}{path.replace(_REF, ref, 1).replace(_MAC, mac, 1)}"
 
 
 @functools.lru_cache(maxsize=32)
-def _route(name: str, urlconf: str | None, script_prefix: str) -> str:
+def _route(name: str, urlconf: str, script_prefix: str) -> str:
     return reverse(name, urlconf=urlconf, kwargs={"ref": _REF, "mac": _MAC})

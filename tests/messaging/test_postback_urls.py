@@ -135,3 +135,13 @@ def test_the_urls_follow_the_script_prefix(keys):
     finally:
         set_script_prefix("/")
     assert status_url(REF) == f"https://portal.example.com/postbacks/status/{REF}/{sign(REF)}/"
+
+
+def test_the_urls_follow_an_overridden_urlconf(keys):
+    keys.PORTAL_BASE_URL = "https://portal.example.com"
+    assert status_url(REF).startswith("https://portal.example.com/postbacks/status/")
+    keys.ROOT_URLCONF = "tests.messaging.moved_postback_urls"
+
+    assert (
+        status_url(REF) == f"https://portal.example.com/hooks/postbacks/status/{REF}/{sign(REF)}/"
+    )
