@@ -111,11 +111,17 @@ TOKEN = "bench-pipeline-token"  # noqa: S105 - the sandbox's throwaway token
 # --- processes --------------------------------------------------------------------------------
 
 
-def start(args: list[str], log: Path) -> subprocess.Popen:
-    """A process in its own group (so a stop reaches its children), logging to `log`."""
+def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A process in its own group (so a stop reaches its children), logging to `log`, with
+    `env` added to this process's environment."""
     with log.open("ab") as out:
         return subprocess.Popen(  # noqa: S603 - our own commands
-            args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 
@@ -219,8 +225,14 @@ def start_stack(args, tmp: Path, web_port: int, sandbox_rate: int) -> Stack:
         )
         # The repository's gunicorn.conf.py (gunicorn reads it from its working directory),
         # as the compose file runs it; only the size, the address and the access log differ.
+        # Beside a pool for the pages, it is the compose file's `webhook`, with its settings.
         stack.processes["gunicorn"] = start_gunicorn(
-            args.gunicorn_workers, args.threads, web_port, tmp / "gunicorn.log", stack.access_log
+            args.gunicorn_workers,
+            args.threads,
+            web_port,
+            tmp / "gunicorn.log",
+            stack.access_log,
+            settings="iliveit_portal.webhook_settings" if args.web_workers else None,
         )
         wait_for_port(web_port, stack.processes["gunicorn"], "gunicorn")
         if args.web_workers:
@@ -243,7 +255,13 @@ def start_stack(args, tmp: Path, web_port: int, sandbox_rate: int) -> Stack:
 
 
 def start_gunicorn(
-    workers: int, threads: int, port: int, log: Path, access_log: Path | None
+    workers: int,
+    threads: int,
+    port: int,
+    log: Path,
+    access_log: Path | None,
+    *,
+    settings: str | None = None,
 ) -> subprocess.Popen:
     access = []
     if access_log is not None:
@@ -260,6 +278,7 @@ def start_gunicorn(
             *access,
         ],
         log,
+        {"DJANGO_SETTINGS_MODULE": settings} if settings else None,
     )
 
 

@@ -362,7 +362,7 @@ def main() -> None:
 
         sides = {
             "bare": ("bench.bare_settings", bare),
-            "postbacks": ("iliveit_portal.settings", real),
+            "postbacks": ("iliveit_portal.webhook_settings", real),
         }
         servers = {
             name: gunicorn(module, args.gunicorn_workers, args.threads)
