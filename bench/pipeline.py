@@ -11,10 +11,11 @@ Makes a throwaway database on DATABASE_URL's server and starts, as production ru
   as the compose file's `webhook` service, and the staff pages on a gunicorn of their own
   (--web-workers x --threads), as its `web` (with --web-workers 0, one gunicorn serves both);
 - a Celery worker on the sending queue and one on the postbacks queue (CELERY_POSTBACKS_QUEUE),
-  with the compose file's concurrency (4 each), and beat. Beat is what `make run` and the
-  compose file run, and its sweep is the portal's safety net (rows a lost drain left, a
-  campaign's finish); it runs on the postbacks queue, beside the drains, and applies only
-  rows older than 10 s, so it cannot flatter the apply lag much.
+  with the compose file's concurrency (4 each) and CPU weight (its cpu_shares, below), and
+  beat. Beat is what `make run` and the compose file run, and its sweep is the portal's
+  safety net (rows a lost drain left, a campaign's finish); it runs on the postbacks queue,
+  beside the drains, and applies only rows older than 10 s, so it cannot flatter the apply lag
+  much.
 
 A campaign of --messages SMS messages is launched at once (campaign_launch; its dispatch task
 queues every submit chunk) at an application limit of --rate messages/s, while a reader loads
@@ -26,7 +27,8 @@ Reports, against the issue's aims:
   submission to the last apply is printed beside it;
 - apply lag p50 and p99: each inbox row's processed_at - received_at;
 - the webhook's p99, as the sandbox's postback sender timed its POSTs (what iLiveIt would
-  see: gunicorn's queueing included); gunicorn's own time per request (%(D)s) beside it;
+  see: gunicorn's queueing included); with --access-log, gunicorn's own time per request
+  (%(D)s) beside it;
 - the dashboard's p95;
 - lost postbacks (answered 200 to the sandbox but no inbox row, or a row never applied) and
   duplicate submissions by the sandbox's own count.
@@ -43,6 +45,10 @@ workers for the whole run, writes speedscope files to a directory it prints (ope
 at https://www.speedscope.app), and prints each one's busiest functions.
 
 Each run prints the CPU each part used (cores), since on a shared 2-core machine they compete.
+Each part runs in a session of its own, which Linux makes an autogroup and shares the CPU
+between as Docker does between containers. The compose file weighs the workers at 128 against
+the web services' 1024 (cpu_shares); here their autogroups have nice 10, a weight of 110
+(sched(7)). --worker-nice 0 gives every part the same weight.
 Everything it starts (processes, the database, its Redis keys) is removed at the end, on
 Ctrl-C or a failure too. Ends with one RESULT line.
 """
@@ -111,11 +117,16 @@ TOKEN = "bench-pipeline-token"  # noqa: S105 - the sandbox's throwaway token
 # --- processes --------------------------------------------------------------------------------
 
 
-def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+def start(
+    args: list[str], log: Path, env: dict[str, str] | None = None, *, nice: int = 0
+) -> subprocess.Popen:
     """A process in its own group (so a stop reaches its children), logging to `log`, with
-    `env` added to this process's environment."""
+    `env` added to this process's environment, and its CPU weight lowered by `nice`."""
+    if nice:
+        # Where the kernel has no autogroups, each process's own nice weighs it.
+        args = ["nice", "-n", str(nice), *args]
     with log.open("ab") as out:
-        return subprocess.Popen(  # noqa: S603 - our own commands
+        process = subprocess.Popen(  # noqa: S603 - our own commands
             args,
             cwd=REPO,
             env={**os.environ, **(env or {})},
@@ -123,6 +134,11 @@ def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subp
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    if nice:
+        # Its session is an autogroup of its own, whose nice weighs it against the others'.
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{process.pid}/autogroup").write_text(str(nice))
+    return process
 
 
 def stop(process: subprocess.Popen, *, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
@@ -170,10 +186,8 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     profilers: dict[str, subprocess.Popen] = field(default_factory=dict)
     sandbox: SandboxProcess | None = None
-
-    @property
-    def access_log(self) -> Path:
-        return self.tmp / "access.log"
+    # gunicorn's access log, with --access-log: its own time per postback.
+    access_log: Path | None = None
 
     @property
     def web_url(self) -> str:
@@ -196,6 +210,8 @@ class Stack:
 
 def start_stack(args, tmp: Path, web_port: int, sandbox_rate: int) -> Stack:
     stack = Stack(tmp=tmp, web_port=web_port)
+    if args.access_log:
+        stack.access_log = tmp / "access.log"
     try:
         stack.sandbox = SandboxProcess(
             [SandboxApp(TOKEN, MVNO, sandbox_rate)],
@@ -218,6 +234,7 @@ def start_stack(args, tmp: Path, web_port: int, sandbox_rate: int) -> Stack:
                     *("-Q", queue, "-n", f"{name}-{os.getpid()}@%h"),
                 ],
                 tmp / f"worker-{name}.log",
+                nice=args.worker_nice,
             )
         stack.processes["beat"] = start(
             [*celery, "beat", "--loglevel", "warning", "--schedule", str(tmp / "beat-schedule")],
@@ -531,7 +548,8 @@ def run_step(
     campaign = make_campaign(rate, messages, stack.sandbox.url)
     stack.sandbox.reset()
     inbox_floor = PostbackInbox.objects.aggregate(top=Max("pk"))["top"] or 0
-    access_offset = stack.access_log.stat().st_size if stack.access_log.exists() else 0
+    access_log = stack.access_log
+    access_offset = access_log.stat().st_size if access_log and access_log.exists() else 0
     reader = Reader(f"{stack.pages_url}/campaigns/{campaign.pk}/dashboard/", reader_cookies)
     monitor = Monitor(inbox_floor)
     cpu_before = cpu_snapshot(stack, database)
@@ -707,9 +725,9 @@ def analyse(stack, campaign, rate, messages, launched, ended, inbox_floor, reade
     return step
 
 
-def server_p99_ms(access_log: Path, offset: int) -> float:
+def server_p99_ms(access_log: Path | None, offset: int) -> float:
     """p99 of gunicorn's own time for the postbacks it answered since `offset`."""
-    if not access_log.exists():
+    if access_log is None or not access_log.exists():
         return math.nan
     with access_log.open("rb") as log:
         log.seek(offset)
@@ -724,7 +742,8 @@ def server_p99_ms(access_log: Path, offset: int) -> float:
 def print_step(step: Step) -> None:
     for note in step.notes:
         print(f"  {note}")
-    print(f"  gunicorn's own p99  {step.server_p99_ms:.1f} ms (%(D)s: parsed request to answer)")
+    if not math.isnan(step.server_p99_ms):
+        print(f"  gunicorn's own p99  {step.server_p99_ms:.1f} ms (%(D)s: request to answer)")
     print("  CPU (cores)         " + ", ".join(f"{k} {v:.2f}" for k, v in step.cpu.items()))
 
 
@@ -854,9 +873,21 @@ def main() -> None:
         default=1,
         help="gunicorn workers of the staff pages' own pool (0: one pool serves everything)",
     )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="the workers' autogroup nice: 10 weighs them as the compose file's cpu_shares 128",
+    )
     parser.add_argument("--sending-concurrency", type=int, default=4)
     parser.add_argument("--postbacks-concurrency", type=int, default=4)
     parser.add_argument("--profile", action="store_true", help="py-spy on every part")
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        # The compose file's webhook keeps none (gunicorn.conf.py); it was 7% of its CPU.
+        help="gunicorn's access log on the webhook, for its own time per postback",
+    )
     parser.add_argument(
         "--max-wait-s",
         type=float,
@@ -899,7 +930,8 @@ def main() -> None:
             f"stack: sandbox (step {args.step_seconds} s), gunicorn {args.gunicorn_workers} x "
             f"{args.threads} threads (+ {args.web_workers} x {args.threads} for staff pages), "
             f"sending worker x{args.sending_concurrency}, postbacks "
-            f"worker x{args.postbacks_concurrency}, beat; PostgreSQL; Redis "
+            f"worker x{args.postbacks_concurrency} (both at autogroup nice {args.worker_nice}), "
+            f"beat; PostgreSQL; Redis "
             f"{os.environ['REDIS_URL']}"
         )
         rate = ladder[0] if args.find_max else args.rate

@@ -198,7 +198,17 @@ def test_postbacks_have_web_processes_of_their_own(stack):
     (webhook_port,) = webhook["ports"]
     assert re.search(r"WEBHOOK_PORTS:-8010-8019\}:8000$", webhook_port)
     assert webhook["environment"]["WEB_CONCURRENCY"] == "${WEBHOOK_CONCURRENCY:-4}"
+    assert webhook["environment"]["DJANGO_SETTINGS_MODULE"] == "iliveit_portal.webhook_settings"
     assert "/healthz" in " ".join(webhook["healthcheck"]["test"])
+
+
+def test_workers_yield_the_cpu_to_postbacks_and_pages(stack):
+    services = stack["services"]
+    for name in ("worker", "postbacks-worker"):
+        assert services[name]["cpu_shares"] == "${WORKER_CPU_SHARES:-128}", name
+    # Docker's default weight, 1024, for the processes that answer requests.
+    for name in ("web", "webhook"):
+        assert "cpu_shares" not in services[name], name
 
 
 def test_settings_come_from_the_environment(stack):
