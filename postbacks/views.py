@@ -18,8 +18,14 @@ from postbacks.tasks import drain_request
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-# Headers worth keeping with the raw body for later diagnosis; never cookies or auth.
-KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For")
+# Headers worth keeping with the raw body for later diagnosis; never cookies or auth. Read by
+# their WSGI names: request.headers would first copy every header (5% of the webhook's CPU).
+KEPT_HEADERS = {
+    "Content-Type": "CONTENT_TYPE",
+    "Content-Length": "CONTENT_LENGTH",
+    "User-Agent": "HTTP_USER_AGENT",
+    "X-Forwarded-For": "HTTP_X_FORWARDED_FOR",
+}
 
 
 def _read_body(request: HttpRequest) -> tuple[bytes, bool]:
@@ -68,7 +74,9 @@ def _receive(request: HttpRequest, ref: str, mac: str, *, kind: str) -> HttpResp
             kind=kind,
             body=body,
             truncated=truncated,
-            headers={k: request.headers[k] for k in KEPT_HEADERS if k in request.headers},
+            headers={
+                name: request.META[key] for name, key in KEPT_HEADERS.items() if key in request.META
+            },
             source_ip=_source(request),
         )
     except DatabaseError:
