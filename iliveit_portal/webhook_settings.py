@@ -9,8 +9,13 @@ request figures) does nothing for a postback, yet it was a third of Django's CPU
 from iliveit_portal.settings import *  # noqa: F403
 
 ROOT_URLCONF = "iliveit_portal.webhook_urls"
-# The HTTPS redirect and HSTS, as on every other path of the portal.
-MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
+MIDDLEWARE = [
+    # The HTTPS redirect and HSTS, as on every other path of the portal.
+    "django.middleware.security.SecurityMiddleware",
+    # Content-Length on every answer: without it gunicorn chunks the body, which iLiveIt's
+    # client must then decode for a two-byte "OK".
+    "django.middleware.common.CommonMiddleware",
+]
 # The admin's app stays installed (its models and migrations are the portal's), but its pages
 # are not served here, so the middleware it needs is not missing.
 SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]

@@ -39,6 +39,8 @@ def test_a_postback_to_its_signed_url_is_stored_and_applied(client, message, web
     response = client.post(url, json.dumps(delivery_body(message)), content_type="application/json")
 
     assert response.status_code == 200
+    # Sized, so that gunicorn sends it whole rather than in chunks.
+    assert response["Content-Length"] == "2"
     assert PostbackInbox.objects.filter(ref=message.ref).count() == 1
     postbacks_drain()
     message.refresh_from_db()
