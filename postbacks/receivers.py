@@ -1,13 +1,28 @@
 """postbacks' answers to what messaging announces (messaging/signals.py); connected in
 PostbacksConfig.ready."""
 
+import logging
+
 from messaging.signals import submissions_answered
-from postbacks.services import postbacks_apply_waiting
+from postbacks.services import postbacks_release_waiting
+from postbacks.tasks import drain_request
+
+logger = logging.getLogger(__name__)
 
 
-def apply_waiting_postbacks(sender, *, message_ids: list[int], **kwargs) -> None:
-    postbacks_apply_waiting(message_ids=message_ids)
+def release_waiting_postbacks(sender, *, message_ids: list[int], **kwargs) -> None:
+    if not postbacks_release_waiting(message_ids=message_ids):
+        return
+    try:
+        drain_request()
+    except Exception:
+        # Released all the same: the sweeper applies them when no drain does.
+        logger.exception(
+            "postbacks released for %d messages; no drain could be queued", len(message_ids)
+        )
 
 
 def connect() -> None:
-    submissions_answered.connect(apply_waiting_postbacks, dispatch_uid="postbacks.apply_waiting")
+    submissions_answered.connect(
+        release_waiting_postbacks, dispatch_uid="postbacks.release_waiting"
+    )

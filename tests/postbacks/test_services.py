@@ -29,7 +29,7 @@ from postbacks.services import (
     postback_apply,
     postback_store,
     postbacks_apply,
-    postbacks_apply_waiting,
+    postbacks_release_waiting,
     status_apply,
 )
 from tests.messaging.services.helpers import in_open_transaction, needs_row_locks
@@ -166,7 +166,7 @@ def test_a_truncated_row_is_quarantined_without_parsing(message):
 # --- waiting for the MessageID --------------------------------------------------------------
 
 
-def test_apply_waiting_applies_only_that_messages_waiting_rows(make_message):
+def test_released_rows_of_that_message_alone_are_applied_by_the_next_drain(make_message):
     early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
     other = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
     mine = store(early, delivery("MSG-EARLY"))
@@ -176,7 +176,9 @@ def test_apply_waiting_applies_only_that_messages_waiting_rows(make_message):
     assert state_of(mine) == state_of(theirs) == InboxState.WAITING
 
     Message.objects.filter(pk=early.pk).update(iliveit_id="MSG-EARLY", state=MessageState.SUBMITTED)
-    postbacks_apply_waiting(message_ids=[early.pk])
+    assert postbacks_release_waiting(message_ids=[early.pk]) == 1
+    assert state_of(mine) == InboxState.PENDING
+    postbacks_drain()
 
     assert state_of(mine) == InboxState.APPLIED
     assert state_of(theirs) == InboxState.WAITING
@@ -184,25 +186,26 @@ def test_apply_waiting_applies_only_that_messages_waiting_rows(make_message):
     assert early.state == MessageState.DELIVERED
 
 
-def test_apply_waiting_leaves_the_row_waiting_while_the_id_is_unknown(make_message):
+def test_a_released_row_waits_again_while_the_id_is_unknown(make_message):
     early = make_message(state=MessageState.SUBMITTING, iliveit_id=None)
     row = store(early, delivery("MSG-EARLY"))
     postback_apply(inbox_id=row.pk)
 
-    postbacks_apply_waiting(message_ids=[early.pk])
+    postbacks_release_waiting(message_ids=[early.pk])
+    postbacks_drain()
 
     assert state_of(row) == InboxState.WAITING
     row.refresh_from_db()
     assert row.processed_at is None
 
 
-def test_apply_waiting_with_nothing_waiting_costs_one_query(make_message):
+def test_releasing_with_nothing_waiting_costs_one_query(make_message):
     # Each sending round announces its messages; almost always nothing waits for them.
     messages = [make_message() for _ in range(20)]
     store(messages[0], delivery(messages[0].iliveit_id))  # pending, not waiting
 
     with CaptureQueriesContext(connection) as queries:
-        postbacks_apply_waiting(message_ids=[message.pk for message in messages])
+        assert postbacks_release_waiting(message_ids=[message.pk for message in messages]) == 0
 
     assert len(queries) == 1
 
@@ -622,11 +625,12 @@ def test_an_early_postback_waits_until_the_message_id_is_known(client, make_mess
     assert message.iliveit_id is None
     assert not MessageEvent.objects.exists()
 
-    # The submit task records the MessageID, then applies what waited.
+    # The submit task records the MessageID, then hands back what waited to the drains.
     message.iliveit_id = "MSG-EARLY"
     message.state = MessageState.SUBMITTED
     message.save()
-    postbacks_apply_waiting(message_ids=[message.pk])
+    postbacks_release_waiting(message_ids=[message.pk])
+    postbacks_drain()
 
     row.refresh_from_db()
     assert row.state == InboxState.APPLIED
