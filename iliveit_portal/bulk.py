@@ -16,15 +16,6 @@ from django.db import connections, models
 from django.db.models import sql
 
 
-def _cast(connection, field: models.Field, column: str) -> str:
-    # PostgreSQL types a VALUES column from its literals (text, integer, or unknown for an
-    # all-NULL column), so each is cast back to the column's own type. SQLite has no column
-    # types to cast to, and its CAST would turn a date's text into a number.
-    if connection.vendor != "postgresql":
-        return column
-    return f"CAST({column} AS {field.db_type(connection)})"
-
-
 def rows_update(
     objects: Sequence[models.Model],
     fields: Sequence[str],
@@ -37,84 +28,57 @@ def rows_update(
     (as they are in the database) are updated."""
     if not objects:
         return 0
-    if connections[using].vendor == "postgresql":
-        return _rows_update_unnest(objects, fields, using=using, where=where)
     model = type(objects[0])
     meta = model._meta
     connection = connections[using]
     quote = connection.ops.quote_name
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
-    # Both databases name a VALUES list's columns column1, column2, ...
-    names = [f"column{index}" for index in range(1, len(columns) + 1)]
-    assignments = ", ".join(
-        f"{quote(field.column)} = {_cast(connection, field, f'v.{name}')}"
-        for field, name in zip(columns[1:], names[1:], strict=True)
-    )
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    batch = connection.ops.bulk_batch_size(columns, objects) or len(objects)
-    table = quote(meta.db_table)
-    match = f"{table}.{quote(meta.pk.column)} = {_cast(connection, meta.pk, 'v.column1')}"
-    condition_params: list = []
-    if where is not None:
-        condition, condition_params = _condition(model, where, using)
-        match = f"{match} AND {condition}"
-    updated = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(objects), batch):
-            chunk = objects[start : start + batch]
-            params = [
-                field.get_db_prep_save(getattr(obj, field.attname), connection)
-                for obj in chunk
-                for field in columns
-            ] + list(condition_params)
-            # Only quoted names and placeholders are formatted in; every value is a parameter.
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} "  # noqa: S608
-                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v WHERE {match}",
-                params,
-            )
-            updated += cursor.rowcount
-    return updated
-
-
-def _rows_update_unnest(
-    objects: Sequence[models.Model],
-    fields: Sequence[str],
-    *,
-    using: str,
-    where: models.Q | None,
-) -> int:
-    model = type(objects[0])
-    meta = model._meta
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    # SQLite names a VALUES list's columns column1, column2, ...; unnest's are named the same.
     names = [f"column{index}" for index in range(1, len(columns) + 1)]
     assignments = ", ".join(
         f"{quote(field.column)} = v.{name}"
         for field, name in zip(columns[1:], names[1:], strict=True)
     )
-    # Each array is cast to its column's type, as the VALUES path casts each value.
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
     table = quote(meta.db_table)
     match = f"{table}.{quote(meta.pk.column)} = v.column1"
     condition_params: list = []
     if where is not None:
         condition, condition_params = _condition(model, where, using)
         match = f"{match} AND {condition}"
-    params = [
-        [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objects]
-        for field in columns
-    ]
+
+    def column_values(chunk: Sequence[models.Model]) -> list[list]:
+        return [
+            [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in chunk]
+            for field in columns
+        ]
+
+    if connection.vendor == "postgresql":
+        # Each array cast to its column's type: the values arrive typed, with NULLs.
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
+        statements = [(f"unnest({arrays}) AS v({', '.join(names)})", column_values(objects))]
+    else:
+        # SQLite has neither arrays nor column types to cast to.
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        batch = connection.ops.bulk_batch_size(columns, objects) or len(objects)
+        chunks = [objects[start : start + batch] for start in range(0, len(objects), batch)]
+        statements = [
+            (
+                f"(VALUES {', '.join([row] * len(chunk))}) AS v",
+                [value for values in zip(*column_values(chunk), strict=True) for value in values],
+            )
+            for chunk in chunks
+        ]
+    updated = 0
     with connection.cursor() as cursor:
-        # Only quoted names, types and placeholders are formatted in; every value is a
-        # parameter.
-        cursor.execute(
-            f"UPDATE {table} SET {assignments} "  # noqa: S608
-            f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE {match}",
-            [*params, *condition_params],
-        )
-        return cursor.rowcount
+        for source, params in statements:
+            # Only quoted names, types and placeholders are formatted in; every value is a
+            # parameter.
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM {source} WHERE {match}",  # noqa: S608
+                [*params, *condition_params],
+            )
+            updated += cursor.rowcount
+    return updated
 
 
 def _condition(model, where: models.Q, using: str) -> tuple[str, list]:
