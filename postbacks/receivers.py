@@ -5,7 +5,6 @@ import logging
 
 from messaging.signals import submissions_answered
 from postbacks.services import postbacks_release_waiting
-from postbacks.tasks import drain_request
 
 logger = logging.getLogger(__name__)
 
@@ -13,6 +12,11 @@ logger = logging.getLogger(__name__)
 def release_waiting_postbacks(sender, *, message_ids: list[int], **kwargs) -> None:
     if not postbacks_release_waiting(message_ids=message_ids):
         return
+    # Imported here, not when the app is made ready: imported then, `make run` on SQLite
+    # failed its first system check ("partially initialized module psycopg.types.datetime",
+    # tests/iliveit_portal/test_devstack.py).
+    from postbacks.tasks import drain_request
+
     try:
         drain_request()
     except Exception:
