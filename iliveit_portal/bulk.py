@@ -22,10 +22,17 @@ def rows_update(
     *,
     using: str = "default",
     where: models.Q | None = None,
+    lock_in_order: bool = False,
 ):
     """Save `fields` of each of `objects` (all of one model), as bulk_update(objects, fields)
     does; answer the number of rows updated. With `where`, only the rows that also match it
-    (as they are in the database) are updated."""
+    (as they are in the database) are updated.
+
+    With `lock_in_order`, the statement first locks the rows in primary-key order (FOR NO KEY
+    UPDATE), as writers that lock several rows do, so that it cannot deadlock with them; an
+    UPDATE alone locks rows in whatever order its plan meets them. One statement, not a
+    transaction of a locking SELECT and the UPDATE: under load each round trip to the database
+    cost a sending worker about 3 ms of waiting (bench/send.py)."""
     if not objects:
         return 0
     model = type(objects[0])
@@ -55,9 +62,23 @@ def rows_update(
     if connection.vendor == "postgresql":
         # Each array cast to its column's type: the values arrive typed, with NULLs.
         arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
-        statements = [(f"unnest({arrays}) AS v({', '.join(names)})", column_values(objects))]
+        source = f"unnest({arrays}) AS v({', '.join(names)})"
+        values = column_values(objects)
+        if lock_in_order:
+            # A subquery with a locking clause is never merged into the UPDATE, and it locks
+            # its rows after sorting them (the SELECT documentation's "locking clause").
+            pk = quote(meta.pk.column)
+            source = (
+                f"{source}, (SELECT {pk} FROM {table} "  # noqa: S608
+                f"WHERE {pk} = ANY(%s::{meta.pk.db_type(connection)}[]) "
+                f"ORDER BY {pk} FOR NO KEY UPDATE) AS l"
+            )
+            match = f"{match} AND {table}.{pk} = l.{pk}"
+            values = [*values, values[0]]
+        statements = [(source, values)]
     else:
-        # SQLite has neither arrays nor column types to cast to.
+        # SQLite has neither arrays nor column types to cast to, and no row locks to order: a
+        # writer holds the whole database.
         row = "(" + ", ".join(["%s"] * len(columns)) + ")"
         batch = connection.ops.bulk_batch_size(columns, objects) or len(objects)
         chunks = [objects[start : start + batch] for start in range(0, len(objects), batch)]

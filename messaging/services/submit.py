@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -481,12 +480,9 @@ def _settle_accepted(accepted: list[_Accepted]) -> None:
     for group, fields in ((plain, _SETTLED), (pins, _SETTLED_PIN)):
         if not group:
             continue
-        with transaction.atomic():
-            # The rows are locked in id order first, as a drain locks them: in whatever order
-            # the UPDATE met them, a drain applying their first postbacks could deadlock with it.
-            locked = Message.objects.filter(pk__in=[m.pk for m in group]).locked()
-            list(locked.values_list("pk", flat=True))
-            settled = rows_update(group, [*fields, *ANSWERED], where=ours)
+        # The rows are locked in id order first, as a drain locks them: in whatever order the
+        # UPDATE met them, a drain applying their first postbacks could deadlock with it.
+        settled = rows_update(group, [*fields, *ANSWERED], where=ours, lock_in_order=True)
         if settled < len(group):
             # A postback on a message's own URL got there first and adopted its id.
             logger.info(

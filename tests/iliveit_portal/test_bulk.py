@@ -2,15 +2,19 @@
 where a condition holds; update_returning_pks: an update that says which rows it changed;
 row_insert: one new row stored as save() stores it."""
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from iliveit_portal.bulk import row_insert, rows_update, update_returning_pks
-from messaging.models import MessageState
+from messaging.models import Message, MessageState
 from postbacks.models import InboxKind, InboxState, PostbackInbox
+from tests.messaging.services.helpers import in_open_transaction, needs_row_locks
 from tests.support.applications import make_application
 from tests.support.campaigns import sms_campaign
 
@@ -95,6 +99,44 @@ def test_a_condition_leaves_the_rows_that_fail_it_as_they_are():
     assert updated == 2
     ids = list(campaign.messages.order_by("pk").values_list("iliveit_id", flat=True))
     assert ids == [f"MSG-{messages[0].pk}", "ADOPTED", f"MSG-{messages[2].pk}"]
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_row_locks
+def test_rows_are_locked_in_key_order_whatever_order_they_come_in():
+    # Writers that lock several messages lock them in id order, so that none waits for a row
+    # another holds while holding one that other wants. Here the rows come highest first, and
+    # the second row's newest version lies after the third's in the table: an UPDATE alone
+    # locks the third before it waits for the second, which another writer holds.
+    campaign = sms_campaign(make_application(), recipients=3)
+    first, second, third = campaign.messages.order_by("pk")
+    Message.objects.filter(pk=second.pk).update(attempts=1)
+    writer = in_open_transaction(
+        lambda: list(Message.objects.filter(pk=second.pk).locked()), hold_s=2
+    )
+    for message in (first, second, third):
+        message.iliveit_id = f"MSG-{message.pk}"
+
+    def update() -> None:
+        rows_update([third, second, first], ["iliveit_id"], lock_in_order=True)
+        connection.close()
+
+    updating = threading.Thread(target=update)
+    updating.start()
+    time.sleep(0.5)
+    with transaction.atomic():
+        free = set(
+            Message.objects.filter(pk__in=[first.pk, third.pk])
+            .select_for_update(no_key=True, skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+    writer.join()
+    updating.join(timeout=10)
+
+    assert free == {third.pk}, "the update held a row past the one it waited for"
+    assert set(campaign.messages.values_list("iliveit_id", flat=True)) == {
+        f"MSG-{message.pk}" for message in (first, second, third)
+    }
 
 
 def test_an_update_answers_exactly_the_rows_it_changed():
