@@ -22,7 +22,7 @@ from iliveit.types import ZERO_TIMESTAMP
 from messaging.models import Channel, Message, MessageState
 from messaging.postback_urls import sign
 from postbacks import views
-from postbacks.drain import postbacks_drain
+from postbacks.drain import postbacks_drain, postbacks_sweep
 from postbacks.models import EventSource, InboxKind, InboxState, MessageEvent, PostbackInbox
 from postbacks.services import (
     inbox_resolve_pending,
@@ -208,6 +208,38 @@ def test_releasing_with_nothing_waiting_costs_one_query(make_message):
         assert postbacks_release_waiting(message_ids=[message.pk for message in messages]) == 0
 
     assert len(queries) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_row_locks
+def test_releasing_skips_a_row_another_holds_and_the_sweep_applies_it(make_message):
+    # The sweep's linking statement locks rows in no order; a release that waited for one of
+    # them while holding another deadlocked with it, and the sending task failed.
+    free, held = (make_message(state=MessageState.SUBMITTING, iliveit_id=None) for _ in range(2))
+    rows = [store(message, delivery(f"MSG-{message.pk}")) for message in (free, held)]
+    for row in rows:
+        postback_apply(inbox_id=row.pk)
+    for message in (free, held):
+        Message.objects.filter(pk=message.pk).update(
+            iliveit_id=f"MSG-{message.pk}", state=MessageState.SUBMITTED
+        )
+    holder = in_open_transaction(
+        lambda: list(PostbackInbox.objects.filter(pk=rows[1].pk).select_for_update()), hold_s=3
+    )
+
+    started = time.monotonic()
+    released = postbacks_release_waiting(message_ids=[free.pk, held.pk])
+    took = time.monotonic() - started
+    holder.join()
+
+    assert took < 1.5, f"the release waited {took:.1f} s for another transaction's row"
+    assert released == 1
+    assert [state_of(row) for row in rows] == [InboxState.PENDING, InboxState.WAITING]
+    postbacks_drain()
+    assert [state_of(row) for row in rows] == [InboxState.APPLIED, InboxState.WAITING]
+    # The sweep takes waiting rows whose message has its MessageID.
+    postbacks_sweep()
+    assert [state_of(row) for row in rows] == [InboxState.APPLIED, InboxState.APPLIED]
 
 
 # --- linking postbacks stored by ref to their messages ---------------------------------------
