@@ -452,10 +452,11 @@ def report(args, limited, unlimited, floors, peak_rss, render_us) -> None:
     if floors:
         floor_mps = sum(rate for rate, _ in floors) / len(floors)
         each = " and ".join(f"{rate:.1f}" for rate, _ in floors)
+        when = ", before and after the unlimited run" if len(floors) == 2 else ""
         print(
             f"floor                 {floor_mps:.1f} msg/s  ({args.workers} processes calling "
-            f"client.send for {args.floor_seconds:.0f} s: {each}, before and after the "
-            f"unlimited run; {sum(failed for _, failed in floors)} failed)"
+            f"client.send for {args.floor_seconds:.0f} s: {each}{when}; "
+            f"{sum(failed for _, failed in floors)} failed)"
         )
     portal_mps = send_ratio = rss_start = rss_end = rss_growth = None
     if unlimited is not None:

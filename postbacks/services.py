@@ -418,12 +418,11 @@ def postbacks_release_waiting(*, message_ids: list[int]) -> int:
     deadlocked with it (bench/pipeline.py; the sending task failed and its chunk's other
     messages waited for the sweeper). A row skipped stays waiting until a drain that holds it,
     or the next sweep, applies it: both take waiting rows whose message has its MessageID."""
-    waiting = PostbackInbox.objects.filter(
-        message_id__in=message_ids, state=InboxState.WAITING, kind=InboxKind.STATUS
-    )
     if connection.vendor != "postgresql":
         # SQLite has no row locks: a writer holds the whole database.
-        return waiting.update(state=InboxState.PENDING)
+        return PostbackInbox.objects.filter(
+            message_id__in=message_ids, state=InboxState.WAITING, kind=InboxKind.STATUS
+        ).update(state=InboxState.PENDING)
     # Django refuses a locking subquery outside a transaction, and a transaction would cost
     # two more round trips on every sending round for what is almost always no row at all.
     table = PostbackInbox._meta.db_table
