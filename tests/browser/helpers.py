@@ -25,6 +25,9 @@ def sign_in(page, base: str, username: str = "thandi") -> None:
     page.fill("[name=password]", PASSWORD)
     page.keyboard.press("Enter")  # the form submits from the keyboard
     page.get_by_role("button", name=f"Sign out {username}").wait_for()
+    # The button shows while the page is still parsing; its scripts (the charts) run at the
+    # end of the body, so wait for them as page.goto would.
+    page.wait_for_load_state("load")
 
 
 def overflows(page) -> bool:
