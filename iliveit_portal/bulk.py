@@ -61,22 +61,26 @@ def rows_update(
             for field in columns
         ]
 
+    cte = ""
     if connection.vendor == "postgresql":
         # Each array cast to its column's type: the values arrive typed, with NULLs.
         arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
         source = f"unnest({arrays}) AS v({', '.join(names)})"
         values = column_values(objects)
         if lock_in_order:
-            # A subquery with a locking clause is never merged into the UPDATE, and it locks
-            # its rows after sorting them (the SELECT documentation's "locking clause").
+            # A CTE with a locking clause locks its rows after sorting them (the SELECT
+            # documentation's "locking clause"). MATERIALIZED runs it once: as a subquery in
+            # FROM it was run again for every row joined to it when the statistics said few
+            # rows matched `where`, 14 ms a settle of 50 instead of 3 (EXPLAIN ANALYZE).
             pk = quote(meta.pk.column)
-            source = (
-                f"{source}, (SELECT {pk} FROM {table} "  # noqa: S608
+            cte = (
+                f"WITH l AS MATERIALIZED (SELECT {pk} FROM {table} "  # noqa: S608
                 f"WHERE {pk} = ANY(%s::{meta.pk.db_type(connection)}[]) "
-                f"ORDER BY {pk} FOR NO KEY UPDATE) AS l"
+                f"ORDER BY {pk} FOR NO KEY UPDATE) "
             )
+            source = f"{source}, l"
             match = f"{match} AND {table}.{pk} = l.{pk}"
-            values = [*values, values[0]]
+            values = [values[0], *values]
         statements = [(source, values)]
     else:
         # SQLite has neither arrays nor column types to cast to, and no row locks to order: a
@@ -97,7 +101,7 @@ def rows_update(
             # Only quoted names, types and placeholders are formatted in; every value is a
             # parameter.
             cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM {source} WHERE {match}",  # noqa: S608
+                f"{cte}UPDATE {table} SET {assignments} FROM {source} WHERE {match}",  # noqa: S608
                 [*params, *condition_params],
             )
             updated += cursor.rowcount
