@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from iliveit import (
@@ -326,9 +326,13 @@ def messages_submit(*, message_ids: list[int]) -> dict[int, SubmitOutcome]:
     leaves at most a round with an unknown outcome, and a pause stops the chunk within
     CAMPAIGN_RECHECK_S or a round, whichever is longer.
     """
+    # Each campaign (with its application) read once and shared by its messages: joined to every
+    # row, a campaign and an application were built per message, twice the CPU of the rest of
+    # the load (172 against 88-115 µs a message in a chunk of 50).
+    with_campaign = Prefetch("campaign", queryset=Campaign.objects.select_related("application"))
     chunk = list(
-        Message.objects.select_related("campaign__application")
-        .filter(pk__in=message_ids, state=MessageState.QUEUED)
+        Message.objects.filter(pk__in=message_ids, state=MessageState.QUEUED)
+        .prefetch_related(with_campaign)
         .order_by("id")
     )
     outcomes = dict.fromkeys(message_ids, NOT_CLAIMED)
