@@ -76,7 +76,10 @@ class MessageEvent(models.Model):
     late_by_s = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["message", "stage_at", "id"]
+        # message_id, not message: ordering by the relation follows Message's own ordering
+        # through a join, which every unordered query then paid for (events_known joined all
+        # the campaign's messages, 10-15 ms a drain batch).
+        ordering = ["message_id", "stage_at", "id"]
         constraints = [
             # A repeated postback names the same stage, code and time: it is not a new event.
             models.UniqueConstraint(
@@ -139,7 +142,8 @@ class Reply(models.Model):
 
     class Meta:
         verbose_name_plural = "replies"
-        ordering = ["message", "received_at", "id"]
+        # message_id, not message: no join to order by (see MessageEvent).
+        ordering = ["message_id", "received_at", "id"]
         indexes = [
             # A campaign's replies page: its newest 51 replies below an id.
             models.Index(fields=["campaign", "-id"], name="reply_campaign_newest"),

@@ -110,8 +110,10 @@ def _write_status(message: Message, status: MessageStatus) -> None:
 def events_known(message_ids) -> dict[int, set[tuple]]:
     """Each message's recorded (stage, code, stage time) reports."""
     known: dict[int, set[tuple]] = {pk: set() for pk in message_ids}
-    rows = MessageEvent.objects.filter(message_id__in=list(known)).values_list(
-        "message_id", "stage", "code", "stage_at"
+    rows = (
+        MessageEvent.objects.filter(message_id__in=list(known))
+        .values_list("message_id", "stage", "code", "stage_at")
+        .order_by()
     )
     for message_id, *key in rows:
         known[message_id].add(tuple(key))
