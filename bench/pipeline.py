@@ -85,6 +85,11 @@ MVNO = 1
 POSTBACKS_PER_MESSAGE = 5  # an SMS: submit (Received), archive, submit (Submitted), sent, delivery
 READER_EVERY_S = 0.2
 MONITOR_EVERY_S = 0.2
+# The backlog count reads the inbox's partial index, whose entries for rows applied since the
+# last vacuum are still visited (1,500-2,500 blocks, 13-16 ms of PostgreSQL's time late in a
+# run, pg_stat_statements): counted every 0.2 s, that was 70 ms a second taken from the stack
+# being measured.
+BACKLOG_EVERY_S = 1.0
 PROGRESS_EVERY_S = 10.0
 LAG_LIMIT_S = 5.0  # --find-max stops past this lag p99
 PYSPY = os.environ.get("PYSPY", "/tmp/pyspy-pipe/bin/py-spy")  # noqa: S108 - the brief's path
@@ -417,11 +422,14 @@ class Monitor(threading.Thread):
         from postbacks.models import InboxState, PostbackInbox
 
         redis = redis_client()
+        backlog, counted_at = 0, 0.0
         try:
             while not self.stopping.wait(MONITOR_EVERY_S):
-                backlog = PostbackInbox.objects.filter(
-                    state__in=(InboxState.PENDING, InboxState.WAITING)
-                ).count()
+                if time.monotonic() - counted_at >= BACKLOG_EVERY_S:
+                    backlog = PostbackInbox.objects.filter(
+                        state__in=(InboxState.PENDING, InboxState.WAITING)
+                    ).count()
+                    counted_at = time.monotonic()
                 newest = PostbackInbox.objects.order_by("-pk").values_list("pk", flat=True)[:1]
                 stored = max(0, (newest[0] if newest else 0) - self.inbox_floor)
                 swept = redis.get(beat_key())
@@ -516,19 +524,22 @@ def staff_cookies() -> dict[str, str]:
 
 
 def progress(campaign) -> tuple[int, int, int]:
-    """(submitted, delivered, failed) messages of the campaign."""
-    from django.db.models import Count
-
+    """(submitted, delivered, failed) messages of the campaign, from its counters, as its
+    dashboard reads them. Counting the messages themselves (two scans of 12-15 ms each, twice
+    a second) took 50 ms a second of PostgreSQL's time from the stack being measured."""
+    from messaging.counting import campaign_counts
     from messaging.models import MessageState
 
-    states = dict(campaign.messages.values_list("state").annotate(n=Count("id")).order_by())
-    delivered = states.get(MessageState.DELIVERED, 0)
-    failed = states.get(MessageState.FAILED, 0)
+    states = campaign_counts(campaign_id=campaign.pk)
     waiting = sum(
-        states.get(state, 0)
+        states[state]
         for state in (MessageState.DRAFT, MessageState.QUEUED, MessageState.SUBMITTING)
     )
-    return campaign.messages.count() - waiting, delivered, failed
+    return (
+        sum(states.values()) - waiting,
+        states[MessageState.DELIVERED],
+        states[MessageState.FAILED],
+    )
 
 
 def run_step(
