@@ -45,10 +45,14 @@ class PostbackInbox(models.Model):
         verbose_name = "postback"
         verbose_name_plural = "postback inbox"
         indexes = [
-            # The sweeper: rows not yet applied, oldest first.
+            # Rows not yet applied, oldest first: a drain's batch of one kind, the sweeper's.
+            # With the kind in the key a drain's batch is read in id order straight off the
+            # index and stops at its limit; on (state, id) it was read in full and sorted, and a
+            # bitmap scan never marks the entries of rows applied since as dead, so each batch
+            # visited every row applied since the last vacuum (700 blocks late in a run).
             models.Index(
-                fields=["state", "id"],
-                name="inbox_unprocessed",
+                fields=["state", "kind", "id"],
+                name="inbox_unapplied",
                 condition=models.Q(state__in=["pending", "waiting"]),
             ),
         ]
